@@ -1,0 +1,26 @@
+"""Topic names: the Kafka side of the contract.
+
+Producers in other teams hard-code these names, so they live in one place and
+change only with a new version suffix (``.v2``), never in place.
+"""
+
+from typing import Final
+
+USAGE: Final = "cs.usage.v1"
+TICKETS: Final = "cs.tickets.v1"
+BILLING: Final = "cs.billing.v1"
+FEEDBACK: Final = "cs.feedback.v1"
+ACCOUNTS: Final = "cs.accounts.v1"
+HEALTH: Final = "cs.health.v1"
+ALERTS: Final = "cs.alerts.v1"
+DUNNING: Final = "cs.dunning.v1"
+DEADLETTER: Final = "cs.deadletter.v1"
+
+#: Topics producers write; all keyed by account_id with the same partition count
+#: so one worker owns every stream of an account without a repartition hop.
+INPUT_TOPICS: Final = (USAGE, TICKETS, BILLING, FEEDBACK, ACCOUNTS)
+#: Topics the worker writes.
+OUTPUT_TOPICS: Final = (HEALTH, ALERTS, DUNNING, DEADLETTER)
+#: Latest-value topics: only the newest record per account matters.
+COMPACTED_TOPICS: Final = frozenset({ACCOUNTS, HEALTH})
+ALL_TOPICS: Final = INPUT_TOPICS + OUTPUT_TOPICS

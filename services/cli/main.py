@@ -1,0 +1,40 @@
+"""The ``healthscore`` command: one entry point, one module per subcommand.
+
+Subcommand modules are imported only when chosen, so ``healthscore simulate``
+does not pay for importing Faust and ``healthscore replay`` needs no broker.
+Each module exposes ``configure(parser)`` and ``run(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+#: subcommand -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "stack": ("services.cli.stack", "run the embedded broker and Redis (and the pipeline)"),
+    "simulate": ("services.cli.simulate", "produce realistic simulated events"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="healthscore", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        sub_parser = sub.add_parser(name, help=help_text)
+        sub_parser.set_defaults(_module=module)
+        # Only the chosen module is imported to run; configure() is cheap metadata.
+        importlib.import_module(module).configure(sub_parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = importlib.import_module(args._module).run(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
