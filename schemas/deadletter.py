@@ -1,0 +1,21 @@
+"""``cs.deadletter.v1``: every rejected input, kept whole so it can be fixed and
+re-driven. The original bytes travel base64-encoded because a reject may not be
+UTF-8 or JSON at all."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from schemas.common import OutputModel, Timestamp
+
+
+class DeadLetter(OutputModel):
+    topic: str
+    partition: int = Field(ge=-1, description="-1 when rejected before reaching Kafka (HTTP).")
+    offset: int = Field(ge=-1)
+    key_b64: str | None = None
+    value_b64: str = Field(description="The original message value, base64.")
+    reason: str = Field(description="Why it was rejected, readable by a person.")
+    errors: list[str] = Field(default_factory=list, description="Each validation error.")
+    size_bytes: int = Field(ge=0)
+    rejected_at: Timestamp = Field(description="Wall-clock time of the rejection.")

@@ -1,0 +1,17 @@
+"""The one exception family of healthscore (``HealthscoreError``)."""
+
+from __future__ import annotations
+
+
+class HealthscoreError(Exception):
+    """Base of every error healthscore raises on purpose."""
+
+
+class InvalidEventError(HealthscoreError, ValueError):
+    """An input event broke the contract. It is dead-lettered with ``reason``;
+    the producer should fix the field named there and re-send."""
+
+    def __init__(self, reason: str, errors: list[str] | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.errors = errors if errors is not None else [reason]

@@ -1,0 +1,140 @@
+"""Export the contract for producers in other languages.
+
+Writes one JSON Schema per topic and an AsyncAPI 3 document under
+``schemas/generated/``. The files are committed so a producer team can vendor
+them; ``tests/unit/schemas/test_export.py`` fails when they drift from the
+models. Regenerate with ``python -m schemas.export``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import TypeAdapter
+
+from schemas import topics
+from schemas.alerts import AlertEvent
+from schemas.deadletter import DeadLetter
+from schemas.dunning import DunningEvent
+from schemas.health import HealthEvent
+from schemas.inputs import INPUT_ADAPTERS
+
+GENERATED = Path(__file__).parent / "generated"
+
+_DESCRIPTIONS = {
+    topics.USAGE: "Product usage: logins, feature use, data growth, seats.",
+    topics.TICKETS: "Support tickets: opened, updated, solved (with CSAT), reopened.",
+    topics.BILLING: "Payments, card expiry, renewals, cancellations.",
+    topics.FEEDBACK: "NPS and CSAT survey responses.",
+    topics.ACCOUNTS: "Account profiles (compacted): segment, ARR, owner, renewal.",
+    topics.HEALTH: "Every score change with its explanation (compacted).",
+    topics.ALERTS: "Risk alerts: below threshold, recovered, sudden drop, inactivity.",
+    topics.DUNNING: "Dunning steps and renewal / card-expiry reminders.",
+    topics.DEADLETTER: "Rejected inputs with the original bytes and the reason.",
+}
+
+
+def topic_schemas() -> dict[str, dict[str, Any]]:
+    adapters: dict[str, TypeAdapter[Any]] = dict(INPUT_ADAPTERS)
+    adapters[topics.HEALTH] = TypeAdapter(HealthEvent)
+    adapters[topics.ALERTS] = TypeAdapter(AlertEvent)
+    adapters[topics.DUNNING] = TypeAdapter(DunningEvent)
+    adapters[topics.DEADLETTER] = TypeAdapter(DeadLetter)
+    out: dict[str, dict[str, Any]] = {}
+    for topic in topics.ALL_TOPICS:
+        schema = adapters[topic].json_schema(mode="validation")
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["title"] = topic
+        schema["description"] = _DESCRIPTIONS[topic]
+        out[topic] = schema
+    return out
+
+
+def asyncapi_document(schemas: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """AsyncAPI 3.0: one channel and one message per topic, key = account_id."""
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    # Payloads are referenced, not inlined: one source per schema.
+    for topic in schemas:
+        name = topic.replace(".", "_")
+        messages[name] = {
+            "name": name,
+            "contentType": "application/json",
+            "summary": _DESCRIPTIONS[topic],
+            "payload": {"$ref": f"./{topic}.schema.json"},
+            "bindings": {"kafka": {"key": {"type": "string", "description": "account_id"}}},
+        }
+        channels[name] = {
+            "address": topic,
+            "messages": {name: {"$ref": f"#/components/messages/{name}"}},
+            "bindings": {
+                "kafka": {
+                    "topic": topic,
+                    "topicConfiguration": {
+                        "cleanup.policy": (
+                            ["compact"] if topic in topics.COMPACTED_TOPICS else ["delete"]
+                        )
+                    },
+                }
+            },
+        }
+        action = "send" if topic in topics.INPUT_TOPICS else "receive"
+        operations[f"{action}_{name}"] = {
+            "action": action,
+            "channel": {"$ref": f"#/channels/{name}"},
+            "summary": (
+                "Producers publish here." if action == "send" else "healthscore publishes here."
+            ),
+        }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "healthscore event contract",
+            "version": "1.0.0",
+            "description": "Topics are keyed by account_id and share one partition count.",
+        },
+        "defaultContentType": "application/json",
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages},
+    }
+
+
+def render() -> dict[str, str]:
+    """File name -> exact file content, deterministic for a given model set."""
+    schemas = topic_schemas()
+    files = {
+        f"{topic}.schema.json": json.dumps(schema, indent=2, sort_keys=True) + "\n"
+        for topic, schema in schemas.items()
+    }
+    files["asyncapi.yaml"] = yaml.safe_dump(asyncapi_document(schemas), sort_keys=True)
+    return files
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if files are out of date")
+    args = parser.parse_args(argv)
+    stale = []
+    for name, content in render().items():
+        path = GENERATED / name
+        if path.exists() and path.read_text() == content:
+            continue
+        stale.append(name)
+        if not args.check:
+            GENERATED.mkdir(exist_ok=True)
+            path.write_text(content)
+    if args.check and stale:
+        sys.stderr.write(f"out of date: {', '.join(stale)}; run python -m schemas.export\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
