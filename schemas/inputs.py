@@ -71,7 +71,7 @@ def decode_event(topic: str, raw: bytes) -> InputEvent:
     """Parse and validate one message from an input topic."""
     adapter = INPUT_ADAPTERS.get(topic)
     if adapter is None:
-        raise InvalidEventError(f"{topic!r} is not an input topic")
+        raise InvalidEventError(f"{topic!r} is not an input topic", kind="wrong_topic")
     _check_size(raw)
     try:
         event: InputEvent = adapter.validate_json(raw)
@@ -110,35 +110,39 @@ def topic_of(event: InputEvent) -> str:
 def _check_size(raw: bytes | str) -> None:
     if len(raw) > MAX_EVENT_BYTES:
         raise InvalidEventError(
-            f"message is {len(raw)} bytes, over the {MAX_EVENT_BYTES}-byte limit"
+            f"message is {len(raw)} bytes, over the {MAX_EVENT_BYTES}-byte limit",
+            kind="too_large",
         )
 
 
 def _invalid(exc: ValidationError, topic: str | None) -> InvalidEventError:
-    errors = [_describe(err, topic) for err in exc.errors(include_url=False)]
+    described = [_describe(err, topic) for err in exc.errors(include_url=False)]
     # A wrong type makes every other complaint noise: report just that.
-    unknown = [e for e in errors if e.startswith("unknown type")]
-    return InvalidEventError("; ".join((unknown or errors)[:5]), errors)
+    unknown = [d for d in described if d[0] == "unknown_type"]
+    shown = unknown or described
+    errors = [text for _, text in described]
+    return InvalidEventError("; ".join(t for _, t in shown[:5]), errors, kind=shown[0][0])
 
 
-def _describe(err: Any, topic: str | None) -> str:
+def _describe(err: Any, topic: str | None) -> tuple[str, str]:
+    """(metric-safe kind, readable text) for one pydantic error."""
     kind = err["type"]
     if kind == "json_invalid":
-        return f"not valid JSON: {err['ctx'].get('error', err['msg'])}"
+        return "not_json", f"not valid JSON: {err['ctx'].get('error', err['msg'])}"
     if kind in ("union_tag_invalid", "literal_error") and err["loc"][-1:] in (("type",), ()):
         expected = sorted(t for t, tt in TYPE_TO_TOPIC.items() if topic is None or tt == topic)
         where = f" on {topic}" if topic else ""
         got = err["ctx"].get("tag", err.get("input"))
-        return f"unknown type {got!r}{where} (expected one of: {', '.join(expected)})"
+        return "unknown_type", f"unknown type {got!r}{where} (expected: {', '.join(expected)})"
     if kind == "union_tag_not_found":
-        return "type: field required"
+        return "missing_field", "type: field required"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return "event must be a JSON object"
+        return "not_object", "event must be a JSON object"
     # Discriminated unions put the tag first in the location; drop it for readability.
     loc = [str(part) for part in err["loc"] if str(part) not in TYPE_TO_TOPIC]
     field = ".".join(loc) or "event"
     if kind == "missing":
-        return f"{field}: field required"
+        return "missing_field", f"{field}: field required"
     if kind == "extra_forbidden":
-        return f"{field}: unknown field"
-    return f"{field}: {err['msg']}"
+        return "unknown_field", f"{field}: unknown field"
+    return "invalid_value", f"{field}: {err['msg']}"

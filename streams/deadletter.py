@@ -1,0 +1,75 @@
+"""Dead-lettering: a reject is data, not a crash.
+
+Every message that breaks the contract is wrapped whole (original bytes,
+topic, partition, offset, reason) and sent to ``cs.deadletter.v1``; the worker
+goes on. ``DeadLetterLimit`` stops it when nearly everything is invalid (a
+producer sending the wrong format), because draining a whole topic into the
+dead-letter topic helps no one (cf. arroyo's ``DlqLimit``).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from schemas.deadletter import DeadLetter
+from schemas.errors import HealthscoreError, InvalidEventError
+
+
+class TooManyInvalidEventsError(HealthscoreError):
+    """Most recent inputs were invalid: a producer is probably sending the
+    wrong format. Fix the producer (see cs.deadletter.v1 for reasons), then
+    restart the worker; offsets were not committed past the last batch."""
+
+
+@dataclass(slots=True)
+class DeadLetterLimit:
+    """Trips when more than ``max_ratio`` of the last ``window`` inputs were invalid."""
+
+    max_ratio: float
+    window: int = 1000
+    _outcomes: deque[bool] = field(default_factory=deque)
+    _invalid: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.max_ratio <= 1:
+            raise ValueError("max_ratio must be in (0, 1]")
+        if self.window < 1:
+            raise ValueError("window must be >= 1")
+
+    def record(self, valid: bool) -> None:
+        self._outcomes.append(valid)
+        self._invalid += not valid
+        if len(self._outcomes) > self.window:
+            self._invalid -= not self._outcomes.popleft()
+        if len(self._outcomes) == self.window and self._invalid > self.max_ratio * self.window:
+            raise TooManyInvalidEventsError(
+                f"{self._invalid} of the last {self.window} input messages were invalid"
+            )
+
+
+def dead_letter_value(
+    *,
+    topic: str,
+    partition: int,
+    offset: int,
+    key: bytes | None,
+    value: bytes | None,
+    error: InvalidEventError,
+    now: datetime | None = None,
+) -> bytes:
+    raw = value or b""
+    record = DeadLetter(
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        key_b64=base64.b64encode(key).decode() if key is not None else None,
+        value_b64=base64.b64encode(raw).decode(),
+        reason=error.reason,
+        errors=error.errors[:20],
+        size_bytes=len(raw),
+        rejected_at=now or datetime.now(UTC),
+    )
+    return record.model_dump_json().encode()

@@ -1,0 +1,57 @@
+"""Every metric the worker exports, declared once.
+
+Names follow Prometheus conventions: ``healthscore_`` prefix, base units,
+``_total`` for counters, histograms for latencies. Labels stay low-cardinality:
+topics, reason kinds and types, never account ids.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+# Input messages taken from Kafka, valid or not.
+EVENTS_CONSUMED = Counter(
+    "healthscore_events_consumed_total", "Input messages consumed.", ["topic"]
+)
+# Input messages sent to cs.deadletter.v1, by the kind of problem.
+EVENTS_REJECTED = Counter(
+    "healthscore_events_rejected_total", "Input messages dead-lettered.", ["topic", "reason"]
+)
+# Valid events dropped because their id was already seen for the account.
+EVENTS_DUPLICATE = Counter(
+    "healthscore_events_duplicate_total", "Duplicate input events ignored.", ["topic"]
+)
+# From the cause's event time (or Kafka ingest time) to the score being emitted.
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+EVENT_TO_SCORE_SECONDS = Histogram(
+    "healthscore_event_to_score_seconds",
+    "Delay from the causing event to its health score being emitted.",
+    ["clock"],
+    buckets=_LATENCY_BUCKETS,
+)
+EVENT_TO_ALERT_SECONDS = Histogram(
+    "healthscore_event_to_alert_seconds",
+    "Delay from the causing event to the alert being emitted.",
+    ["clock"],
+    buckets=_LATENCY_BUCKETS,
+)
+# Health changes, alerts and dunning steps emitted.
+HEALTH_CHANGES = Counter("healthscore_health_changes_total", "Health score changes emitted.")
+ALERTS_EMITTED = Counter("healthscore_alerts_total", "Risk alerts emitted.", ["type"])
+DUNNING_STEPS = Counter("healthscore_dunning_steps_total", "Dunning steps emitted.", ["step"])
+PAYMENT_FAILURES = Counter(
+    "healthscore_payment_failures_total", "Failed payments seen.", ["decline_code"]
+)
+# Point-in-time views of this worker's accounts.
+ACCOUNTS_BY_BAND = Gauge("healthscore_accounts", "Accounts owned by this worker.", ["band"])
+DUNNING_CASES = Gauge("healthscore_dunning_cases", "Open dunning cases by state.", ["state"])
+# The event-time clock: largest event time seen, per partition (unix seconds).
+WATERMARK_SECONDS = Gauge(
+    "healthscore_watermark_seconds", "Event-time watermark per partition.", ["partition"]
+)
+# Batches and their cost: where the per-message time goes.
+BATCH_SECONDS = Histogram(
+    "healthscore_batch_seconds",
+    "Time to process one batch of input messages.",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)

@@ -1,0 +1,66 @@
+"""The worker's settings, read once from the environment at start-up.
+
+Values are passed down from here (a model path, batch sizes); nothing under
+``streams/domain/`` reads the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WorkerSettings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
+    )
+    model_path: Path | None = Field(
+        None,
+        validation_alias="HEALTHSCORE_MODEL",
+        description="Scoring model YAML; the shipped default model when unset.",
+    )
+    app_id: str = Field(
+        "healthscore",
+        validation_alias="HEALTHSCORE_APP_ID",
+        description="Consumer group and table-changelog prefix.",
+    )
+    store: str = Field(
+        "memory://",
+        validation_alias="HEALTHSCORE_STORE",
+        description="Table store: memory:// (dev, tests) or rocksdb:// (production).",
+    )
+    data_dir: Path = Field(Path(".run/worker"), validation_alias="HEALTHSCORE_DATA_DIR")
+    partitions: int = Field(4, ge=1, validation_alias="HEALTHSCORE_PARTITIONS")
+    live_tick: bool = Field(
+        True,
+        validation_alias="HEALTHSCORE_LIVE_TICK",
+        description="Advance silent accounts to wall-clock time; turn off for replays.",
+    )
+    tick_seconds: float = Field(30.0, gt=0, validation_alias="HEALTHSCORE_TICK_SECONDS")
+    batch_size: int = Field(2000, ge=1, validation_alias="HEALTHSCORE_BATCH_SIZE")
+    batch_within: float = Field(
+        0.05,
+        gt=0,
+        validation_alias="HEALTHSCORE_BATCH_WITHIN",
+        description="Max seconds a partial batch waits: bounds added alert latency.",
+    )
+    metrics_port: int = Field(
+        9101, ge=0, validation_alias="HEALTHSCORE_WORKER_METRICS_PORT", description="0 = off"
+    )
+    web_port: int = Field(6066, ge=1, validation_alias="HEALTHSCORE_WORKER_WEB_PORT")
+    deadletter_max_ratio: float = Field(
+        0.9,
+        gt=0,
+        le=1,
+        validation_alias="HEALTHSCORE_DEADLETTER_MAX_RATIO",
+        description="Stop when more than this share of a window of inputs is invalid.",
+    )
+    log_level: str = Field("warn", validation_alias="HEALTHSCORE_LOG_LEVEL")
+
+    @property
+    def broker_urls(self) -> list[str]:
+        return [f"kafka://{host.strip()}" for host in self.kafka_bootstrap_servers.split(",")]
