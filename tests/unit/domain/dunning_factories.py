@@ -54,7 +54,9 @@ def billing(
     )
 
 
-def failed(at: datetime, invoice_id: str = "in_1", code: str = "insufficient_funds") -> BillingEvent:
+def failed(
+    at: datetime, invoice_id: str = "in_1", code: str = "insufficient_funds"
+) -> BillingEvent:
     return billing("payment_failed", at, invoice_id=invoice_id, decline_code=code)
 
 
@@ -97,3 +99,23 @@ def summarize(decisions: Sequence[DunningDecision]) -> list[Summary]:
 
 def step_names(decisions: Sequence[DunningDecision]) -> list[str]:
     return [d.step for d in decisions]
+
+
+def replay_daily(
+    events: Sequence[BillingEvent],
+    days: int,
+    policy: DunningPolicy = POLICY,
+    state: DunningState | None = None,
+    first_day: int = 0,
+) -> tuple[DunningState, list[DunningDecision]]:
+    """Feed ``events`` in daily batches (ticks at ``T0 + k days``), as a live worker with a
+    daily tick would: batch k holds the events after tick k-1 up to and including tick k."""
+    current = state if state is not None else new_dunning_state(ACCOUNT)
+    decisions: list[DunningDecision] = []
+    for k in range(first_day, days + 1):
+        low, high = day(k - 1), day(k)
+        batch = [e for e in events if (k == 0 or e.at > low) and e.at <= high]
+        result = process_billing(current, batch, policy, high)
+        current = result.state
+        decisions.extend(result.decisions)
+    return current, decisions

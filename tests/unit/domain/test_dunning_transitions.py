@@ -54,8 +54,17 @@ def test_soft_decline_follows_the_default_schedule(now_days: float, expected_cou
 
 @pytest.mark.parametrize(
     "code",
-    ["lost_card", "stolen_card", "fraudulent", "expired_card", "do_not_honor", "pickup_card",
-     "restricted_card", "invalid_account", "DO_NOT_HONOR"],
+    [
+        "lost_card",
+        "stolen_card",
+        "fraudulent",
+        "expired_card",
+        "do_not_honor",
+        "pickup_card",
+        "restricted_card",
+        "invalid_account",
+        "DO_NOT_HONOR",
+    ],
 )
 def test_hard_decline_skips_retries_and_asks_for_a_card(code: str) -> None:
     _, decisions = run([failed(day(0), code=code)], now=day(30))
@@ -172,7 +181,7 @@ def test_further_failures_of_an_open_case(
 
 
 def test_hard_decline_after_soft_drops_remaining_retries_but_keeps_the_ladder() -> None:
-    state, decisions = run([failed(day(0)), failed(day(1.5), code="lost_card")], now=day(30))
+    _state, decisions = run([failed(day(0)), failed(day(1.5), code="lost_card")], now=day(30))
     steps = [(d.step, d.at) for d in decisions]
     assert ("retry_scheduled", day(3)) not in steps
     assert steps[-3:] == [("grace_started", day(7)), ("escalated", day(14)), ("canceled", day(21))]
