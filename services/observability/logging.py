@@ -56,9 +56,7 @@ def parse_level(name: str | int) -> int:
     canonical = _LEVEL_ALIASES.get(text.lower(), text.upper())
     level = logging.getLevelNamesMapping().get(canonical)
     if level is None:
-        raise ValueError(
-            f"unknown log level {name!r}: use debug, info, warn, error or critical"
-        )
+        raise ValueError(f"unknown log level {name!r}: use debug, info, warn, error or critical")
     return level
 
 
@@ -140,4 +138,3 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level_no)
-

@@ -34,7 +34,9 @@ def _is_trustworthy(cli: list[str]) -> bool:
         ok = subprocess.run([*cli, "version"], capture_output=True, text=True, timeout=30)
         bad = subprocess.run(
             [*cli, "-f", "/nonexistent/compose.yaml", "config", "-q"],
-            capture_output=True, text=True, timeout=30,
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
     except (OSError, subprocess.TimeoutExpired):
         return False

@@ -39,7 +39,12 @@ def _env_without_secrets() -> dict[str, str]:
 @needs_compose
 def test_compose_config_is_valid_with_the_example_env() -> None:
     result = _compose(
-        "--env-file", "deploy/.env.example", "-f", "deploy/compose.yaml", "config", "-q",
+        "--env-file",
+        "deploy/.env.example",
+        "-f",
+        "deploy/compose.yaml",
+        "config",
+        "-q",
         env=_env_without_secrets(),
     )
     assert result.returncode == 0, result.stderr
@@ -49,7 +54,12 @@ def test_compose_config_is_valid_with_the_example_env() -> None:
 def test_compose_refuses_to_start_without_secrets() -> None:
     # --env-file /dev/null also hides a developer's own deploy/.env.
     result = _compose(
-        "--env-file", "/dev/null", "-f", "deploy/compose.yaml", "config", "-q",
+        "--env-file",
+        "/dev/null",
+        "-f",
+        "deploy/compose.yaml",
+        "config",
+        "-q",
         env=_env_without_secrets(),
     )
     assert result.returncode != 0

@@ -82,13 +82,19 @@ def test_dashboard_shows(metric: str) -> None:
 @pytest.mark.parametrize(
     ("expr", "expected"),
     [
-        ('sum by (topic) (rate(healthscore_events_consumed_total{job="x"}[5m]))',
-         {"healthscore_events_consumed_total"}),
-        ('rate(healthscore_deliveries_total{outcome=~"a|healthscore_fake"}[1m])',
-         {"healthscore_deliveries_total"}),
+        (
+            'sum by (topic) (rate(healthscore_events_consumed_total{job="x"}[5m]))',
+            {"healthscore_events_consumed_total"},
+        ),
+        (
+            'rate(healthscore_deliveries_total{outcome=~"a|healthscore_fake"}[1m])',
+            {"healthscore_deliveries_total"},
+        ),
         ("healthscore:alerts:rate5m > 5 * up", {"healthscore:alerts:rate5m"}),
-        ("histogram_quantile(0.99, sum by (le) (rate(healthscore_batch_second_bucket[5m])))",
-         {"healthscore_batch_second_bucket"}),
+        (
+            "histogram_quantile(0.99, sum by (le) (rate(healthscore_batch_second_bucket[5m])))",
+            {"healthscore_batch_second_bucket"},
+        ),
     ],
 )
 def test_name_extraction(expr: str, expected: set[str]) -> None:

@@ -76,9 +76,7 @@ def test_containers_have_probes_resources_and_config(workload: dict[str, Any]) -
             assert action["port"] in ports, f"{probe} uses an undeclared port"
         for kind in ("requests", "limits"):
             assert {"cpu", "memory"} <= container["resources"][kind].keys()
-        refs = {
-            (k, v["name"]) for source in container["envFrom"] for k, v in source.items()
-        }
+        refs = {(k, v["name"]) for source in container["envFrom"] for k, v in source.items()}
         assert ("configMapRef", "healthscore-config") in refs
         assert ("ConfigMap", "healthscore-config") in BY_KIND_NAME
         assert ("secretRef", "healthscore-secrets") in refs
@@ -105,8 +103,9 @@ def test_worker_statefulset_keeps_rocksdb_on_a_claim() -> None:
     assert mount["mountPath"] == config["HEALTHSCORE_DATA_DIR"]
 
 
-@pytest.mark.parametrize("service", [d for d in DOCS if d["kind"] == "Service"],
-                         ids=lambda d: d["metadata"]["name"])
+@pytest.mark.parametrize(
+    "service", [d for d in DOCS if d["kind"] == "Service"], ids=lambda d: d["metadata"]["name"]
+)
 def test_service_selects_a_workload_port(service: dict[str, Any]) -> None:
     selector = service["spec"]["selector"]
     targets = [w for w in WORKLOADS if selector.items() <= _pod_labels(w).items()]

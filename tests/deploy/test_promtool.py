@@ -42,8 +42,10 @@ def test_promtool_accepts(args: tuple[str, ...]) -> None:
 @needs_promtool
 def test_promtool_accepts_the_generated_stack_config(tmp_path: Path) -> None:
     config = render_config(
-        [ScrapeTarget("healthscore-worker", "127.0.0.1:9101"),
-         ScrapeTarget("healthscore-api", "127.0.0.1:8000")],
+        [
+            ScrapeTarget("healthscore-worker", "127.0.0.1:9101"),
+            ScrapeTarget("healthscore-api", "127.0.0.1:8000"),
+        ],
         rule_files=[DEFAULT_RULES],
         scrape_interval=1.0,
     )
@@ -65,9 +67,7 @@ def _rules() -> list[dict[str, object]]:
     return [rule for group in groups for rule in group["rules"]]
 
 
-@pytest.mark.parametrize(
-    "rule", _rules(), ids=lambda r: str(r.get("alert") or r.get("record"))
-)
+@pytest.mark.parametrize("rule", _rules(), ids=lambda r: str(r.get("alert") or r.get("record")))
 def test_rule_references_only_agreed_metrics(rule: dict[str, object]) -> None:
     assert unknown_names(str(rule["expr"])) == set()
 

@@ -69,8 +69,19 @@ def test_stdlib_record_is_json_with_contextvars_and_extra(capture: Capture) -> N
 
 @pytest.mark.parametrize(
     "key",
-    ["secret", "webhook_secret", "password", "SMTP_PASSWORD", "token", "access_token",
-     "authorization", "Authorization", "api_key", "apiKey", "HEALTHSCORE_API_KEYS"],
+    [
+        "secret",
+        "webhook_secret",
+        "password",
+        "SMTP_PASSWORD",
+        "token",
+        "access_token",
+        "authorization",
+        "Authorization",
+        "api_key",
+        "apiKey",
+        "HEALTHSCORE_API_KEYS",
+    ],
 )
 def test_secret_keys_are_redacted(capture: Capture, key: str) -> None:
     stream = capture()
@@ -144,9 +155,17 @@ def test_console_mode_is_not_json(capture: Capture) -> None:
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("warn", logging.WARNING), ("WARNING", logging.WARNING), ("info", logging.INFO),
-     ("Debug", logging.DEBUG), ("error", logging.ERROR), ("critical", logging.CRITICAL),
-     ("fatal", logging.CRITICAL), ("20", 20), (30, 30)],
+    [
+        ("warn", logging.WARNING),
+        ("WARNING", logging.WARNING),
+        ("info", logging.INFO),
+        ("Debug", logging.DEBUG),
+        ("error", logging.ERROR),
+        ("critical", logging.CRITICAL),
+        ("fatal", logging.CRITICAL),
+        ("20", 20),
+        (30, 30),
+    ],
 )
 def test_parse_level_accepts_aliases(name: str | int, expected: int) -> None:
     assert parse_level(name) == expected
