@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from services.simulator.generator import Simulation, SimEvent
+from services.simulator.generator import SimEvent, Simulation
 
 
 class EventFeed:

@@ -23,8 +23,8 @@ from services.simulator.clock import (
     calendar_day,
     time_of_day_suffixes,
 )
-from services.simulator.live import LiveModel
 from services.simulator.fragments import RawEvent
+from services.simulator.live import LiveModel
 from services.simulator.plans import AccountPlanner
 from services.simulator.population import (
     HARD_DECLINE,
@@ -93,9 +93,15 @@ class Simulation:
         start = end - int(days * DAY)
         soft = decline_code in {"insufficient_funds", "card_declined", "do_not_honor"}
         account = make_account(
-            random.Random(seed), 0, start, end, segment=segment,
+            random.Random(seed),
+            0,
+            start,
+            end,
+            segment=segment,
             personas={"healthy", SOFT_DECLINE if soft else HARD_DECLINE},
-            account_id=account_id, decline_code=decline_code, decline_at=decline_at,
+            account_id=account_id,
+            decline_code=decline_code,
+            decline_at=decline_at,
         )
         return cls([account], seed=seed, start=start, end=end)
 
@@ -114,8 +120,9 @@ class Simulation:
         ]
         buckets: dict[int, list[RawEvent]] = {}
         for acc in self.accounts:
-            invoice_days = [(d, f"{y}{m:02d}") for d, (y, m, dom) in calendar
-                            if dom == acc.billing_day]
+            invoice_days = [
+                (d, f"{y}{m:02d}") for d, (y, m, dom) in calendar if dom == acc.billing_day
+            ]
             planner = AccountPlanner(acc, rng, self._fmt, self.start, self.end)
             for raw in planner.plan(invoice_days):
                 buckets.setdefault(raw[0] // DAY, []).append(raw)
@@ -139,8 +146,9 @@ class Simulation:
     def live_batch(self, now: int, count: int) -> list[SimEvent]:
         """``count`` live events stamped ``now`` (never earlier than the history's end)."""
         if self._live is None:
-            self._live = LiveModel(list(self.accounts), random.Random(f"{self.seed}/live"),
-                                   self.end)
+            self._live = LiveModel(
+                list(self.accounts), random.Random(f"{self.seed}/live"), self.end
+            )
         return self.encode(self._live.batch(max(now, self.end), count))
 
     def encode(self, raw: list[RawEvent]) -> list[SimEvent]:
@@ -162,7 +170,12 @@ class Simulation:
                 current_day = day
                 date = date_prefix(day)
             # fragments.assemble, inlined: this loop runs once per simulated event.
-            append((topic, key,
-                    f'{{"id":"{prefix}{n}",{head},"time":"{date}{tod[second]}"{tail}}}'.encode()))
+            append(
+                (
+                    topic,
+                    key,
+                    f'{{"id":"{prefix}{n}",{head},"time":"{date}{tod[second]}"{tail}}}'.encode(),
+                )
+            )
         self.emitted = n
         return out

@@ -25,8 +25,11 @@ _LOGIN, _FEATURE, _RECORDS, _TICKET, _SEATS = 0.36, 0.84, 0.96, 0.985, 0.99
 def _is_active_after(acc: Account, end: int) -> bool:
     if acc.silent_from is not None and acc.silent_from <= end:
         return False
-    return not (HARD_DECLINE in acc.personas and acc.decline_at is not None
-                and acc.decline_at + 14 * DAY <= end)
+    return not (
+        HARD_DECLINE in acc.personas
+        and acc.decline_at is not None
+        and acc.decline_at + 14 * DAY <= end
+    )
 
 
 class LiveModel:

@@ -67,8 +67,12 @@ class AccountPlanner:
     def profile(self) -> None:
         acc = self.acc
         fields: dict[str, Any] = {
-            "name": acc.name, "segment": acc.segment, "arr_cents": acc.arr_cents,
-            "owner": acc.owner, "industry": acc.industry, "plan": acc.plan,
+            "name": acc.name,
+            "segment": acc.segment,
+            "arr_cents": acc.arr_cents,
+            "owner": acc.owner,
+            "industry": acc.industry,
+            "plan": acc.plan,
         }
         if acc.renewal_at is not None:
             fields["renewal_at"] = self.fmt(acc.renewal_at)
@@ -76,8 +80,15 @@ class AccountPlanner:
         self.add(self.start, topics.ACCOUNTS, "account_upserted", **fields)
 
     def _payment(self, t: int, type_: str, invoice: str, **extra: Any) -> None:
-        self.add(t, topics.BILLING, type_, invoice_id=invoice,
-                 amount_cents=self.acc.monthly_cents, currency=self.acc.currency, **extra)
+        self.add(
+            t,
+            topics.BILLING,
+            type_,
+            invoice_id=invoice,
+            amount_cents=self.acc.monthly_cents,
+            currency=self.acc.currency,
+            **extra,
+        )
 
     def invoices(self, invoice_days: list[tuple[int, str]]) -> None:
         """Monthly invoices on the billing day; the one on the decline day fails."""
@@ -90,8 +101,9 @@ class AccountPlanner:
             if day == decline_day:
                 self.decline(invoice)
             elif acc.decline_at is None or HARD_DECLINE not in acc.personas or day < decline_day:
-                self._payment(day * DAY + self.rng.randint(2 * HOUR, 6 * HOUR), "payment_succeeded",
-                              invoice)
+                self._payment(
+                    day * DAY + self.rng.randint(2 * HOUR, 6 * HOUR), "payment_succeeded", invoice
+                )
 
     def decline(self, invoice: str) -> None:
         acc = self.acc
@@ -107,25 +119,41 @@ class AccountPlanner:
                 else:
                     self._payment(at, "payment_succeeded", invoice)
         elif HARD_DECLINE in acc.personas:
-            self.add(t + _HARD_DECLINE_CANCEL_AFTER, topics.BILLING, "subscription_canceled",
-                     invoice_id=invoice, amount_cents=acc.monthly_cents, currency=acc.currency,
-                     reason="payment_failed")
+            self.add(
+                t + _HARD_DECLINE_CANCEL_AFTER,
+                topics.BILLING,
+                "subscription_canceled",
+                invoice_id=invoice,
+                amount_cents=acc.monthly_cents,
+                currency=acc.currency,
+                reason="payment_failed",
+            )
 
     def renewal(self) -> None:
         acc = self.acc
         if acc.renewal_at is None or acc.renewal_at - self.end > 30 * DAY:
             return
         at = max(self.start + HOUR, acc.renewal_at - 30 * DAY)
-        self.add(at, topics.BILLING, "renewal_scheduled", invoice_id=f"in_{acc.index:05d}_renewal",
-                 amount_cents=acc.arr_cents, currency=acc.currency,
-                 renewal_at=self.fmt(acc.renewal_at))
+        self.add(
+            at,
+            topics.BILLING,
+            "renewal_scheduled",
+            invoice_id=f"in_{acc.index:05d}_renewal",
+            amount_cents=acc.arr_cents,
+            currency=acc.currency,
+            renewal_at=self.fmt(acc.renewal_at),
+        )
 
     def card_expiry(self) -> None:
         acc = self.acc
         if acc.card_notice_at is None or acc.card_expires_at is None:
             return
-        self.add(acc.card_notice_at, topics.BILLING, "card_expiring",
-                 card_expires_at=self.fmt(acc.card_expires_at))
+        self.add(
+            acc.card_notice_at,
+            topics.BILLING,
+            "card_expiring",
+            card_expires_at=self.fmt(acc.card_expires_at),
+        )
 
     def ticket(self, t: int, number: int, priority: str, *, unhappy: bool) -> None:
         """One ticket's lifecycle: open, an update or two, solve (maybe reopen)."""
@@ -139,10 +167,13 @@ class AccountPlanner:
         for solve in range(2 if reopen else 1):
             t += rng.randint(2 * HOUR, (48 if unhappy else 24) * HOUR)
             csat = rng.randint(1, 2) if unhappy else rng.choice((4, 5, 5))
-            self.add(t, topics.TICKETS, "ticket_solved", ticket_id=tid, priority=priority, csat=csat)
+            self.add(
+                t, topics.TICKETS, "ticket_solved", ticket_id=tid, priority=priority, csat=csat
+            )
             if rng.random() < 0.4:
-                self.add(t + rng.randint(MINUTE, 6 * HOUR), topics.FEEDBACK, "csat_response",
-                         score=csat)
+                self.add(
+                    t + rng.randint(MINUTE, 6 * HOUR), topics.FEEDBACK, "csat_response", score=csat
+                )
             if solve == 0 and reopen:
                 t += rng.randint(HOUR, 24 * HOUR)
                 self.add(t, topics.TICKETS, "ticket_reopened", ticket_id=tid, priority=priority)

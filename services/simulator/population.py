@@ -22,7 +22,13 @@ HARD_DECLINE = "hard_decline"
 CARD_EXPIRING = "card_expiring"
 RENEWING_SOON = "renewing_soon"
 PERSONAS = (
-    HEALTHY, DISENGAGING, TICKET_STORM, SOFT_DECLINE, HARD_DECLINE, CARD_EXPIRING, RENEWING_SOON
+    HEALTHY,
+    DISENGAGING,
+    TICKET_STORM,
+    SOFT_DECLINE,
+    HARD_DECLINE,
+    CARD_EXPIRING,
+    RENEWING_SOON,
 )
 
 #: Soft declines are worth retrying (funds may arrive); hard ones never succeed
@@ -44,18 +50,61 @@ BILLING_SHARES = ((SOFT_DECLINE, 0.06), (HARD_DECLINE, 0.03), (CARD_EXPIRING, 0.
 RENEWING_SOON_SHARE = 0.10
 
 FEATURES = (
-    "dashboards", "reports", "exports", "integrations", "automations", "api", "alerts",
-    "sso", "audit_log", "workflows", "forecasting", "segments", "imports", "comments",
+    "dashboards",
+    "reports",
+    "exports",
+    "integrations",
+    "automations",
+    "api",
+    "alerts",
+    "sso",
+    "audit_log",
+    "workflows",
+    "forecasting",
+    "segments",
+    "imports",
+    "comments",
 )
 INDUSTRIES = (
-    "software", "fintech", "healthcare", "retail", "logistics", "manufacturing", "education",
-    "media", "real_estate", "hospitality", "energy", "nonprofit",
+    "software",
+    "fintech",
+    "healthcare",
+    "retail",
+    "logistics",
+    "manufacturing",
+    "education",
+    "media",
+    "real_estate",
+    "hospitality",
+    "energy",
+    "nonprofit",
 )
 CSMS = (
-    "alex.morgan", "priya.shah", "sam.okafor", "jo.lindqvist", "maria.rossi", "kenji.ito",
+    "alex.morgan",
+    "priya.shah",
+    "sam.okafor",
+    "jo.lindqvist",
+    "maria.rossi",
+    "kenji.ito",
 )
-_NAME_A = ("North", "Blue", "Iron", "Bright", "Silver", "Green", "Swift", "Cedar", "Summit",
-           "Harbor", "Atlas", "Nova", "Pine", "Stone", "River", "Oak")
+_NAME_A = (
+    "North",
+    "Blue",
+    "Iron",
+    "Bright",
+    "Silver",
+    "Green",
+    "Swift",
+    "Cedar",
+    "Summit",
+    "Harbor",
+    "Atlas",
+    "Nova",
+    "Pine",
+    "Stone",
+    "River",
+    "Oak",
+)
 _NAME_B = ("wind", "field", "gate", "path", "forge", "line", "works", "stack", "point", "bridge")
 _NAME_C = ("Labs", "Logistics", "Health", "Retail", "Systems", "Media", "Partners", "Foods", "Co")
 CURRENCIES = ("USD",) * 8 + ("EUR", "EUR", "GBP")
@@ -175,7 +224,9 @@ def make_account(
         storm_at = start + int(span * rng.uniform(0.6, 0.8))
     if SOFT_DECLINE in personas or HARD_DECLINE in personas:
         soft = SOFT_DECLINE in personas
-        decline_code = decline_code or rng.choice(SOFT_DECLINE_CODES if soft else HARD_DECLINE_CODES)
+        decline_code = decline_code or rng.choice(
+            SOFT_DECLINE_CODES if soft else HARD_DECLINE_CODES
+        )
         if decline_at is None:
             # Soft: early enough for the retries to land; hard: early enough that the
             # cancellation two weeks later is still inside the history.
@@ -218,4 +269,3 @@ def make_account(
         card_expires_at=card_expires_at,
         card_notice_at=card_notice_at,
     )
-

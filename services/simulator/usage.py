@@ -94,7 +94,13 @@ class UsageModel:
                 self._account_day(p, level, level * factor, day_start, lo, hi, out)
 
     def _account_day(
-        self, p: _Profile, level: float, chance: float, day_start: int, lo: int, hi: int,
+        self,
+        p: _Profile,
+        level: float,
+        chance: float,
+        day_start: int,
+        lo: int,
+        hi: int,
         out: list[RawEvent],
     ) -> None:
         rand = self._rng.random
@@ -117,8 +123,9 @@ class UsageModel:
             for _ in range(int(rand() * max_features)):
                 t += 30 + int(rand() * 900)
                 if lo <= t < hi:
-                    out.append((t, usage, key, feature_used,
-                                user + features[int(rand() * n_features)]))
+                    out.append(
+                        (t, usage, key, feature_used, user + features[int(rand() * n_features)])
+                    )
                     last = t
         if 0 <= last < hi - 1:
             # Data grows with use; a fading account mostly deletes and cleans up.
