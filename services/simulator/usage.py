@@ -91,7 +91,8 @@ class UsageModel:
         for p in self._profiles:
             level = self.level(p, day_start)
             if level > 0.0:
-                self._account_day(p, level, level * factor, day_start, lo, hi, out)
+                until = hi if p.stopped_at is None else min(hi, p.stopped_at)
+                self._account_day(p, level, level * factor, day_start, lo, until, out)
 
     def _account_day(
         self,
