@@ -85,17 +85,19 @@ class StateDraft:
     """
 
     __slots__ = (
-        "account_id", "alerts", "as_of_s", "billing", "last_score", "nps",
-        "profile", "recent", "tickets", "usage", "watermark_s",
+        "account_id", "alerts", "as_of_s", "billing", "feature_window", "last_activity_s",
+        "last_score", "nps", "profile", "recent", "tickets", "usage", "watermark_s",
     )  # fmt: skip
 
-    def __init__(self, state: AccountState) -> None:
+    def __init__(self, state: AccountState, feature_window: int = 1) -> None:
+        self.feature_window = feature_window
         self.account_id = state.account_id
         self.profile = state.profile
         self.usage = state.usage
         self.tickets = state.tickets
         self.billing = state.billing
         self.nps = state.nps
+        self.last_activity_s = state.last_activity_s
         self.watermark_s = state.watermark_s
         self.as_of_s = state.as_of_s
         self.last_score = state.last_score
@@ -117,7 +119,12 @@ class StateDraft:
             self.watermark_s = at_s
         kind = type(event)
         if kind is UsageEvent:
-            self.usage, dirty = apply_usage(self.usage, event, at_s)  # type: ignore[arg-type]
+            usage_event: UsageEvent = event  # type: ignore[assignment]
+            if usage_event.kind != "seats_changed" and (
+                self.last_activity_s is None or at_s > self.last_activity_s
+            ):
+                self.last_activity_s = at_s
+            self.usage, dirty = apply_usage(self.usage, usage_event, at_s, self.feature_window)
             return dirty
         if kind is TicketEvent:
             self.tickets = apply_ticket(self.tickets, event, at_s)  # type: ignore[arg-type]
@@ -143,6 +150,7 @@ class StateDraft:
             tickets=self.tickets,
             billing=self.billing,
             nps=self.nps,
+            last_activity_s=self.last_activity_s,
             watermark_s=self.watermark_s,
             as_of_s=self.as_of_s,
             last_score=self.last_score,
@@ -151,22 +159,30 @@ class StateDraft:
         )
 
 
-def apply_usage(usage: UsageState, event: UsageEvent, at_s: int) -> tuple[UsageState, bool]:
-    """Mark the active day and user, the feature, the records delta or the seats."""
+def apply_usage(
+    usage: UsageState, event: UsageEvent, at_s: int, feature_window: int = 1
+) -> tuple[UsageState, bool]:
+    """Mark the active day and user, the feature, the records delta or the seats.
+
+    Returns the same ``usage`` object when nothing changed (the second login of
+    a user on a day). A feature use only counts as a scored change when it
+    brings the feature back into the ``feature_window`` the model counts.
+    """
     day = day_index(at_s)
     bit = _KIND_BIT[event.kind]
     if event.kind == "seats_changed":
         return replace(usage, kinds_seen=usage.kinds_seen | bit, seats=event.quantity), False
     dirty = not usage.kinds_seen & bit
     active = usage.active_users
-    if active and active[-1][0] == day and usage.users_day == day:
-        bitmap = usage.users_bitmap | user_bit(event.user_id)
-        if bitmap != usage.users_bitmap:
-            active = put_max(active, day, estimate_users(bitmap))
-    elif day >= usage.users_day:
-        bitmap = user_bit(event.user_id)
-        dirty = True
-        active = put_max(active, day, 1)
+    if day >= usage.users_day:
+        same_day = day == usage.users_day
+        bitmap = usage.users_bitmap if same_day else 0
+        if event.user_id is not None:
+            bitmap |= user_bit(event.user_id)
+        has_bucket = bool(active) and active[-1][0] == day
+        if not (same_day and has_bucket and bitmap == usage.users_bitmap):
+            dirty = dirty or not has_bucket
+            active = put_max(active, day, max(1, estimate_users(bitmap)))
     else:  # late event for an older day: only the active day is certain
         bitmap = usage.users_bitmap
         dirty = dirty or not has_day(active, day)
@@ -174,16 +190,25 @@ def apply_usage(usage: UsageState, event: UsageEvent, at_s: int) -> tuple[UsageS
     features, records = usage.features, usage.records
     if event.kind == "feature_used" and event.feature:
         features = touch_feature(features, event.feature, day, FEATURE_CAP)
-        dirty = dirty or features is not usage.features
+        if features is not usage.features and not dirty:
+            seen = next((d for name, d in usage.features if name == event.feature), None)
+            dirty = seen is None or seen <= day - feature_window
     elif event.kind == "records_changed" and event.quantity:
         records = add(records, day, event.quantity)
         dirty = True
-    last = usage.last_activity_s
+    kinds = usage.kinds_seen | bit
+    if (
+        active is usage.active_users
+        and features is usage.features
+        and records is usage.records
+        and bitmap == usage.users_bitmap
+        and kinds == usage.kinds_seen
+    ):
+        return usage, dirty
     return (
         UsageState(
-            kinds_seen=usage.kinds_seen | bit,
+            kinds_seen=kinds,
             first_day=day if usage.first_day is None else min(usage.first_day, day),
-            last_activity_s=at_s if last is None or at_s > last else last,
             active_users=active,
             users_day=max(day, usage.users_day),
             users_bitmap=bitmap,

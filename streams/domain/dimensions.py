@@ -48,7 +48,18 @@ def usage_frequency(state: AccountState, dim: DimensionConfig, now_day: int) -> 
         return None
     if isinstance(dim.normaliser, BaselineRatio):
         return _ratio(usage.active_users, dim.normaliser, usage.first_day, now_day, days=True)
-    return float(count_days(usage.active_users, window_start(now_day, dim.window_days)))
+    days = count_days(usage.active_users, window_start(now_day, dim.window_days))
+    return _pro_rated(days, dim.window_days, usage.first_day, now_day)
+
+
+def _pro_rated(value: int, window: int, first_day: int | None, now_day: int) -> float:
+    """Scale a count up for an account younger than the window: 5 active days
+    out of its first 5 is every day, not 5 out of 30. Without this every new
+    account would start "at risk" and page its CSM in week one."""
+    age = now_day - first_day + 1 if first_day is not None else window
+    if age >= window or age <= 0:
+        return float(value)
+    return value * window / age
 
 
 def data_growth(state: AccountState, dim: DimensionConfig, now_day: int) -> float | None:
@@ -87,8 +98,7 @@ def support_load(state: AccountState, model: ScoringModel, now_day: int) -> floa
     if not tickets.seen:
         return None
     cfg = model.support
-    dim = model.dimension("support_load")
-    window = dim.window_days if dim is not None else 30
+    window = cfg.window_days
     load = sum(cfg.priority_weights[priority] for _, priority in tickets.open)
     load += cfg.reopen_weight * total(tickets.reopened, window_start(now_day, window))
     csat_since = window_start(now_day, cfg.csat_days)

@@ -103,6 +103,8 @@ class SupportLoadConfig:
     low_csat_weight: float = 2.0
     low_csat_max: int = 2
     csat_days: int = 90
+    window_days: int = 30
+    """Window for counting reopens (the support_load dimension's ``window_days``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +141,10 @@ class ScoringModel:
 
     def dimension(self, name: str) -> DimensionConfig | None:
         """The config of ``name``, or None when the model does not score it."""
-        return next((d for d in self.dimensions if d.name == name), None)
+        for dim in self.dimensions:
+            if dim.name == name:
+                return dim
+        return None
 
     def weights_for(self, segment: str | None) -> Mapping[str, float]:
         """Per-dimension weights for a segment (default when unknown or None)."""
@@ -181,7 +186,9 @@ def parse_model(data: Any) -> ScoringModel:
         dimensions=dimensions,
         default_weights=default,
         segment_weights=segments,
-        support=_support(support_doc),
+        support=_support(
+            support_doc, next((d for d in dimensions if d.name == "support_load"), None)
+        ),
         nps_max_age_days=_int(nps_doc.get("max_age_days", 90), "dimensions.nps.max_age_days"),
         bands=_bands(root.get("bands", {})),
         alerts=_alerts(root.get("alerts", {})),
@@ -302,7 +309,7 @@ def _weight_map(doc: Any, where: str, dims: set[str]) -> dict[str, float]:
     return result
 
 
-def _support(doc: Mapping[str, Any]) -> SupportLoadConfig:
+def _support(doc: Mapping[str, Any], dim: DimensionConfig | None) -> SupportLoadConfig:
     where = "dimensions.support_load"
     raw = _mapping(doc.get("priority_weights", {}), f"{where}.priority_weights")
     weights = {"low": 0.5, "normal": 1.0, "high": 2.0, "urgent": 4.0}
@@ -316,6 +323,7 @@ def _support(doc: Mapping[str, Any]) -> SupportLoadConfig:
         low_csat_weight=_num(doc.get("low_csat_weight", 2.0), f"{where}.low_csat_weight", lo=0),
         low_csat_max=_int(doc.get("low_csat_max", 2), f"{where}.low_csat_max", lo=1, hi=5),
         csat_days=_int(doc.get("csat_days", 90), f"{where}.csat_days", lo=1, hi=90),
+        window_days=dim.window_days if dim is not None else 30,
     )
 
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from operator import attrgetter
 
@@ -40,8 +40,15 @@ from streams.domain.apply import StateDraft, id_digest
 from streams.domain.events import DomainEvent
 from streams.domain.model import ScoringModel
 from streams.domain.reasons import explain
-from streams.domain.scoring import HealthScore, memo_of, score_account
-from streams.domain.state import AccountState, ScoreMemo
+from streams.domain.scoring import (
+    HealthScore,
+    ScoreParts,
+    build_score,
+    memo_of,
+    same_score,
+    score_parts,
+)
+from streams.domain.state import AccountState
 from streams.domain.windows import (
     DAY_SECONDS,
     day_index,
@@ -130,59 +137,50 @@ def _settle(
     """Slide the windows to ``now``, rescore if needed, decide alerts."""
     now_s = max(int(now.timestamp()), draft.watermark_s or 0, draft.as_of_s or 0)
     now_day = day_index(now_s)
+    memo = draft.last_score
     new_day = draft.as_of_s is None or day_index(draft.as_of_s) != now_day
     if new_day or dirty:
         _prune(draft, now_day)
     draft.as_of_s = now_s
-    memo = draft.last_score
-    rescore = dirty or new_day or memo is None or memo.model_version != model.version
+    stale = memo is None or memo.day != now_day or memo.model_version != model.version
+    parts = score_parts(draft.freeze(), model, now_day) if dirty or stale else None
+    new_memo = memo if parts is None else memo_of(parts, model, now_day)
+    changed = new_memo is not None and (memo is None or not same_score(memo, new_memo))
+    if parts is None and _inactivity_not_due(draft, model, now_s):
+        return StepResult(draft.freeze(), None, (), applied, duplicates)
+    draft.last_score = new_memo
     state = draft.freeze()
-    if not rescore and _inactivity_not_due(state, model, now_s):
-        return StepResult(state, None, (), applied, duplicates)
     as_of = datetime.fromtimestamp(now_s, UTC)
-    score = score_account(state, model, as_of) if rescore else None
-    explained = _Explainer(state, model, as_of, score)
+    explained = _Explainer(state, model, as_of, parts)
     step = AlertInput(
         account_id=state.account_id,
         profile=state.profile,
-        score_t=score.score_tenths if score else (memo.score_t if memo else None),
+        score_t=new_memo.score_t if new_memo else None,
         previous_t=memo.score_t if memo else None,
-        band=score.band if score else (memo.band if memo else None),
-        rescored=score is not None,
-        last_activity_s=state.usage.last_activity_s,
+        band=new_memo.band if new_memo else None,
+        rescored=parts is not None and (changed or stale),
+        last_activity_s=state.last_activity_s,
         now_s=now_s,
         cause_s=cause_s if cause_s is not None else now_day * DAY_SECONDS,
         model_version=model.version,
     )
     alert_state, alerts = next_alert_state(state.alerts, step, model.alerts, explained.reasons)
     health = None
-    if score is not None and _has_changed(memo, score):
+    score = explained.score() if changed else None
+    if score is not None:
         health = _health_change(state, score, step.cause_s, explained.reasons())
-    new_memo = memo_of(score, now_day) if score is not None else memo
-    if new_memo is not memo or alert_state is not state.alerts:
-        draft.last_score, draft.alerts = new_memo, alert_state
+    if alert_state is not state.alerts:
+        draft.alerts = alert_state
         state = draft.freeze()
     return StepResult(state, health, alerts, applied, duplicates)
 
 
-def _inactivity_not_due(state: AccountState, model: ScoringModel, now_s: int) -> bool:
-    last = state.usage.last_activity_s
+def _inactivity_not_due(draft: StateDraft, model: ScoringModel, now_s: int) -> bool:
+    last = draft.last_activity_s
     return (
         last is None
-        or state.alerts.inactivity_spell_s == last
+        or draft.alerts.inactivity_spell_s == last
         or now_s < last + model.alerts.inactivity_days * DAY_SECONDS
-    )
-
-
-def _has_changed(memo: ScoreMemo | None, score: HealthScore) -> bool:
-    """Publish when the score, band, model or any contribution moved."""
-    if memo is None:
-        return True
-    return (
-        memo.score_t != score.score_tenths
-        or memo.band != score.band
-        or memo.model_version != score.model_version
-        or memo != memo_of(score, memo.day)
     )
 
 
@@ -206,20 +204,31 @@ def _health_change(
 
 
 class _Explainer:
-    """Computes the reasons at most once per step, and only when someone asks
-    (most steps emit nothing, and phrasing reasons is not free)."""
+    """Builds the output score and the reasons at most once per step, and only
+    when something is emitted (most steps emit nothing)."""
 
-    __slots__ = ("_as_of", "_model", "_reasons", "_score", "_state")
+    __slots__ = ("_as_of", "_model", "_parts", "_reasons", "_score", "_state")
 
     def __init__(
-        self, state: AccountState, model: ScoringModel, as_of: datetime, score: HealthScore | None
+        self, state: AccountState, model: ScoringModel, as_of: datetime, parts: ScoreParts | None
     ) -> None:
-        self._state, self._model, self._as_of, self._score = state, model, as_of, score
+        self._state, self._model, self._as_of, self._parts = state, model, as_of, parts
+        self._score: HealthScore | None = None
         self._reasons: tuple[str, ...] | None = None
+
+    def score(self) -> HealthScore | None:
+        """The output score (None if the account has no scored data)."""
+        if self._score is None:
+            parts = self._parts or score_parts(
+                self._state, self._model, day_index(int(self._as_of.timestamp()))
+            )
+            if parts is not None:
+                self._score = build_score(self._state, parts, self._model, self._as_of)
+        return self._score
 
     def reasons(self) -> tuple[str, ...]:
         if self._reasons is None:
-            score = self._score or score_account(self._state, self._model, self._as_of)
+            score = self.score()
             self._reasons = (
                 () if score is None else explain(self._state, score, self._model, self._as_of)
             )
@@ -237,10 +246,7 @@ def _prune(draft: StateDraft, now_day: int) -> None:
         or records is not usage.records
         or features is not usage.features
     ):
-        draft.usage = type(usage)(
-            usage.kinds_seen, usage.first_day, usage.last_activity_s, active,
-            usage.users_day, usage.users_bitmap, features, records, usage.seats,
-        )  # fmt: skip
+        draft.usage = replace(usage, active_users=active, records=records, features=features)
     t = draft.tickets
     opened, reopened = prune(t.opened, floor), prune(t.reopened, floor)
     csat = tuple(c for c in t.csat if c[0] >= floor) if t.csat and t.csat[0][0] < floor else t.csat

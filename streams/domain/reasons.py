@@ -43,7 +43,7 @@ def explain(
 
 def idle_days(state: AccountState, now_s: int) -> int | None:
     """Whole days since the last usage, None if the account was never active."""
-    last = state.usage.last_activity_s
+    last = state.last_activity_s
     return None if last is None else max(0, now_s - last) // DAY_SECONDS
 
 
@@ -78,14 +78,20 @@ def describe(state: AccountState, dim: DimensionScore, model: ScoringModel, now_
 
 def _support(state: AccountState, model: ScoringModel, now_day: int) -> str:
     tickets = state.tickets
-    parts: list[str] = []
-    for priority in ("urgent", "high", "normal", "low"):
-        n = sum(1 for _, p in tickets.open if p == priority)
-        if n:
-            parts.append(f"{n} {priority}")
-    text = f"{' and '.join(parts[:2])} {_plural(len(tickets.open), 'ticket')} open" if parts else ""
-    window_cfg = model.dimension("support_load")
-    window = window_cfg.window_days if window_cfg is not None else 30
+    counts = [
+        (n, priority)
+        for priority in ("urgent", "high", "normal", "low")
+        if (n := sum(1 for _, p in tickets.open if p == priority))
+    ]
+    total_open = len(tickets.open)
+    if len(counts) == 1:
+        text = f"{total_open} {counts[0][1]} {_plural(total_open, 'ticket')} open"
+    elif counts:
+        detail = ", ".join(f"{n} {priority}" for n, priority in counts)
+        text = f"{total_open} tickets open ({detail})"
+    else:
+        text = ""
+    window = model.support.window_days
     reopened = sum(v for d, v in tickets.reopened if d >= window_start(now_day, window))
     if reopened:
         text += f"{', ' if text else ''}{reopened} reopened in {window} days"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from streams.domain.dimensions import raw_value
 from streams.domain.model import DIMENSIONS, BandThresholds, ScoringModel, normalise
@@ -71,12 +72,34 @@ class HealthScore:
     changes: tuple[DimensionChange, ...]
 
 
+class ScoreParts(NamedTuple):
+    """The numbers of a score before they are dressed for output. Cheap to
+    compute and to compare with the memo, so a rescore that changes nothing
+    builds no output objects. Per-dimension tuples follow ``model.dimensions``."""
+
+    names: tuple[str, ...]
+    raws: tuple[float, ...]
+    scores_t: tuple[int, ...]
+    weights: tuple[float, ...]
+    contributions_t: tuple[int, ...]
+    total_t: int
+    excluded: tuple[str, ...]
+
+
 def score_account(state: AccountState, model: ScoringModel, now: datetime) -> HealthScore | None:
     """Score ``state`` as of event time ``now``; None when no dimension has data
     (an account known only by its profile has no health yet, rather than 0)."""
-    now_day = day_index(int(now.timestamp()))
+    parts = score_parts(state, model, day_index(int(now.timestamp())))
+    return None if parts is None else build_score(state, parts, model, now)
+
+
+def score_parts(state: AccountState, model: ScoringModel, now_day: int) -> ScoreParts | None:
+    """Raw values, 0-100 scores (tenths) and rescaled weights of the scored dimensions."""
     weights = model.weights_for(state.profile.segment if state.profile else None)
-    scored: list[tuple[str, float, int, float]] = []
+    names: list[str] = []
+    raws: list[float] = []
+    scores_t: list[int] = []
+    used: list[float] = []
     excluded: list[str] = []
     for dim in model.dimensions:
         weight = weights.get(dim.name, 0.0)
@@ -86,34 +109,55 @@ def score_account(state: AccountState, model: ScoringModel, now: datetime) -> He
         if raw is None:
             excluded.append(dim.name)
             continue
-        scored.append((dim.name, raw, _tenths(normalise(dim.normaliser, raw)), weight))
-    if not scored:
+        names.append(dim.name)
+        raws.append(raw)
+        scores_t.append(int(normalise(dim.normaliser, raw) * 10 + 0.5))
+        used.append(weight)
+    if not names:
         return None
-    total_weight = sum(w for *_, w in scored)
-    exact = [w / total_weight * s_t for _, _, s_t, w in scored]
-    score_t, parts = apportion(exact)
+    total_weight = sum(used)
+    fractions = tuple(w / total_weight for w in used)
+    total_t, contributions = apportion([f * s for f, s in zip(fractions, scores_t, strict=True)])
+    return ScoreParts(
+        tuple(names),
+        tuple(raws),
+        tuple(scores_t),
+        fractions,
+        tuple(contributions),
+        total_t,
+        tuple(excluded),
+    )
+
+
+def build_score(
+    state: AccountState, parts: ScoreParts, model: ScoringModel, as_of: datetime
+) -> HealthScore:
+    """Dress ``parts`` as a ``HealthScore`` with the changes since the memo."""
     dimensions = tuple(
         DimensionScore(
             name=name,
             raw=raw,
             score=s_t / 10,
-            weight=round(w / total_weight * 100, 2),
+            weight=round(fraction * 100, 2),
             contribution=c_t / 10,
             score_tenths=s_t,
             contribution_tenths=c_t,
         )
-        for (name, raw, s_t, w), c_t in zip(scored, parts, strict=True)
-    )
+        for name, raw, s_t, fraction, c_t in zip(
+            parts.names, parts.raws, parts.scores_t, parts.weights, parts.contributions_t,
+            strict=True,
+        )
+    )  # fmt: skip
     memo = state.last_score
     return HealthScore(
         account_id=state.account_id,
-        score=score_t / 10,
-        score_tenths=score_t,
-        band=band_of(score_t, model.bands),
+        score=parts.total_t / 10,
+        score_tenths=parts.total_t,
+        band=band_of(parts.total_t, model.bands),
         dimensions=dimensions,
-        excluded=tuple(excluded),
+        excluded=parts.excluded,
         model_version=model.version,
-        as_of=now,
+        as_of=as_of,
         previous_score=None if memo is None else memo.score_t / 10,
         previous_band=None if memo is None else memo.band,
         changes=changes_since(memo, dimensions),
@@ -170,20 +214,25 @@ def changes_since(
     return tuple(changes)
 
 
-def memo_of(score: HealthScore, day: int) -> ScoreMemo:
+def memo_of(parts: ScoreParts, model: ScoringModel, day: int) -> ScoreMemo:
     """What the state remembers of a score (per dimension, in ``DIMENSIONS`` order)."""
-    by_name = {d.name: d for d in score.dimensions}
+    scores = dict(zip(parts.names, parts.scores_t, strict=True))
+    contributions = dict(zip(parts.names, parts.contributions_t, strict=True))
     return ScoreMemo(
-        score_t=score.score_tenths,
-        band=score.band,
+        score_t=parts.total_t,
+        band=band_of(parts.total_t, model.bands),
         day=day,
-        model_version=score.model_version,
-        dim_scores_t=tuple(by_name[n].score_tenths if n in by_name else -1 for n in DIMENSIONS),
-        contributions_t=tuple(
-            by_name[n].contribution_tenths if n in by_name else -1 for n in DIMENSIONS
-        ),
+        model_version=model.version,
+        dim_scores_t=tuple(scores.get(n, -1) for n in DIMENSIONS),
+        contributions_t=tuple(contributions.get(n, -1) for n in DIMENSIONS),
     )
 
 
-def _tenths(score: float) -> int:
-    return int(score * 10 + 0.5)
+def same_score(a: ScoreMemo, b: ScoreMemo) -> bool:
+    """Equal apart from the day: nothing a reader of the score could notice moved."""
+    return (
+        a.score_t == b.score_t
+        and a.contributions_t == b.contributions_t
+        and a.dim_scores_t == b.dim_scores_t
+        and a.model_version == b.model_version
+    )

@@ -73,7 +73,6 @@ class UsageState:
 
     kinds_seen: int = 0
     first_day: int | None = None
-    last_activity_s: int | None = None
     active_users: Series = ()
     users_day: int = 0
     users_bitmap: int = 0
@@ -136,6 +135,7 @@ class AccountState:
     tickets: TicketState = TicketState()
     billing: BillingView = BillingView()
     nps: tuple[int, int] | None = None
+    last_activity_s: int | None = None
     watermark_s: int | None = None
     as_of_s: int | None = None
     last_score: ScoreMemo | None = None
@@ -156,6 +156,7 @@ class AccountState:
         if self.billing.seen:
             out["b"] = [x for failure in self.billing.open_failures for x in failure]
         _put(out, "n", list(self.nps) if self.nps else None)
+        _put(out, "l", self.last_activity_s)
         _put(out, "w", self.watermark_s)
         _put(out, "o", self.as_of_s)
         if self.last_score is not None:
@@ -185,7 +186,6 @@ def _put(out: dict[str, Any], key: str, value: Any) -> None:
 def _usage_to_dict(u: UsageState, base: int) -> dict[str, Any]:
     out: dict[str, Any] = {"k": u.kinds_seen}
     _put(out, "f", None if u.first_day is None else base - u.first_day)
-    _put(out, "l", u.last_activity_s)
     if u.active_users:
         out["a"] = encode_series(u.active_users, base)
         out["b"] = [base - u.users_day, u.users_bitmap]
@@ -203,7 +203,6 @@ def _usage_from_dict(d: dict[str, Any], base: int) -> UsageState:
     return UsageState(
         kinds_seen=int(d["k"]),
         first_day=None if d.get("f") is None else base - int(d["f"]),
-        last_activity_s=d.get("l"),
         active_users=decode_series(d.get("a", []), base),
         users_day=base - int(bitmap[0]) if "b" in d else 0,
         users_bitmap=int(bitmap[1]),
@@ -280,6 +279,7 @@ def _from_dict(cls: type[AccountState], data: dict[str, Any]) -> AccountState:
         tickets=_tickets_from_dict(data["t"], base) if "t" in data else TicketState(),
         billing=_billing_from_list(data["b"]) if "b" in data else BillingView(),
         nps=None if data.get("n") is None else (int(data["n"][0]), int(data["n"][1])),
+        last_activity_s=data.get("l"),
         watermark_s=data.get("w"),
         as_of_s=data.get("o"),
         last_score=None

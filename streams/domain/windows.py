@@ -44,6 +44,7 @@ Series: TypeAlias = tuple[tuple[int, int], ...]
 Features: TypeAlias = tuple[tuple[str, int], ...]
 
 _first = itemgetter(0)
+_second = itemgetter(1)
 
 
 def day_index(epoch_seconds: int) -> int:
@@ -114,24 +115,21 @@ def has_day(series: Series, day: int) -> bool:
 
 def total(series: Series, since_day: int, until_day: int | None = None) -> int:
     """Sum of the buckets with ``since_day <= day`` (``< until_day`` when given)."""
-    result = 0
-    for day, value in reversed(series):
-        if day < since_day:
-            break
-        if until_day is None or day < until_day:
-            result += value
-    return result
+    lo, hi = _span(series, since_day, until_day)
+    return sum(map(_second, series[lo:hi]))
 
 
 def count_days(series: Series, since_day: int, until_day: int | None = None) -> int:
     """Number of buckets (days with data) in ``[since_day, until_day)``."""
-    result = 0
-    for day, _ in reversed(series):
-        if day < since_day:
-            break
-        if until_day is None or day < until_day:
-            result += 1
-    return result
+    lo, hi = _span(series, since_day, until_day)
+    return hi - lo
+
+
+def _span(series: Series, since_day: int, until_day: int | None) -> tuple[int, int]:
+    """Index range of a day range: two C-level binary searches, no Python loop."""
+    lo = bisect_left(series, since_day, key=_first)
+    hi = len(series) if until_day is None else bisect_left(series, until_day, key=_first)
+    return lo, max(lo, hi)
 
 
 def prune(series: Series, floor_day: int) -> Series:
@@ -216,9 +214,9 @@ _LINEAR_COUNT = tuple(
 )
 
 
-def user_bit(user_id: str | None) -> int:
+def user_bit(user_id: str) -> int:
     """The bitmap bit of a user; crc32 because Python's ``hash`` differs per process."""
-    return 1 << (zlib.crc32((user_id or "").encode()) & (_BITMAP_BITS - 1))
+    return 1 << (zlib.crc32(user_id.encode()) & (_BITMAP_BITS - 1))
 
 
 def estimate_users(bitmap: int) -> int:
