@@ -48,7 +48,7 @@ from streams.domain.scoring import (
     same_score,
     score_parts,
 )
-from streams.domain.state import AccountState
+from streams.domain.state import AccountState, ScoreMemo
 from streams.domain.windows import (
     DAY_SECONDS,
     day_index,
@@ -151,7 +151,7 @@ def _settle(
     draft.last_score = new_memo
     state = draft.freeze()
     as_of = datetime.fromtimestamp(now_s, UTC)
-    explained = _Explainer(state, model, as_of, parts)
+    explained = _Explainer(state, model, as_of, parts, memo)
     step = AlertInput(
         account_id=state.account_id,
         profile=state.profile,
@@ -207,12 +207,18 @@ class _Explainer:
     """Builds the output score and the reasons at most once per step, and only
     when something is emitted (most steps emit nothing)."""
 
-    __slots__ = ("_as_of", "_model", "_parts", "_reasons", "_score", "_state")
+    __slots__ = ("_as_of", "_model", "_parts", "_previous", "_reasons", "_score", "_state")
 
     def __init__(
-        self, state: AccountState, model: ScoringModel, as_of: datetime, parts: ScoreParts | None
+        self,
+        state: AccountState,
+        model: ScoringModel,
+        as_of: datetime,
+        parts: ScoreParts | None,
+        previous: ScoreMemo | None,
     ) -> None:
         self._state, self._model, self._as_of, self._parts = state, model, as_of, parts
+        self._previous = previous
         self._score: HealthScore | None = None
         self._reasons: tuple[str, ...] | None = None
 
@@ -223,7 +229,9 @@ class _Explainer:
                 self._state, self._model, day_index(int(self._as_of.timestamp()))
             )
             if parts is not None:
-                self._score = build_score(self._state, parts, self._model, self._as_of)
+                self._score = build_score(
+                    self._state, parts, self._model, self._as_of, self._previous
+                )
         return self._score
 
     def reasons(self) -> tuple[str, ...]:

@@ -90,7 +90,9 @@ def score_account(state: AccountState, model: ScoringModel, now: datetime) -> He
     """Score ``state`` as of event time ``now``; None when no dimension has data
     (an account known only by its profile has no health yet, rather than 0)."""
     parts = score_parts(state, model, day_index(int(now.timestamp())))
-    return None if parts is None else build_score(state, parts, model, now)
+    if parts is None:
+        return None
+    return build_score(state, parts, model, now, state.last_score)
 
 
 def score_parts(state: AccountState, model: ScoringModel, now_day: int) -> ScoreParts | None:
@@ -130,9 +132,13 @@ def score_parts(state: AccountState, model: ScoringModel, now_day: int) -> Score
 
 
 def build_score(
-    state: AccountState, parts: ScoreParts, model: ScoringModel, as_of: datetime
+    state: AccountState,
+    parts: ScoreParts,
+    model: ScoringModel,
+    as_of: datetime,
+    previous: ScoreMemo | None,
 ) -> HealthScore:
-    """Dress ``parts`` as a ``HealthScore`` with the changes since the memo."""
+    """Dress ``parts`` as a ``HealthScore`` with the changes since ``previous``."""
     dimensions = tuple(
         DimensionScore(
             name=name,
@@ -148,7 +154,7 @@ def build_score(
             strict=True,
         )
     )  # fmt: skip
-    memo = state.last_score
+    memo = previous
     return HealthScore(
         account_id=state.account_id,
         score=parts.total_t / 10,

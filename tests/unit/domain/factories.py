@@ -206,7 +206,9 @@ def typical_day(day: int, rng: random.Random, account: str = ACCOUNT) -> list[Do
             events.append(make_records(account, at, rng.randint(1, 400)))
     if day % 9 == 0:
         priority: Priority = rng.choice(["low", "normal", "high"])
-        events.append(make_ticket(account, at_day(day, 11), ticket_id=f"T-{day}", priority=priority))
+        events.append(
+            make_ticket(account, at_day(day, 11), ticket_id=f"T-{day}", priority=priority)
+        )
     if day % 9 == 3:
         solved_at = at_day(day, 12)
         events.append(make_ticket(account, solved_at, "ticket_solved", f"T-{day - 3}", csat=4))
