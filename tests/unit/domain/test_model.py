@@ -10,8 +10,8 @@ import pytest
 
 from streams.domain.model import (
     DIMENSIONS,
-    BaselineRatio,
     Bands,
+    BaselineRatio,
     Linear,
     ModelError,
     load_model,

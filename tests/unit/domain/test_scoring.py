@@ -24,6 +24,7 @@ from tests.unit.domain.factories import (
     make_model,
     make_nps,
     make_payment_failed,
+    make_payment_succeeded,
     make_profile,
     make_records,
     make_ticket,
@@ -146,7 +147,7 @@ def random_events(draw: st.DrawFn) -> list[DomainEvent]:
         elif kind == "fail":
             events.append(make_payment_failed(at=at, invoice=f"in{n % 3}"))
         elif kind == "pay":
-            events.append(make_payment_failed(at=at, invoice=f"in{n % 3}"))
+            events.append(make_payment_succeeded(at=at, invoice=f"in{n % 3}"))
         elif kind == "nps":
             events.append(make_nps(at=at, score=n + 1 if n < 9 else 10))
         else:
