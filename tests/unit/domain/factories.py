@@ -218,7 +218,7 @@ def typical_day(day: int, rng: random.Random, account: str = ACCOUNT) -> list[Do
 def typical_history(days: int = 90, seed: int = 7) -> list[list[DomainEvent]]:
     """``days`` daily batches of a typical active account, profile, NPS and billing included."""
     rng = random.Random(seed)
-    batches = [[make_profile(at=at_day(0, 0), segment="mid_market")]]
+    batches: list[list[DomainEvent]] = [[make_profile(at=at_day(0, 0), segment="mid_market")]]
     for day in range(days):
         batch = typical_day(day, rng)
         if day == 20:

@@ -73,7 +73,7 @@ def test_hovering_around_the_threshold_pages_once() -> None:
 
 
 def test_recovery_rearms_and_a_new_drop_pages_again() -> None:
-    batches = [
+    batches: list[list[DomainEvent]] = [
         *warm_up(),
         *hovering(4),
         [make_nps(at=at_day(40), score=9)],
@@ -84,10 +84,14 @@ def test_recovery_rearms_and_a_new_drop_pages_again() -> None:
     assert kinds == ["health_below_threshold", "health_recovered", "health_below_threshold"]
 
 
+def _login_and_feature(day: int) -> list[DomainEvent]:
+    return [make_login(at=at_day(day, 1)), make_feature(at=at_day(day, 2))]
+
+
 def test_silent_account_drops_below_threshold_on_ticks_alone() -> None:
-    history = [
+    history: list[list[DomainEvent]] = [
         [make_profile(at=T0)],
-        *([make_login(at=at_day(d, 1)), make_feature(at=at_day(d, 2))] for d in range(40)),
+        *(_login_and_feature(d) for d in range(40)),
     ]
     state, results = run(history)
     assert not alerts_of(results)
@@ -119,8 +123,13 @@ def test_sudden_drop_fires_once_per_week() -> None:
         make_ticket(at=at_day(30, 3), ticket_id=f"U{n}", priority="urgent") for n in range(3)
     ]
     crash.append(make_payment_failed(at=at_day(30, 4)))
-    more = [make_nps(at=at_day(32, 3), score=0)]
-    batches = [*warm_up(), [make_ticket(at=at_day(29, 5), kind="ticket_solved")], crash, more]
+    more: list[DomainEvent] = [make_nps(at=at_day(32, 3), score=0)]
+    batches: list[list[DomainEvent]] = [
+        *warm_up(),
+        [make_ticket(at=at_day(29, 5), kind="ticket_solved")],
+        crash,
+        more,
+    ]
     _, results = run(batches, default_model())
     drops = alerts_of(results, "sudden_drop")
     assert len(drops) == 1

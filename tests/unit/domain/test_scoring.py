@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streams.domain.apply import apply_event
-from streams.domain.events import DomainEvent
+from streams.domain.events import DomainEvent, Priority
 from streams.domain.model import BandThresholds
 from streams.domain.process import process_batch
 from streams.domain.reasons import explain
@@ -138,7 +138,7 @@ def random_events(draw: st.DrawFn) -> list[DomainEvent]:
         elif kind == "records":
             events.append(make_records(at=at, quantity=draw(st.integers(-500, 5000))))
         elif kind in ("ticket", "urgent"):
-            priority = "urgent" if kind == "urgent" else "normal"
+            priority: Priority = "urgent" if kind == "urgent" else "normal"
             events.append(make_ticket(at=at, ticket_id=f"T{n}", priority=priority))
         elif kind == "solve":
             events.append(
