@@ -9,6 +9,8 @@ stopped using the product must score 0 on usage, not drop the dimension.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from streams.domain.model import BaselineRatio, DimensionConfig, ScoringModel
 from streams.domain.state import SEEN_ACTIVITY, SEEN_FEATURE, SEEN_RECORDS, AccountState
 from streams.domain.windows import (
@@ -25,23 +27,12 @@ def raw_value(
     state: AccountState, dim: DimensionConfig, model: ScoringModel, now_day: int
 ) -> float | None:
     """The raw value of ``dim`` for ``state`` on ``now_day``; None when no data."""
-    name = dim.name
-    if name == "usage_frequency":
-        return usage_frequency(state, dim, now_day)
-    if name == "feature_depth":
-        if not state.usage.kinds_seen & SEEN_FEATURE:
-            return None
-        return float(count_features(state.usage.features, window_start(now_day, dim.window_days)))
-    if name == "data_growth":
-        return data_growth(state, dim, now_day)
-    if name == "support_load":
-        return support_load(state, model, now_day)
-    if name == "payment_status":
-        return payment_days_open(state, now_day)
-    return latest_nps(state, model, now_day)
+    return _MEASURES[dim.name](state, dim, model, now_day)
 
 
-def usage_frequency(state: AccountState, dim: DimensionConfig, now_day: int) -> float | None:
+def usage_frequency(
+    state: AccountState, dim: DimensionConfig, model: ScoringModel, now_day: int
+) -> float | None:
     """Active days in the window, or the recent/baseline ratio of active days."""
     usage = state.usage
     if not usage.kinds_seen & SEEN_ACTIVITY:
@@ -62,7 +53,18 @@ def _pro_rated(value: int, window: int, first_day: int | None, now_day: int) -> 
     return value * window / age
 
 
-def data_growth(state: AccountState, dim: DimensionConfig, now_day: int) -> float | None:
+def feature_depth(
+    state: AccountState, dim: DimensionConfig, model: ScoringModel, now_day: int
+) -> float | None:
+    """Distinct features used in the window (their last use falls inside it)."""
+    if not state.usage.kinds_seen & SEEN_FEATURE:
+        return None
+    return float(count_features(state.usage.features, window_start(now_day, dim.window_days)))
+
+
+def data_growth(
+    state: AccountState, dim: DimensionConfig, model: ScoringModel, now_day: int
+) -> float | None:
     """Records delta in the window, or its pace against the account's baseline."""
     usage = state.usage
     if not usage.kinds_seen & SEEN_RECORDS:
@@ -92,7 +94,9 @@ def _ratio(
     return max(0.0, recent / recent_days) / (base / base_days)
 
 
-def support_load(state: AccountState, model: ScoringModel, now_day: int) -> float | None:
+def support_load(
+    state: AccountState, dim: DimensionConfig, model: ScoringModel, now_day: int
+) -> float | None:
     """Open tickets by priority weight + reopens in the window + recent low CSATs."""
     tickets = state.tickets
     if not tickets.seen:
@@ -106,7 +110,9 @@ def support_load(state: AccountState, model: ScoringModel, now_day: int) -> floa
     return load + cfg.low_csat_weight * low
 
 
-def payment_days_open(state: AccountState, now_day: int) -> float | None:
+def payment_days_open(
+    state: AccountState, dim: DimensionConfig, model: ScoringModel, now_day: int
+) -> float | None:
     """Days the oldest open failed invoice has been open (failure day = 1); 0 if none."""
     billing = state.billing
     if not billing.seen:
@@ -117,7 +123,9 @@ def payment_days_open(state: AccountState, now_day: int) -> float | None:
     return float(now_day - day_index(oldest) + 1)
 
 
-def latest_nps(state: AccountState, model: ScoringModel, now_day: int) -> float | None:
+def latest_nps(
+    state: AccountState, dim: DimensionConfig, model: ScoringModel, now_day: int
+) -> float | None:
     """The latest NPS answer if it is younger than the model's ``nps_max_age_days``."""
     if state.nps is None:
         return None
@@ -125,3 +133,14 @@ def latest_nps(state: AccountState, model: ScoringModel, now_day: int) -> float 
     if now_day - day_index(at_s) >= model.nps_max_age_days:
         return None
     return float(score)
+
+
+_Measure = Callable[[AccountState, DimensionConfig, ScoringModel, int], float | None]
+_MEASURES: dict[str, _Measure] = {
+    "usage_frequency": usage_frequency,
+    "feature_depth": feature_depth,
+    "data_growth": data_growth,
+    "support_load": support_load,
+    "payment_status": payment_days_open,
+    "nps": latest_nps,
+}

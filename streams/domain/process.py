@@ -98,7 +98,11 @@ def process_batch(
         return advance_time(state, model, now)
     ordered = events if len(events) == 1 else sorted(events, key=_at)
     account_id = state.account_id if state is not None else ordered[0].account_id
-    draft = StateDraft(state if state is not None else AccountState(account_id))
+    feature_dim = model.dimension("feature_depth")
+    draft = StateDraft(
+        state if state is not None else AccountState(account_id),
+        feature_window=feature_dim.window_days if feature_dim is not None else 90,
+    )
     dirty = False
     applied = duplicates = 0
     cause_s: int | None = None

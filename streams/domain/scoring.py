@@ -220,17 +220,23 @@ def changes_since(
     return tuple(changes)
 
 
+_INDEX: dict[str, int] = {name: i for i, name in enumerate(DIMENSIONS)}
+
+
 def memo_of(parts: ScoreParts, model: ScoringModel, day: int) -> ScoreMemo:
     """What the state remembers of a score (per dimension, in ``DIMENSIONS`` order)."""
-    scores = dict(zip(parts.names, parts.scores_t, strict=True))
-    contributions = dict(zip(parts.names, parts.contributions_t, strict=True))
+    scores = [-1] * len(DIMENSIONS)
+    contributions = [-1] * len(DIMENSIONS)
+    for name, s_t, c_t in zip(parts.names, parts.scores_t, parts.contributions_t, strict=True):
+        i = _INDEX[name]
+        scores[i], contributions[i] = s_t, c_t
     return ScoreMemo(
         score_t=parts.total_t,
         band=band_of(parts.total_t, model.bands),
         day=day,
         model_version=model.version,
-        dim_scores_t=tuple(scores.get(n, -1) for n in DIMENSIONS),
-        contributions_t=tuple(contributions.get(n, -1) for n in DIMENSIONS),
+        dim_scores_t=tuple(scores),
+        contributions_t=tuple(contributions),
     )
 
 
