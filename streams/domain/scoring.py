@@ -10,6 +10,12 @@ dimensions with the largest remainders. ``score_tenths`` and
 ``contribution_tenths`` are the exact values; ``score`` / ``contribution`` are
 the same numbers as floats for display.
 
+Dimension scores are whole points (stored as tenths, multiples of 10): a
+records event moves the data-growth ratio a little every time, and a
+0.1-point wiggle of one dimension is not worth a ``health.changed`` event;
+whole points cut those outputs (and their cost on the hot path) without
+hiding any move a CSM would act on.
+
 Missing data: a dimension without data (``dimensions.raw_value`` is None) is
 listed in ``excluded`` and the other weights are rescaled to sum to 100.
 A dimension with weight 0 for the account's segment is not scored at all.
@@ -113,7 +119,7 @@ def score_parts(state: AccountState, model: ScoringModel, now_day: int) -> Score
             continue
         names.append(dim.name)
         raws.append(raw)
-        scores_t.append(int(normalise(dim.normaliser, raw) * 10 + 0.5))
+        scores_t.append(int(normalise(dim.normaliser, raw) + 0.5) * 10)
         used.append(weight)
     if not names:
         return None
