@@ -28,7 +28,7 @@ from services.notifier.channels.webhook import WebhookChannel
 from services.notifier.dispatch import KafkaConfig, run_dispatcher
 from services.notifier.handling import DeliveryHandler
 from services.notifier.queue import DeliveryQueue
-from services.notifier.reclaimer import run_reclaimer
+from services.notifier.reclaimer import Reclaimer
 from services.notifier.scheduler import run_scheduler
 from services.notifier.settings import NotifierSettings
 from services.notifier.subscriptions import SubscriptionCache
@@ -76,10 +76,11 @@ def _worker_tasks(
         run_scheduler(queue, settings.scheduler_interval_seconds, stop)
     ]
     for index in range(workers):
-        worker = DeliveryWorker(queue, handler, consumer_name(index), settings.concurrency)
+        name = consumer_name(index)
+        reclaimer = Reclaimer(queue, name, settings.reclaim_idle_ms,
+                              settings.reclaim_interval_seconds)
+        worker = DeliveryWorker(queue, handler, reclaimer, name, settings.concurrency)
         jobs.append(worker.run(stop, settings.stop_grace_seconds))
-        jobs.append(run_reclaimer(worker, settings.reclaim_idle_ms,
-                                  settings.reclaim_interval_seconds, stop))
     return jobs
 
 

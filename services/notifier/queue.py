@@ -112,9 +112,16 @@ class DeliveryQueue:
         return [bool(int(r)) for r in results]
 
     async def read_new(self, consumer: str, count: int, block_ms: int) -> list[Delivery]:
-        reply: list[tuple[bytes, list[Entry]]] | None = await self.redis.xreadgroup(
-            GROUP, consumer, {STREAM: ">"}, count=count, block=block_ms
-        )  # type: ignore[assignment]
+        try:
+            reply: list[tuple[bytes, list[Entry]]] | None = await self.redis.xreadgroup(
+                GROUP, consumer, {STREAM: ">"}, count=count, block=block_ms
+            )  # type: ignore[assignment]
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            # The stream was deleted under us (FLUSHDB, operator): recreate and go on.
+            await self.ensure_group()
+            return []
         entries = [entry for _stream, stream_entries in reply or [] for entry in stream_entries]
         return await self._parse(entries)
 

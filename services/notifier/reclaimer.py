@@ -5,46 +5,53 @@ worker died (``kill -9``, OOM, node loss), nobody else would ever see it; after
 ``min_idle_ms`` without progress another worker claims it and tries again. The
 idle timeout must exceed the longest attempt (settings enforce 1.5 x the delivery
 timeout), or a slow but live delivery would be sent twice.
+
+The worker loop asks the reclaimer first, then the stream, with the same free
+slots, so reclaimed entries obey the same concurrency bound as new ones.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
+import time
+from collections.abc import Callable
 
-from services.notifier.worker import DeliveryWorker
+from services.notifier.model import Delivery
+from services.notifier.queue import DeliveryQueue
 
 log = logging.getLogger(__name__)
 
+_START = (b"0-0", "0-0")
 
-async def reclaim_once(worker: DeliveryWorker, min_idle_ms: int, cursor: bytes) -> bytes:
-    """Claim up to the worker's free slots; returns the next scan cursor."""
-    reserved = worker.reserve()
-    if reserved == 0:
-        return cursor
-    try:
-        cursor, deliveries = await worker.queue.reclaim(
-            worker.consumer, min_idle_ms, reserved, cursor
+
+class Reclaimer:
+    """Scans the group's pending list once per ``interval_seconds`` (continuing a
+    started scan at once, so a large backlog of orphans is taken in one go)."""
+
+    def __init__(
+        self,
+        queue: DeliveryQueue,
+        consumer: str,
+        min_idle_ms: int,
+        interval_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._queue = queue
+        self._consumer = consumer
+        self._min_idle_ms = min_idle_ms
+        self._interval = interval_seconds
+        self._clock = clock
+        self._cursor: bytes = b"0-0"
+        self._next_scan_at = 0.0
+
+    async def claim(self, limit: int) -> list[Delivery]:
+        if limit <= 0 or self._clock() < self._next_scan_at:
+            return []
+        self._cursor, deliveries = await self._queue.reclaim(
+            self._consumer, self._min_idle_ms, limit, self._cursor
         )
-    except BaseException:
-        worker.release(reserved)
-        raise
-    worker.release(reserved - len(deliveries))
-    if deliveries:
-        log.warning("reclaimed %d stalled deliveries", len(deliveries))
-    for delivery in deliveries:
-        worker.submit(delivery)
-    return cursor
-
-
-async def run_reclaimer(
-    worker: DeliveryWorker, min_idle_ms: int, interval_seconds: float, stop: asyncio.Event
-) -> None:
-    await worker.queue.ensure_group()
-    cursor = b"0-0"
-    while not stop.is_set():
-        cursor = await reclaim_once(worker, min_idle_ms, cursor)
-        if cursor in (b"0-0", "0-0"):  # a full pass over the pending list is done
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval_seconds)
+        if self._cursor in _START:  # the pass over the pending list is complete
+            self._next_scan_at = self._clock() + self._interval
+        if deliveries:
+            log.warning("reclaimed %d stalled deliveries", len(deliveries))
+        return deliveries
