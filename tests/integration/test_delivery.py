@@ -19,6 +19,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
@@ -26,7 +27,7 @@ from services.notifier import app
 from services.notifier.model import NewDelivery, Subscription, delivery_id_for
 from services.notifier.queue import DEAD, GROUP, RETRY, STREAM, DeliveryQueue, done_key
 from services.notifier.settings import NotifierSettings
-from services.notifier.subscriptions import SUBSCRIPTIONS
+from services.notifier.subscriptions import SUBSCRIPTIONS, SubscriptionCache
 from tests.integration.notifier_support import (
     MailSink,
     Receiver,
@@ -100,14 +101,37 @@ async def queue_empty(redis: Redis) -> bool:
     )
 
 
+def delivered_total(outcome: str = "delivered") -> float:
+    labels = {"channel": "webhook", "outcome": outcome}
+    return REGISTRY.get_sample_value("healthscore_deliveries_total", labels) or 0.0
+
+
+async def test_subscription_cache_refreshes_and_reads_through(redis: Redis) -> None:
+    now = [0.0]
+    cache = SubscriptionCache(redis, 2.0, lambda: now[0])
+    assert await cache.all() == []
+    sub = await add_subscription(redis, make_subscription())
+    assert await cache.all() == []  # cached until the refresh interval passes
+    now[0] = 2.5
+    assert [s.id for s in await cache.all()] == [sub.id]
+    late = await add_subscription(redis, make_subscription("sub_late"))
+    assert await cache.get(late.id) == late  # a worker's miss reads through at once
+    await redis.hdel(SUBSCRIPTIONS, sub.id)
+    await redis.hset(SUBSCRIPTIONS, "sub_bad", b"{not json")
+    now[0] = 5.0
+    assert [s.id for s in await cache.all()] == [late.id]  # deleted gone, bad row ignored
+
+
 async def test_webhook_is_signed_and_delivered_once(
     redis: Redis, notifier_redis_url: str, receiver: Receiver
 ) -> None:
     sub = await add_subscription(redis, make_subscription(target=receiver.url))
     [delivery_id] = await enqueue_alerts(redis, sub, 1)
+    before = delivered_total()
     async with running(fast_settings(notifier_redis_url)):
         await eventually(lambda: len(receiver.requests) == 1, what="webhook")
         await eventually(lambda: queue_empty(redis), what="ack")
+    assert delivered_total() == before + 1
     [request] = receiver.requests
     assert request.verified and request.webhook_id == delivery_id
     assert orjson.loads(request.body)["id"] == "a-0"
@@ -197,11 +221,13 @@ async def test_dead_letter_after_last_try_then_redrive(
     gone = await add_subscription(redis, make_subscription("sub_gone", target=receiver.url))
     receiver.status = 500
     [delivery_id] = await enqueue_alerts(redis, sub, 1)
+    dead_before = delivered_total("dead_lettered")
     async with running(fast_settings(notifier_redis_url, max_attempts=3)):
         await eventually(lambda: redis.hexists(DEAD, delivery_id), what="dead letter")  # type: ignore[arg-type]
         dead = orjson.loads(await redis.hget(DEAD, delivery_id))  # type: ignore[arg-type]
         assert (dead["attempts"], dead["last_error"], dead["channel"]) == (3, "HTTP 500", "webhook")
         assert len(receiver.requests) == 3
+        assert delivered_total("dead_lettered") == dead_before + 1
         # A permanent failure is dead at once.
         receiver.status = 410
         [gone_id] = await enqueue_alerts(redis, gone, 1, prefix="g")
