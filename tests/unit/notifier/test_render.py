@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from services.notifier.render import (
@@ -17,8 +18,6 @@ LINK = "https://billing.example.com/update?token=abc"
 
 def slack_text(payload: dict[str, object]) -> str:
     """Everything a reader sees in the Slack message, flattened."""
-    import orjson
-
     return orjson.dumps(payload).decode()
 
 
