@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import subprocess
@@ -33,6 +34,7 @@ from tests.integration.notifier_support import (
     Receiver,
     eventually,
     fast_settings,
+    free_port,
     notifier_redis_url,
     redis,
     settings_env,
@@ -299,3 +301,18 @@ async def test_kill_9_mid_batch_loses_nothing(
     assert set(counts) == expected
     assert twice <= in_flight
     assert max(counts.values()) <= 2
+
+
+async def test_failures_never_reveal_the_slack_token(
+    redis: Redis, notifier_redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    target = f"http://127.0.0.1:{free_port()}/services/T000/B000/SECRETTOKEN"  # nobody listens
+    sub = await add_subscription(redis, make_subscription("sub_s", channel="slack", target=target))
+    [delivery_id] = await enqueue_alerts(redis, sub, 1)
+    caplog.set_level(logging.DEBUG)
+    async with running(fast_settings(notifier_redis_url, max_attempts=2)):
+        await eventually(lambda: redis.hexists(DEAD, delivery_id), what="dead")  # type: ignore[arg-type]
+    dead = await redis.hget(DEAD, delivery_id)
+    assert b"ConnectError" in dead  # type: ignore[operator]
+    assert "SECRETTOKEN" not in caplog.text and b"SECRETTOKEN" not in dead  # type: ignore[operator]
+    assert "http://127.0.0.1" in caplog.text
