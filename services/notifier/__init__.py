@@ -8,6 +8,6 @@ Two roles share one Redis queue (layout: ``services/notifier/queue.py``):
   retry with backoff, dead-lettering after the last try.
 
 Delivery is at-least-once with an idempotency key (``webhook-id`` =
-``delivery_id``); see ``worker.py`` for the one window where a receiver can see
+``delivery_id``); see ``handling.py`` for the one window where a receiver can see
 a delivery twice.
 """
