@@ -112,18 +112,19 @@ class ReadModelStore:
             return []
         pipe = self.redis.pipeline(transaction=False)
         for op in ops:
-            self._queue(pipe, op)
+            await self._queue(pipe, op)
         results = await pipe.execute()
         return [bool(r) for r in results]
 
-    def _queue(self, pipe: Pipeline, op: Op) -> None:
+    async def _queue(self, pipe: Pipeline, op: Op) -> None:
+        # Awaiting a script on a pipeline only queues it (and its SCRIPT LOAD).
         if isinstance(op, PutHealth):
             keys = [BY_SCORE, filter_key("band", op.band)]
             keys += [filter_key("segment", op.segment)] if op.segment else []
             keys += [filter_key("owner", op.owner)] if op.owner else []
             member = score_member(op.score, op.account_id)
             args = [op.as_of_us, op.time_us, member, op.doc, orjson.dumps(keys).decode()]
-            self._put_health(keys=[health_key(op.account_id), *keys], args=args, client=pipe)
+            await self._put_health(keys=[health_key(op.account_id), *keys], args=args, client=pipe)
         elif isinstance(op, PutAlert):
             keys = [
                 f"hs:alert:seen:{op.event_id}",
@@ -134,11 +135,11 @@ class ReadModelStore:
             lim = self.limits
             args = [lim.dedupe_ttl_s, lim.alerts_maxlen, lim.account_alerts_maxlen]
             args += [op.event_id, op.account_id, op.alert_type, op.event_json]
-            self._put_alert(keys=keys, args=args, client=pipe)
+            await self._put_alert(keys=keys, args=args, client=pipe)
         else:
             keys = [f"hs:dunning:{op.account_id}", f"hs:dunning:versions:{op.account_id}"]
             args = [op.case_id, op.version_us, "1" if op.closes else "0", op.doc or ""]
-            self._put_dunning(keys=keys, args=args, client=pipe)
+            await self._put_dunning(keys=keys, args=args, client=pipe)
 
     # -- reads ------------------------------------------------------------------
 

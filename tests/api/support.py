@@ -1,0 +1,71 @@
+"""Keys, the fake producer and the app factory shared by the API tests."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Sequence
+
+from fastapi import FastAPI
+
+from services.api.deps import get_producer
+from services.api.main import create_app
+from services.api.producer import Outgoing
+from services.api.settings import ApiSettings
+
+READ_KEY = "reader-secret-0123456789"
+INGEST_KEY = "ingester-secret-0123456789"
+ADMIN_KEY = "admin-secret-0123456789"
+API_KEYS = f"reader:{READ_KEY}:read,ingester:{INGEST_KEY}:ingest,admin:{ADMIN_KEY}:admin"
+
+
+def auth(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+READ = auth(READ_KEY)
+INGEST = auth(INGEST_KEY)
+ADMIN = auth(ADMIN_KEY)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class FakeProducer:
+    """Records what the route would have produced; can pretend the broker is down."""
+
+    def __init__(self) -> None:
+        self.sent: list[Outgoing] = []
+        self.failure: Exception | None = None
+        self.unready: str | None = None
+
+    async def send_all(self, messages: Sequence[Outgoing]) -> None:
+        if self.failure is not None:
+            raise self.failure
+        self.sent.extend(messages)
+
+    async def check(self, within_s: float) -> str | None:
+        return self.unready
+
+
+def make_settings(redis_url: str, **overrides: object) -> ApiSettings:
+    values: dict[str, object] = {
+        "REDIS_URL": redis_url,
+        "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",  # nothing listens: the fake is used
+        "HEALTHSCORE_API_KEYS": API_KEYS,
+        "HEALTHSCORE_ENV": "test",
+        "HEALTHSCORE_SSE_BLOCK_MS": 100,
+        "HEALTHSCORE_SSE_PING_SECONDS": 0.5,
+        **overrides,
+    }
+    return ApiSettings(**values)  # type: ignore[arg-type]
+
+
+def make_app(redis_url: str, producer: FakeProducer, **overrides: object) -> FastAPI:
+    app = create_app(make_settings(redis_url, **overrides))
+    app.dependency_overrides[get_producer] = lambda: producer
+    return app
+
+
