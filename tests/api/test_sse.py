@@ -7,17 +7,15 @@ instead of hanging it.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import httpx
 import pytest
-import uvicorn
 
 from tests.api.factories import alert_event, seed
-from tests.api.support import READ, FakeProducer, free_port, make_app
+from tests.api.support import READ, FakeProducer, make_app, serve
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -32,19 +30,8 @@ class Frame:
 
 @pytest.fixture(scope="module")
 def base_url(api_redis_url: str) -> Iterator[str]:
-    port = free_port()
-    config = uvicorn.Config(make_app(api_redis_url, FakeProducer()), host="127.0.0.1",
-                            port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=15)
+    with serve(make_app(api_redis_url, FakeProducer())) as url:
+        yield url
 
 
 class SseReader:
