@@ -9,7 +9,7 @@ The enqueued/done markers are left alone: "done" means delivered.
 from __future__ import annotations
 
 import time
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import orjson
 from redis.asyncio import Redis
@@ -26,7 +26,8 @@ async def list_dead(
     redis: Redis, after: str | None, limit: int
 ) -> tuple[list[DeadDeliveryPublic], str | None]:
     """Dead deliveries ordered by id, strictly after ``after``."""
-    ids = sorted(i for i in await redis.hkeys(DEAD) if after is None or i > after)
+    keys = cast(list[str], await redis.hkeys(DEAD))
+    ids = sorted(i for i in keys if after is None or i > after)
     page, more = ids[:limit], len(ids) > limit
     values = await redis.hmget(DEAD, page) if page else []
     items = [_public(i, orjson.loads(v)) for i, v in zip(page, values, strict=True) if v]
@@ -43,8 +44,8 @@ async def redrive(redis: Redis, delivery_id: str) -> str:
                 if stored is None:
                     raise DeadDeliveryNotFoundError(f"no dead delivery {delivery_id!r}")
                 record = orjson.loads(stored)
-                pipe.multi()
-                pipe.xadd(DELIVERIES, _stream_entry(delivery_id, record))
+                pipe.multi()  # type: ignore[no-untyped-call]
+                pipe.xadd(DELIVERIES, _stream_entry(delivery_id, record))  # type: ignore[arg-type]
                 pipe.hdel(DEAD, delivery_id)
                 stream_id, _ = await pipe.execute()
                 return str(stream_id)

@@ -86,7 +86,7 @@ STATUS_BY_ERROR: Final[dict[type[ApiError], int]] = {
 def status_of(error: ApiError) -> int:
     for cls in type(error).__mro__:
         if cls in STATUS_BY_ERROR:
-            return STATUS_BY_ERROR[cls]  # type: ignore[index]
+            return STATUS_BY_ERROR[cls]
     return 400
 
 

@@ -37,7 +37,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import orjson
 from redis.asyncio import Redis
@@ -49,6 +49,10 @@ from services.readmodel.ops import Op, PutAlert, PutHealth
 PREFIX: Final = "hs:"
 BY_SCORE: Final = "hs:accounts:by_score"
 ALERTS: Final = "hs:alerts"
+#: A stream entry as read with ``decode_responses=True``: (id, fields).
+Entry = tuple[str, dict[str, str]]
+ScriptArg = str | int
+
 _SCORE_WIDTH: Final = 8  # "100.000" padded: "0100.000"
 _MEMBER_RE: Final = re.compile(r"\d{4}\.\d{3}\|.{1,128}", re.DOTALL)
 
@@ -123,7 +127,9 @@ class ReadModelStore:
             keys += [filter_key("segment", op.segment)] if op.segment else []
             keys += [filter_key("owner", op.owner)] if op.owner else []
             member = score_member(op.score, op.account_id)
-            args = [op.as_of_us, op.time_us, member, op.doc, orjson.dumps(keys).decode()]
+            args: list[ScriptArg] = [
+                op.as_of_us, op.time_us, member, op.doc, orjson.dumps(keys).decode()
+            ]
             await self._put_health(keys=[health_key(op.account_id), *keys], args=args, client=pipe)
         elif isinstance(op, PutAlert):
             keys = [
@@ -133,13 +139,17 @@ class ReadModelStore:
                 type_alerts_key(op.alert_type),
             ]
             lim = self.limits
-            args = [lim.dedupe_ttl_s, lim.alerts_maxlen, lim.account_alerts_maxlen]
-            args += [op.event_id, op.account_id, op.alert_type, op.event_json]
-            await self._put_alert(keys=keys, args=args, client=pipe)
+            alert_args: list[ScriptArg] = [
+                lim.dedupe_ttl_s, lim.alerts_maxlen, lim.account_alerts_maxlen
+            ]
+            alert_args += [op.event_id, op.account_id, op.alert_type, op.event_json]
+            await self._put_alert(keys=keys, args=alert_args, client=pipe)
         else:
             keys = [f"hs:dunning:{op.account_id}", f"hs:dunning:versions:{op.account_id}"]
-            args = [op.case_id, op.version_us, "1" if op.closes else "0", op.doc or ""]
-            await self._put_dunning(keys=keys, args=args, client=pipe)
+            dunning_args: list[ScriptArg] = [
+                op.case_id, op.version_us, "1" if op.closes else "0", op.doc or ""
+            ]
+            await self._put_dunning(keys=keys, args=dunning_args, client=pipe)
 
     # -- reads ------------------------------------------------------------------
 
@@ -181,9 +191,9 @@ class ReadModelStore:
         start = f"({after}" if after else "-"
         chunk = max(want, self.limits.scan_chunk) if others else want
         while len(found) < want:
-            batch: list[str] = await self.redis.zrange(
+            batch = cast(list[str], await self.redis.zrange(
                 primary, start, "+", bylex=True, offset=0, num=chunk
-            )
+            ))
             if not batch:
                 break
             found += await self._in_all(batch, others)
@@ -211,11 +221,13 @@ class ReadModelStore:
             source, type_filter = type_alerts_key(alert_type), None
         else:
             source, type_filter = ALERTS, None
-        picked: list[tuple[str, dict[str, str]]] = []
+        picked: list[Entry] = []
         upper = f"({before}" if before else "+"
         chunk = self.limits.scan_chunk if type_filter else limit + 1
         while len(picked) <= limit:
-            entries = await self.redis.xrevrange(source, max=upper, min="-", count=chunk)
+            entries = cast(
+                list[Entry], await self.redis.xrevrange(source, max=upper, min="-", count=chunk)
+            )
             if not entries:
                 break
             picked += [(i, f) for i, f in entries if type_filter in (None, f.get("type"))]
@@ -227,7 +239,7 @@ class ReadModelStore:
         return events, (page[-1][0] if more and page else None)
 
     async def _resolve_events(
-        self, page: list[tuple[str, dict[str, str]]], resolved: bool
+        self, page: list[Entry], resolved: bool
     ) -> list[tuple[str, str]]:
         if resolved:
             return [(i, f["event"]) for i, f in page]
@@ -244,14 +256,14 @@ class ReadModelStore:
 
     async def read_alerts_after(
         self, last_id: str, block_ms: int, count: int = 100
-    ) -> list[tuple[str, dict[str, str]]]:
+    ) -> list[Entry]:
         """Alerts newer than ``last_id``, waiting up to ``block_ms`` for one."""
-        reply = await self.redis.xread({ALERTS: last_id}, count=count, block=block_ms)
+        reply: Any = await self.redis.xread({ALERTS: last_id}, count=count, block=block_ms)
         if not reply:
             return []
         if isinstance(reply, dict):  # RESP3
-            return list(next(iter(reply.values()))[0])
-        return list(reply[0][1])
+            return cast(list[Entry], next(iter(reply.values()))[0])
+        return cast(list[Entry], reply[0][1])
 
     async def get_dunning_cases(self, account_id: str) -> list[dict[str, Any]]:
         cases = await self.redis.hgetall(f"hs:dunning:{account_id}")
