@@ -30,16 +30,16 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coro).result()
 
 
-async def kafka_broker_count(bootstrap: str, timeout: float = 2.0) -> int:
+async def kafka_broker_count(bootstrap: str, max_wait: float = 2.0) -> int:
     """How many brokers the cluster at ``bootstrap`` lists in its metadata (0 on failure)."""
     from aiokafka.admin import AIOKafkaAdminClient  # heavy import, only when probing
 
-    ms = int(timeout * 1000)
+    ms = int(max_wait * 1000)
     admin = AIOKafkaAdminClient(
         bootstrap_servers=bootstrap, request_timeout_ms=ms, retry_backoff_ms=50
     )
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(max_wait):
             await admin.start()
             cluster = await admin.describe_cluster()
     except Exception as exc:  # any failure simply means "not ready yet"
@@ -53,7 +53,7 @@ async def kafka_broker_count(bootstrap: str, timeout: float = 2.0) -> int:
 
 def kafka_is_ready(bootstrap: str, timeout: float = 2.0) -> bool:
     """True when ``bootstrap`` answers a Metadata request listing at least one broker."""
-    return run_sync(kafka_broker_count(bootstrap, timeout)) > 0
+    return run_sync(kafka_broker_count(bootstrap, max_wait=timeout)) > 0
 
 
 def redis_is_ready(host: str, port: int, timeout: float = 0.5) -> bool:

@@ -192,9 +192,7 @@ def wait_ready(
         time.sleep(interval)
 
 
-def start_with_free_ports(
-    start: Callable[[], ServerProcess], attempts: int = 3
-) -> ServerProcess:
+def start_with_free_ports(start: Callable[[], ServerProcess], attempts: int = 3) -> ServerProcess:
     """Call ``start`` (which picks free ports) again when a port was taken meanwhile."""
     for attempt in range(1, attempts + 1):
         try:

@@ -35,7 +35,7 @@ async def ensure_topics(
     names: Iterable[str] = ALL_TOPICS,
     *,
     compacted: Collection[str] = COMPACTED_TOPICS,
-    timeout: float = 30.0,
+    max_wait: float = 30.0,
 ) -> list[str]:
     """Create the topics in ``names`` that do not exist yet; return the created ones.
 
@@ -49,7 +49,7 @@ async def ensure_topics(
     wanted = list(dict.fromkeys(names))
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(max_wait):
             await admin.start()
             existing = set(await admin.list_topics())
             missing = [n for n in wanted if n not in existing]
@@ -60,7 +60,7 @@ async def ensure_topics(
                 _raise_on_errors(response.topic_errors)
             counts = await _wait_for_leaders(admin, wanted)
     except TimeoutError as exc:
-        raise StackError(f"creating topics on {bootstrap} took over {timeout:.0f} s") from exc
+        raise StackError(f"creating topics on {bootstrap} took over {max_wait:.0f} s") from exc
     finally:
         await admin.close()
     for name, count in counts.items():
