@@ -127,22 +127,27 @@ def _signal_group(pgid: int, sig: int) -> None:
         os.killpg(pgid, sig)
 
 
+def make_workdir(name: str) -> tempfile.TemporaryDirectory[str]:
+    """A temporary directory for one server's files (configs, data, log)."""
+    return tempfile.TemporaryDirectory(prefix=f"healthscore-{name}-")
+
+
 def spawn(
     name: str,
     argv: Sequence[str],
     address: str,
     *,
     env: Mapping[str, str] | None = None,
-    workdir: Path | None = None,
+    tmp: tempfile.TemporaryDirectory[str] | None = None,
 ) -> ServerProcess:
-    """Start ``argv`` in a new session, output to ``<workdir>/<name>.log``.
+    """Start ``argv`` in a new session, in ``tmp``, output to ``<tmp>/<name>.log``.
 
-    Without ``workdir`` a temporary directory is made and removed on stop.
+    ``tmp`` (made when not given) becomes the server's working directory and is
+    removed when the server is stopped.
     """
-    tmp = None
-    if workdir is None:
-        tmp = tempfile.TemporaryDirectory(prefix=f"healthscore-{name}-")
-        workdir = Path(tmp.name)
+    if tmp is None:
+        tmp = make_workdir(name)
+    workdir = Path(tmp.name)
     log_path = workdir / f"{name}.log"
     with log_path.open("wb") as out:
         popen = subprocess.Popen(
