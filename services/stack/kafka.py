@@ -198,7 +198,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("action", choices=["jars", "run"])
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
-    say: Progress = lambda line: sys.stderr.write(line + "\n")  # noqa: E731
+
+    def say(line: str) -> None:
+        sys.stderr.write(line + "\n")
+
     if args.action == "jars":
         kafka_classpath(progress=say)
         return 0

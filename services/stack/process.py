@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,13 @@ def free_port(host: str = "127.0.0.1") -> int:
         sock.bind((host, 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def split_host_port(address: str, default_port: int) -> tuple[str, int]:
+    """``"host:port"`` (or a URL) to ``(host, port)``; the first of a comma list."""
+    first = address.split(",")[0].strip()
+    parsed = urlsplit(first if "://" in first else f"//{first}")
+    return parsed.hostname or "127.0.0.1", parsed.port if parsed.port is not None else default_port
 
 
 def is_port_open(host: str, port: int, timeout: float = 0.5) -> bool:
@@ -83,6 +91,11 @@ class ServerProcess:
     workdir: Path
     log_path: Path
     _tmp: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
+
+    @property
+    def port(self) -> int:
+        """The TCP port of ``address``."""
+        return split_host_port(self.address, 0)[1]
 
     @property
     def pid(self) -> int:

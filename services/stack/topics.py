@@ -17,7 +17,7 @@ from schemas.topics import ALL_TOPICS, COMPACTED_TOPICS
 from services.stack.process import StackError
 
 if TYPE_CHECKING:
-    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
 
 log = logging.getLogger(__name__)
 
