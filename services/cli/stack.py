@@ -194,3 +194,9 @@ def _supervise(specs: list[ProcessSpec], servers: list[ServerProcess]) -> int:
     from services.stack.supervisor import Supervisor
 
     return asyncio.run(Supervisor(specs, watched=servers).run())
+
+
+if __name__ == "__main__":  # `python -m services.cli.stack`, without the other subcommands
+    _parser = argparse.ArgumentParser(prog="healthscore stack", description=__doc__)
+    configure(_parser)
+    sys.exit(run(_parser.parse_args()))

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SCOPES = frozenset({"read", "ingest", "admin"})
+SCOPE_ORDER = ("read", "ingest", "admin")
+SCOPES = frozenset(SCOPE_ORDER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +50,7 @@ def parse_api_keys(raw: str) -> list[ApiKey]:
 
 def generate_dev_api_keys() -> str:
     """A development key with every scope, new on each start (never a fixed placeholder)."""
-    return f"dev:hs_dev_{secrets.token_urlsafe(18)}:{'|'.join(sorted(SCOPES))}"
+    return f"dev:hs_dev_{secrets.token_urlsafe(18)}:{'|'.join(SCOPE_ORDER)}"
 
 
 class StackSettings(BaseSettings):

@@ -77,6 +77,10 @@ class Supervisor:
         self._stop_requested = asyncio.Event()
         self._signals = 0
 
+    def exit_codes(self) -> dict[str, int | None]:
+        """Each started child's exit code (None while it runs); negative: killed by signal."""
+        return {c.spec.name: c.proc.returncode for c in self._children}
+
     def say(self, name: str, line: str) -> None:
         """Write one prefixed line (the supervisor's own lines use the name ``stack``)."""
         self._out.write(f"{name:<{self._width}} | {line}\n")
