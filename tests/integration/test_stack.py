@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -212,8 +213,24 @@ def test_stack_leaves_no_child_process(
     proc, _ = running_stack
     children = _descendants(proc.pid)
     assert len(children) >= 2  # at least Tansu and Redis
+    workdirs = _server_workdirs(children)
 
     os.kill(proc.pid, sig)
     proc.wait(within)
 
     assert _wait_gone(children, within) == set()
+    for workdir in workdirs:  # a SIGKILLed stack cannot remove them itself
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _server_workdirs(pids: set[int]) -> list[Path]:
+    """The temporary directories the embedded servers run in."""
+    dirs = []
+    for pid in pids:
+        try:
+            cwd = Path(os.readlink(f"/proc/{pid}/cwd"))
+        except OSError:
+            continue
+        if cwd.name.startswith("healthscore-"):
+            dirs.append(cwd)
+    return dirs
