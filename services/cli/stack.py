@@ -183,6 +183,9 @@ def _print_summary(
         lines.append(f"  dev API key     : {dev_key.split(':')[1]}  (scopes read|ingest|admin)")
         lines.append(f"    use it as     : Authorization: Bearer {dev_key.split(':')[1]}")
         lines.append(f"    HEALTHSCORE_API_KEYS={dev_key}")
+    else:
+        count = len(env["HEALTHSCORE_API_KEYS"].split(","))
+        lines.append(f"  API keys        : {count} from HEALTHSCORE_API_KEYS")
     lines += ["  Ctrl-C stops everything.", ""]
     out.write("\n".join(lines) + "\n")
     out.flush()
