@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         if settings.embedded:
             servers = _start_embedded(bootstrap, redis_url)
             bootstrap = servers[0].address
-            redis_url = _with_port(redis_url, servers[1].port)
+            redis_url = replace_port(redis_url, servers[1].port)
         _create_topics(bootstrap, settings.partitions)
         env = {
             **os.environ,
@@ -82,7 +82,7 @@ def _fail(message: str) -> int:
     return 1
 
 
-def _with_port(url: str, port: int) -> str:
+def replace_port(url: str, port: int) -> str:
     """``url`` with its port replaced (the embedded Redis may have picked a free one)."""
     from urllib.parse import urlsplit
 
