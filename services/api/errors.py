@@ -102,8 +102,13 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
     rid = request_id_of(request)
-    log.exception("unhandled error on %s %s (request_id=%s)", request.method,
-                  request.url.path, rid, exc_info=exc)
+    log.exception(
+        "unhandled error on %s %s (request_id=%s)",
+        request.method,
+        request.url.path,
+        rid,
+        exc_info=exc,
+    )
     return JSONResponse(
         {"detail": "internal error", "request_id": rid},
         status_code=500,
@@ -126,5 +131,10 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         413: "Body over the size limit.",
         503: "A backing service (Kafka or Redis) is unavailable.",
     }
-    return {c: {"description": described[c], "content": {"application/json": {"example": {
-        "detail": described[c]}}}} for c in codes}
+    return {
+        c: {
+            "description": described[c],
+            "content": {"application/json": {"example": {"detail": described[c]}}},
+        }
+        for c in codes
+    }

@@ -15,10 +15,22 @@ HEALTH_PUBLIC: Final[dict[str, Any]] = {
     "model_version": "default-2026.11",
     "as_of": "2026-11-03T00:00:00Z",
     "dimensions": [
-        {"name": "usage_frequency", "raw_value": 3, "score": 40.0, "weight": 30.0,
-         "contribution": 12.0, "detail": "active 3 of the last 30 days"},
-        {"name": "payment_status", "raw_value": 1, "score": 50.0, "weight": 20.0,
-         "contribution": 10.0, "detail": "1 open payment failure"},
+        {
+            "name": "usage_frequency",
+            "raw_value": 3,
+            "score": 40.0,
+            "weight": 30.0,
+            "contribution": 12.0,
+            "detail": "active 3 of the last 30 days",
+        },
+        {
+            "name": "payment_status",
+            "raw_value": 1,
+            "score": 50.0,
+            "weight": 20.0,
+            "contribution": 10.0,
+            "detail": "1 open payment failure",
+        },
     ],
     "changes": [{"name": "payment_status", "previous": 100.0, "current": 50.0, "delta": -50.0}],
     "reasons": ["payment failed (insufficient_funds)", "logins down 60% vs 90-day average"],
@@ -32,8 +44,17 @@ HEALTH_PUBLIC: Final[dict[str, Any]] = {
 
 ACCOUNT_SUMMARY: Final[dict[str, Any]] = {
     k: HEALTH_PUBLIC[k]
-    for k in ("account_id", "score", "band", "segment", "owner", "name", "arr_cents",
-              "model_version", "as_of")
+    for k in (
+        "account_id",
+        "score",
+        "band",
+        "segment",
+        "owner",
+        "name",
+        "arr_cents",
+        "model_version",
+        "as_of",
+    )
 }
 
 ALERT_PUBLIC: Final[dict[str, Any]] = {
@@ -45,29 +66,55 @@ ALERT_PUBLIC: Final[dict[str, Any]] = {
     "time": "2026-11-03T00:00:00Z",
     "datacontenttype": "application/json",
     "data": {
-        "account_id": "acme", "alert": "health_below_threshold", "score": 57.5,
-        "previous_score": 66.0, "band": "at_risk", "threshold": 60.0,
-        "reasons": ["payment failed (insufficient_funds)"], "owner": "csm@example.com",
-        "segment": "enterprise", "name": "Acme", "arr_cents": 12000000,
+        "account_id": "acme",
+        "alert": "health_below_threshold",
+        "score": 57.5,
+        "previous_score": 66.0,
+        "band": "at_risk",
+        "threshold": 60.0,
+        "reasons": ["payment failed (insufficient_funds)"],
+        "owner": "csm@example.com",
+        "segment": "enterprise",
+        "name": "Acme",
+        "arr_cents": 12000000,
         "caused_at": "2026-11-03T00:00:00Z",
     },
     "cursor": "1764000000000-0",
 }
 
 DUNNING_CASE: Final[dict[str, Any]] = {
-    "invoice_id": "in_77", "state": "retrying", "last_step": "retry_scheduled",
-    "next_step": None, "next_due_at": "2026-11-06T00:00:00Z", "attempt": 1,
-    "amount_cents": 49900, "currency": "USD", "decline_code": "insufficient_funds",
+    "invoice_id": "in_77",
+    "state": "retrying",
+    "last_step": "retry_scheduled",
+    "next_step": None,
+    "next_due_at": "2026-11-06T00:00:00Z",
+    "attempt": 1,
+    "amount_cents": 49900,
+    "currency": "USD",
+    "decline_code": "insufficient_funds",
     "update_payment_url": "https://billing.example.com/update/in_77",
-    "updated_at": "2026-11-03T00:00:00Z", "event_id": "dunning:acme:in_77:retry:1",
+    "updated_at": "2026-11-03T00:00:00Z",
+    "event_id": "dunning:acme:in_77:retry:1",
 }
 
 EVENTS: Final[list[dict[str, Any]]] = [
-    {"id": "u-1", "account_id": "acme", "type": "login", "time": "2026-11-02T09:15:00Z",
-     "user_id": "u42"},
-    {"id": "b-3", "account_id": "acme", "type": "payment_failed", "time": "2026-11-03T00:00:00Z",
-     "invoice_id": "in_77", "amount_cents": 49900, "currency": "USD",
-     "decline_code": "insufficient_funds"},
+    {
+        "id": "u-1",
+        "account_id": "acme",
+        "type": "login",
+        "time": "2026-11-02T09:15:00Z",
+        "user_id": "u42",
+    },
+    {
+        "id": "b-3",
+        "account_id": "acme",
+        "type": "payment_failed",
+        "time": "2026-11-03T00:00:00Z",
+        "invoice_id": "in_77",
+        "amount_cents": 49900,
+        "currency": "USD",
+        "decline_code": "insufficient_funds",
+    },
 ]
 
 EVENTS_REJECTED: Final[dict[str, Any]] = {
@@ -78,8 +125,12 @@ EVENTS_REJECTED: Final[dict[str, Any]] = {
 SUBSCRIPTION_CREATE: Final[dict[str, Any]] = {
     "channel": "webhook",
     "target": "https://cs.example.com/hooks/healthscore",
-    "filters": {"types": ["io.healthscore.alert."], "segments": ["enterprise"],
-                "owners": [], "min_arr_cents": 1000000},
+    "filters": {
+        "types": ["io.healthscore.alert."],
+        "segments": ["enterprise"],
+        "owners": [],
+        "min_arr_cents": 1000000,
+    },
     "description": "Enterprise risk alerts to the CS platform",
 }
 

@@ -104,7 +104,8 @@ class SubscriptionFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     types: list[str] = Field(
-        default_factory=list, max_length=50,
+        default_factory=list,
+        max_length=50,
         description="CloudEvent types or prefixes, e.g. `io.healthscore.alert.`.",
     )
     segments: list[str] = Field(default_factory=list, max_length=50)
@@ -126,7 +127,8 @@ class SubscriptionCreate(BaseModel):
 
     channel: Channel
     target: str = Field(
-        min_length=3, max_length=2048,
+        min_length=3,
+        max_length=2048,
         description="https URL (webhook, slack; http only to localhost) or an email address.",
     )
     filters: SubscriptionFilters = Field(default_factory=SubscriptionFilters)

@@ -28,7 +28,9 @@ class ApiSettings(BaseSettings):
     max_batch_events: int = Field(1000, ge=1, validation_alias="HEALTHSCORE_API_MAX_BATCH")
     sse_ping_seconds: float = Field(15.0, gt=0, validation_alias="HEALTHSCORE_SSE_PING_SECONDS")
     sse_block_ms: int = Field(
-        5000, ge=10, validation_alias="HEALTHSCORE_SSE_BLOCK_MS",
+        5000,
+        ge=10,
+        validation_alias="HEALTHSCORE_SSE_BLOCK_MS",
         description="How long one XREAD waits for a new alert before looping.",
     )
     ready_timeout_seconds: float = Field(2.0, gt=0, validation_alias="HEALTHSCORE_READY_TIMEOUT")

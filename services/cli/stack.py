@@ -141,12 +141,15 @@ def pipeline_specs(env: dict[str, str], *, simulate: bool) -> list[ProcessSpec]:
     py, port = sys.executable, env["HEALTHSCORE_API_PORT"]
     api = f"http://127.0.0.1:{port}"
     candidates = [
-        ("worker", "streams.__main__", [py, "-m", "streams", "worker", "-l", "warn"], {}, True),
+        ("worker", "streams.__main__", [py, "-m", "streams", "worker", "-l", "warn"],
+         {"worker metrics": "http://127.0.0.1:9101/metrics"}, True),
         ("api", "services.api.main",
          [py, "-m", "uvicorn", "services.api.main:app", "--host", "127.0.0.1", "--port", port],
          {"API": api, "API docs": f"{api}/docs", "API metrics": f"{api}/metrics"}, True),
-        ("notifier", "services.notifier.__main__", [py, "-m", "services.notifier"], {}, True),
-        ("readmodel", "services.readmodel.__main__", [py, "-m", "services.readmodel"], {}, True),
+        ("notifier", "services.notifier.__main__", [py, "-m", "services.notifier"],
+         {"notifier metrics": "http://127.0.0.1:9103/metrics"}, True),
+        ("readmodel", "services.readmodel.__main__", [py, "-m", "services.readmodel"],
+         {"readmodel metrics": "http://127.0.0.1:9102/metrics"}, True),
         ("simulator", "services.cli.simulate",
          [py, "-m", "services.cli.main", "simulate", "--days", "30", "--follow", "--rate", "200"],
          {}, False),

@@ -24,8 +24,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     role = parser.add_mutually_exclusive_group()
     role.add_argument("--dispatcher-only", action="store_true", help="only match and enqueue")
     role.add_argument("--workers-only", action="store_true", help="only deliver")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="delivery workers in this process (default: settings)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="delivery workers in this process (default: settings)",
+    )
     return parser.parse_args(argv)
 
 

@@ -67,8 +67,12 @@ def build_channels(settings: NotifierSettings) -> Mapping[str, Channel]:
 
 
 def _worker_tasks(
-    settings: NotifierSettings, queue: DeliveryQueue, redis: Redis,
-    channels: Mapping[str, Channel], workers: int, stop: asyncio.Event,
+    settings: NotifierSettings,
+    queue: DeliveryQueue,
+    redis: Redis,
+    channels: Mapping[str, Channel],
+    workers: int,
+    stop: asyncio.Event,
 ) -> list[Coroutine[Any, Any, None]]:
     cache = SubscriptionCache(redis, settings.subscription_refresh_seconds, time.monotonic)
     handler = DeliveryHandler(queue, cache, channels, settings.retry_policy, random.random)
@@ -77,8 +81,9 @@ def _worker_tasks(
     ]
     for index in range(workers):
         name = consumer_name(index)
-        reclaimer = Reclaimer(queue, name, settings.reclaim_idle_ms,
-                              settings.reclaim_interval_seconds)
+        reclaimer = Reclaimer(
+            queue, name, settings.reclaim_idle_ms, settings.reclaim_interval_seconds
+        )
         worker = DeliveryWorker(queue, handler, reclaimer, name, settings.concurrency)
         jobs.append(worker.run(stop, settings.stop_grace_seconds))
     return jobs
@@ -94,14 +99,19 @@ async def run(
     channels = build_channels(settings) if workers else {}
     jobs: list[Coroutine[Any, Any, None]] = []
     if dispatcher:
-        kafka = KafkaConfig(settings.kafka_bootstrap_servers, settings.group_id,
-                            settings.offset_reset)
+        kafka = KafkaConfig(
+            settings.kafka_bootstrap_servers, settings.group_id, settings.offset_reset
+        )
         cache = SubscriptionCache(redis, settings.subscription_refresh_seconds, time.monotonic)
         jobs.append(run_dispatcher(kafka, queue, cache, stop))
     if workers:
         jobs += _worker_tasks(settings, queue, redis, channels, workers, stop)
-    log.info("notifier starting: dispatcher=%s workers=%d concurrency=%d",
-             dispatcher, workers, settings.concurrency)
+    log.info(
+        "notifier starting: dispatcher=%s workers=%d concurrency=%d",
+        dispatcher,
+        workers,
+        settings.concurrency,
+    )
     try:
         async with asyncio.TaskGroup() as group:
             for job in jobs:

@@ -46,8 +46,9 @@ def plan_batch(
         except (ValueError, orjson.JSONDecodeError):
             # Our own worker wrote it; count and move on rather than block the partition.
             metrics.DISPATCH_INVALID.labels(record.topic).inc()
-            log.error("unroutable event at %s[%d]@%d", record.topic, record.partition,
-                      record.offset)
+            log.error(
+                "unroutable event at %s[%d]@%d", record.topic, record.partition, record.offset
+            )
     return planned
 
 

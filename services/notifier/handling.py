@@ -55,8 +55,9 @@ class DeliveryHandler:
     async def handle(self, delivery: Delivery) -> metrics.Outcome:
         subscription = await self._subscriptions.get(delivery.subscription_id)
         if subscription is None or not subscription.active:
-            log.info("subscription %s gone; dropping %s",
-                     delivery.subscription_id, delivery.delivery_id)
+            log.info(
+                "subscription %s gone; dropping %s", delivery.subscription_id, delivery.delivery_id
+            )
             return await self._skip(delivery, "unknown", "skipped_unsubscribed")
         if await self._queue.is_done(delivery.delivery_id):
             return await self._skip(delivery, subscription.channel, "skipped_duplicate")
@@ -102,14 +103,23 @@ class DeliveryHandler:
             due = now.timestamp() + decision.delay_seconds
             await self._queue.schedule_retry(delivery, decision.attempts, due)
             outcome = "retry_scheduled"
-            log.info("delivery %s to %s failed (%s); retry %d in %.1fs",
-                     delivery.delivery_id, safe_target(subscription), result.error,
-                     decision.attempts, decision.delay_seconds)
+            log.info(
+                "delivery %s to %s failed (%s); retry %d in %.1fs",
+                delivery.delivery_id,
+                safe_target(subscription),
+                result.error,
+                decision.attempts,
+                decision.delay_seconds,
+            )
         else:
             await self._queue.dead_letter(delivery, decision.attempts, result.error, channel, now)
             outcome = "dead_lettered"
-            log.warning("delivery %s to %s dead-lettered after %d tries: %s",
-                        delivery.delivery_id, safe_target(subscription), decision.attempts,
-                        result.error)
+            log.warning(
+                "delivery %s to %s dead-lettered after %d tries: %s",
+                delivery.delivery_id,
+                safe_target(subscription),
+                decision.attempts,
+                result.error,
+            )
         metrics.DELIVERIES.labels(channel, outcome).inc()
         return outcome

@@ -40,9 +40,7 @@ def matches(subscription: Subscription, event: RoutableEvent) -> bool:
     )
 
 
-def plan_deliveries(
-    raw_event: bytes, subscriptions: Iterable[Subscription]
-) -> list[NewDelivery]:
+def plan_deliveries(raw_event: bytes, subscriptions: Iterable[Subscription]) -> list[NewDelivery]:
     """One delivery per matching subscription; raises ``ValueError`` when the
     message is not a routable CloudEvent."""
     parsed = orjson.loads(raw_event)

@@ -104,8 +104,13 @@ class DeliveryQueue:
             for item in items:
                 await self._enqueue(
                     keys=[enqueued_key(item.delivery_id), STREAM],
-                    args=[MARKER_TTL_SECONDS, item.delivery_id, item.subscription_id,
-                          item.event, repr(now)],
+                    args=[
+                        MARKER_TTL_SECONDS,
+                        item.delivery_id,
+                        item.subscription_id,
+                        item.event,
+                        repr(now),
+                    ],
                     client=pipe,
                 )
             results = await pipe.execute()

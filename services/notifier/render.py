@@ -125,8 +125,11 @@ def _dunning_notice(event: Mapping[str, Any], data: Mapping[str, Any], footer: s
     amount = format_amount(cents, data.get("currency")) if isinstance(cents, int) else None
     headline = _dunning_headline(step, _name(event, data), amount, data.get("days_before"))
     facts = [*_account_facts(event, data), ("Step", step.replace("_", " "))]
-    for label, key in (("Invoice", "invoice_id"), ("Decline code", "decline_code"),
-                       ("Next step due", "next_due_at")):
+    for label, key in (
+        ("Invoice", "invoice_id"),
+        ("Decline code", "decline_code"),
+        ("Next step due", "next_due_at"),
+    ):
         if data.get(key):
             facts.append((label, str(data[key])))
     if amount:
@@ -186,6 +189,6 @@ def _email_html(notice: Notice) -> str:
         parts.append(f"<p><strong>Why</strong></p><ul>{items}</ul>")
     if notice.link:
         label, url = notice.link
-        parts.append(f"<p><a href=\"{esc(url, quote=True)}\">{esc(label)}</a></p>")
+        parts.append(f'<p><a href="{esc(url, quote=True)}">{esc(label)}</a></p>')
     parts.append(f"<p style='color:#888'>healthscore · {esc(notice.footer)}</p>")
     return "<html><body>" + "".join(parts) + "</body></html>"

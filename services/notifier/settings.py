@@ -51,18 +51,14 @@ class NotifierSettings(BaseSettings):
     retry_base_seconds: float = Field(1.0, gt=0, validation_alias=f"{_P}RETRY_BASE_SECONDS")
     retry_cap_seconds: float = Field(3600.0, gt=0, validation_alias=f"{_P}RETRY_CAP_SECONDS")
     max_attempts: int = Field(15, ge=1, validation_alias=f"{_P}MAX_ATTEMPTS")
-    timeout_seconds: float = Field(
-        10.0, gt=0, validation_alias=f"{_P}TIMEOUT_SECONDS"
-    )
+    timeout_seconds: float = Field(10.0, gt=0, validation_alias=f"{_P}TIMEOUT_SECONDS")
     stop_grace_seconds: float = Field(25.0, ge=0, validation_alias=f"{_P}STOP_GRACE_SECONDS")
     metrics_port: int = Field(
         9103, ge=0, validation_alias=f"{_P}METRICS_PORT", description="0 = off"
     )
     smtp_host: str = Field("127.0.0.1", validation_alias="HEALTHSCORE_SMTP_HOST")
     smtp_port: int = Field(25, ge=1, validation_alias="HEALTHSCORE_SMTP_PORT")
-    smtp_from: str = Field(
-        "healthscore@localhost", validation_alias="HEALTHSCORE_SMTP_FROM"
-    )
+    smtp_from: str = Field("healthscore@localhost", validation_alias="HEALTHSCORE_SMTP_FROM")
     smtp_user: str | None = Field(None, validation_alias="HEALTHSCORE_SMTP_USER")
     smtp_password: SecretStr | None = Field(None, validation_alias="HEALTHSCORE_SMTP_PASSWORD")
     smtp_starttls: bool = Field(False, validation_alias="HEALTHSCORE_SMTP_STARTTLS")

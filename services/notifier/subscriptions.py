@@ -33,9 +33,7 @@ def parse_subscription(raw: bytes | str) -> Subscription | None:
 
 
 class SubscriptionCache:
-    def __init__(
-        self, redis: Redis, refresh_seconds: float, clock: Callable[[], float]
-    ) -> None:
+    def __init__(self, redis: Redis, refresh_seconds: float, clock: Callable[[], float]) -> None:
         self._redis = redis
         self._refresh_seconds = refresh_seconds
         self._clock = clock

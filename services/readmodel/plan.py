@@ -93,8 +93,18 @@ def case_doc(event: DunningEvent) -> str:
     fields: dict[str, Any] = data.model_dump(
         mode="json",
         include={
-            "invoice_id", "state", "attempt", "next_due_at", "amount_cents", "currency",
-            "decline_code", "update_payment_url", "owner", "segment", "name", "arr_cents",
+            "invoice_id",
+            "state",
+            "attempt",
+            "next_due_at",
+            "amount_cents",
+            "currency",
+            "decline_code",
+            "update_payment_url",
+            "owner",
+            "segment",
+            "name",
+            "arr_cents",
         },
     )
     fields.update(

@@ -42,8 +42,13 @@ def plan_batch(records: Iterable[ConsumerRecord[bytes, bytes]]) -> tuple[list[Op
             op = plan_record(record.topic, record.value)
         except InvalidEventError as exc:
             # Our own worker wrote it; log and count rather than stall the read model.
-            log.warning("unreadable record %s[%d]@%d: %s", record.topic, record.partition,
-                        record.offset, exc.reason)
+            log.warning(
+                "unreadable record %s[%d]@%d: %s",
+                record.topic,
+                record.partition,
+                record.offset,
+                exc.reason,
+            )
             skipped["invalid"] += 1
             continue
         if op is None:

@@ -23,6 +23,8 @@ class ReadModelSettings(BaseSettings):
         9102, ge=0, validation_alias="HEALTHSCORE_READMODEL_METRICS_PORT", description="0 = off"
     )
     alerts_maxlen: int = Field(
-        100_000, ge=100, validation_alias="HEALTHSCORE_ALERTS_MAXLEN",
+        100_000,
+        ge=100,
+        validation_alias="HEALTHSCORE_ALERTS_MAXLEN",
         description="Alerts kept in the feed (and resumable over SSE).",
     )

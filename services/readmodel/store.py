@@ -128,7 +128,11 @@ class ReadModelStore:
             keys += [filter_key("owner", op.owner)] if op.owner else []
             member = score_member(op.score, op.account_id)
             args: list[ScriptArg] = [
-                op.as_of_us, op.time_us, member, op.doc, orjson.dumps(keys).decode()
+                op.as_of_us,
+                op.time_us,
+                member,
+                op.doc,
+                orjson.dumps(keys).decode(),
             ]
             await self._put_health(keys=[health_key(op.account_id), *keys], args=args, client=pipe)
         elif isinstance(op, PutAlert):
@@ -140,14 +144,19 @@ class ReadModelStore:
             ]
             lim = self.limits
             alert_args: list[ScriptArg] = [
-                lim.dedupe_ttl_s, lim.alerts_maxlen, lim.account_alerts_maxlen
+                lim.dedupe_ttl_s,
+                lim.alerts_maxlen,
+                lim.account_alerts_maxlen,
             ]
             alert_args += [op.event_id, op.account_id, op.alert_type, op.event_json]
             await self._put_alert(keys=keys, args=alert_args, client=pipe)
         else:
             keys = [f"hs:dunning:{op.account_id}", f"hs:dunning:versions:{op.account_id}"]
             dunning_args: list[ScriptArg] = [
-                op.case_id, op.version_us, "1" if op.closes else "0", op.doc or ""
+                op.case_id,
+                op.version_us,
+                "1" if op.closes else "0",
+                op.doc or "",
             ]
             await self._put_dunning(keys=keys, args=dunning_args, client=pipe)
 
@@ -191,9 +200,10 @@ class ReadModelStore:
         start = f"({after}" if after else "-"
         chunk = max(want, self.limits.scan_chunk) if others else want
         while len(found) < want:
-            batch = cast(list[str], await self.redis.zrange(
-                primary, start, "+", bylex=True, offset=0, num=chunk
-            ))
+            batch = cast(
+                list[str],
+                await self.redis.zrange(primary, start, "+", bylex=True, offset=0, num=chunk),
+            )
             if not batch:
                 break
             found += await self._in_all(batch, others)
@@ -238,9 +248,7 @@ class ReadModelStore:
         events = await self._resolve_events(page, resolved=source == ALERTS)
         return events, (page[-1][0] if more and page else None)
 
-    async def _resolve_events(
-        self, page: list[Entry], resolved: bool
-    ) -> list[tuple[str, str]]:
+    async def _resolve_events(self, page: list[Entry], resolved: bool) -> list[tuple[str, str]]:
         if resolved:
             return [(i, f["event"]) for i, f in page]
         pipe = self.redis.pipeline(transaction=False)
@@ -254,9 +262,7 @@ class ReadModelStore:
         newest = await self.redis.xrevrange(ALERTS, count=1)
         return str(newest[0][0]) if newest else "0-0"
 
-    async def read_alerts_after(
-        self, last_id: str, block_ms: int, count: int = 100
-    ) -> list[Entry]:
+    async def read_alerts_after(self, last_id: str, block_ms: int, count: int = 100) -> list[Entry]:
         """Alerts newer than ``last_id``, waiting up to ``block_ms`` for one."""
         reply: Any = await self.redis.xread({ALERTS: last_id}, count=count, block=block_ms)
         if not reply:

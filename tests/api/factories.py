@@ -39,8 +39,16 @@ def health_event(
         band=band_of(score),  # type: ignore[arg-type]
         model_version="test-1",
         as_of=as_of,
-        dimensions=[DimensionScore(name="usage_frequency", raw_value=3, score=score,
-                                   weight=100, contribution=score, detail="3 active days")],
+        dimensions=[
+            DimensionScore(
+                name="usage_frequency",
+                raw_value=3,
+                score=score,
+                weight=100,
+                contribution=score,
+                detail="3 active days",
+            )
+        ],
         reasons=["fewer logins"],
         segment=segment,
         owner=owner,
@@ -48,8 +56,11 @@ def health_event(
         arr_cents=100_000,
     )
     event = HealthEvent(
-        id=event_id or f"health:{account_id}:{day}:{score}", type=HEALTH_CHANGED,
-        subject=account_id, time=as_of, data=data,
+        id=event_id or f"health:{account_id}:{day}:{score}",
+        type=HEALTH_CHANGED,
+        subject=account_id,
+        time=as_of,
+        data=data,
     )
     return event.model_dump_json().encode()
 
@@ -59,36 +70,63 @@ def alert_event(
 ) -> bytes:
     at = T0 + timedelta(hours=n)
     data = RiskAlertRaised(
-        account_id=account_id, alert=alert, score=55.0, band="at_risk",  # type: ignore[arg-type]
-        threshold=60.0, reasons=["fewer logins"], caused_at=at,
+        account_id=account_id,
+        alert=alert,
+        score=55.0,
+        band="at_risk",  # type: ignore[arg-type]
+        threshold=60.0,
+        reasons=["fewer logins"],
+        caused_at=at,
     )
     event = AlertEvent(
-        id=f"alert:{account_id}:{alert}:{n}", type=alert_event_type(alert),  # type: ignore[arg-type]
-        subject=account_id, time=at, data=data,
+        id=f"alert:{account_id}:{alert}:{n}",
+        type=alert_event_type(alert),  # type: ignore[arg-type]
+        subject=account_id,
+        time=at,
+        data=data,
     )
     return event.model_dump_json().encode()
 
 
 def dunning_event(
-    account_id: str = "acme", step: str = "payment_failed_notice", *,
-    invoice_id: str | None = "in_1", day: int = 0, state: str = "notified",
+    account_id: str = "acme",
+    step: str = "payment_failed_notice",
+    *,
+    invoice_id: str | None = "in_1",
+    day: int = 0,
+    state: str = "notified",
 ) -> bytes:
     at = T0 + timedelta(days=day)
     data = DunningStepTaken(
-        account_id=account_id, step=step, invoice_id=invoice_id, state=state, attempt=day,
-        next_due_at=at + timedelta(days=2), amount_cents=4990, currency="USD", caused_at=at,
+        account_id=account_id,
+        step=step,
+        invoice_id=invoice_id,
+        state=state,
+        attempt=day,
+        next_due_at=at + timedelta(days=2),
+        amount_cents=4990,
+        currency="USD",
+        caused_at=at,
     )
     event = DunningEvent(
-        id=f"dunning:{account_id}:{invoice_id}:{step}:{day}", type=dunning_event_type(step),
-        subject=account_id, time=at, data=data,
+        id=f"dunning:{account_id}:{invoice_id}:{step}:{day}",
+        type=dunning_event_type(step),
+        subject=account_id,
+        time=at,
+        data=data,
     )
     return event.model_dump_json().encode()
 
 
 def input_event(n: int = 0, **overrides: Any) -> dict[str, Any]:
     """A valid ``login`` input event."""
-    event: dict[str, Any] = {"id": f"u-{n}", "account_id": "acme", "type": "login",
-                             "time": "2026-11-02T09:15:00Z", "user_id": "u42"}
+    event: dict[str, Any] = {
+        "id": f"u-{n}",
+        "account_id": "acme",
+        "type": "login",
+        "time": "2026-11-02T09:15:00Z",
+        "user_id": "u42",
+    }
     return {**event, **overrides}
 
 

@@ -78,8 +78,6 @@ def make_app(redis_url: str, producer: FakeProducer, **overrides: object) -> Fas
     return app
 
 
-
-
 @contextmanager
 def serve(app: FastAPI) -> Iterator[str]:
     """Run ``app`` under uvicorn on a free loopback port in a thread; yields its URL."""
@@ -107,8 +105,19 @@ def start_redis(workdir: Path) -> Iterator[str]:
         pytest.skip("redis-server not installed")
     port = free_port()
     proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(workdir)],
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -54,7 +54,9 @@ def test_accounts_are_listed_at_risk_first(client: TestClient, api_redis_url: st
     seed(api_redis_url, [health_event("b", 90), health_event("a", 10), health_event("c", 55.5)])
     body = client.get("/v1/accounts", headers=READ).json()
     assert [(i["account_id"], i["score"]) for i in body["items"]] == [
-        ("a", 10), ("c", 55.5), ("b", 90)
+        ("a", 10),
+        ("c", 55.5),
+        ("b", 90),
     ]
     assert body["next_cursor"] is None
 
@@ -94,12 +96,15 @@ def test_pages_have_no_gaps_or_duplicates(
 def test_filters_combine(
     client: TestClient, api_redis_url: str, params: dict[str, str], expected: list[str]
 ) -> None:
-    seed(api_redis_url, [
-        health_event("a1", 10, segment="smb", owner="ann@example.com"),
-        health_event("a2", 20, segment="smb", owner="bob@example.com"),
-        health_event("e1", 30, segment="enterprise", owner="ann@example.com"),
-        health_event("e2", 90, segment="enterprise", owner="bob@example.com"),
-    ])
+    seed(
+        api_redis_url,
+        [
+            health_event("a1", 10, segment="smb", owner="ann@example.com"),
+            health_event("a2", 20, segment="smb", owner="bob@example.com"),
+            health_event("e1", 30, segment="enterprise", owner="ann@example.com"),
+            health_event("e2", 90, segment="enterprise", owner="bob@example.com"),
+        ],
+    )
     assert [p for page in get_all_pages(client, 1, **params) for p in page] == expected
 
 
@@ -117,15 +122,19 @@ def test_forged_cursor_is_400(client: TestClient, cursor: str) -> None:
 
 
 def test_open_dunning_cases_and_closing(client: TestClient, api_redis_url: str) -> None:
-    seed(api_redis_url, [
-        dunning_event("acme", "payment_failed_notice", invoice_id="in_1", day=0),
-        dunning_event("acme", "retry_scheduled", invoice_id="in_1", day=1, state="retrying"),
-        dunning_event("acme", "payment_failed_notice", invoice_id="in_2", day=1),
-        dunning_event("acme", "renewal_reminder", invoice_id=None, day=1),
-    ])
+    seed(
+        api_redis_url,
+        [
+            dunning_event("acme", "payment_failed_notice", invoice_id="in_1", day=0),
+            dunning_event("acme", "retry_scheduled", invoice_id="in_1", day=1, state="retrying"),
+            dunning_event("acme", "payment_failed_notice", invoice_id="in_2", day=1),
+            dunning_event("acme", "renewal_reminder", invoice_id=None, day=1),
+        ],
+    )
     body = client.get("/v1/accounts/acme/dunning", headers=READ).json()
     assert [(c["invoice_id"], c["last_step"]) for c in body["open_cases"]] == [
-        ("in_1", "retry_scheduled"), ("in_2", "payment_failed_notice")
+        ("in_1", "retry_scheduled"),
+        ("in_2", "payment_failed_notice"),
     ]
     assert body["open_cases"][0]["next_due_at"].startswith("2026-11-04")
     seed(api_redis_url, [dunning_event("acme", "recovered", invoice_id="in_1", day=2)])
@@ -136,9 +145,12 @@ def test_open_dunning_cases_and_closing(client: TestClient, api_redis_url: str) 
 
 
 def test_cancel_without_invoice_closes_every_case(client: TestClient, api_redis_url: str) -> None:
-    seed(api_redis_url, [
-        dunning_event("acme", "payment_failed_notice", invoice_id="in_1", day=0),
-        dunning_event("acme", "payment_failed_notice", invoice_id="in_2", day=1),
-        dunning_event("acme", "canceled", invoice_id=None, day=3),
-    ])
+    seed(
+        api_redis_url,
+        [
+            dunning_event("acme", "payment_failed_notice", invoice_id="in_1", day=0),
+            dunning_event("acme", "payment_failed_notice", invoice_id="in_2", day=1),
+            dunning_event("acme", "canceled", invoice_id=None, day=3),
+        ],
+    )
     assert client.get("/v1/accounts/acme/dunning", headers=READ).json()["open_cases"] == []

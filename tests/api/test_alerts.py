@@ -64,17 +64,21 @@ def test_pages_have_no_gaps_or_duplicates(
 def test_filters(
     client: TestClient, api_redis_url: str, params: dict[str, str], expected: list[str]
 ) -> None:
-    seed(api_redis_url, [
-        alert_event("a", "health_below_threshold", n=0),
-        alert_event("b", "sudden_drop", n=1),
-        alert_event("b", "health_below_threshold", n=2),
-        alert_event("a", "sudden_drop", n=3),
-    ])
+    seed(
+        api_redis_url,
+        [
+            alert_event("a", "health_below_threshold", n=0),
+            alert_event("b", "sudden_drop", n=1),
+            alert_event("b", "health_below_threshold", n=2),
+            alert_event("a", "sudden_drop", n=3),
+        ],
+    )
     assert [i for page in alert_ids(client, 1, **params) for i in page] == expected
 
 
-@pytest.mark.parametrize("params", [{"cursor": "abc"}, {"cursor": "1-2-3"},
-                                    {"cursor": "99999999999999999999-0"}])
+@pytest.mark.parametrize(
+    "params", [{"cursor": "abc"}, {"cursor": "1-2-3"}, {"cursor": "99999999999999999999-0"}]
+)
 def test_bad_cursor_is_400(client: TestClient, params: dict[str, str]) -> None:
     assert client.get("/v1/alerts", params=params, headers=READ).status_code == 400
 

@@ -31,8 +31,12 @@ HEADERS_BY_SCOPE = {"read": READ, "ingest": INGEST, "admin": ADMIN}
 @pytest.mark.parametrize(("method", "path", "scope"), PROTECTED)
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer wrong-secret-0123456789"}, {"Authorization": "Basic abc"},
-     {"Authorization": f"Bearer {READ_KEY}x"}],
+    [
+        {},
+        {"Authorization": "Bearer wrong-secret-0123456789"},
+        {"Authorization": "Basic abc"},
+        {"Authorization": f"Bearer {READ_KEY}x"},
+    ],
 )
 def test_missing_or_unknown_key_is_401(
     client: TestClient, method: str, path: str, scope: str, headers: dict[str, str]
@@ -73,8 +77,14 @@ def test_secret_may_contain_colons() -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["justaname", "n:secret-0123456789:", "n:secret-0123456789:root", "n:short:read",
-     "a:secret-0123456789:read,a:secret-9876543210:read", ":secret-0123456789:read"],
+    [
+        "justaname",
+        "n:secret-0123456789:",
+        "n:secret-0123456789:root",
+        "n:short:read",
+        "a:secret-0123456789:read,a:secret-9876543210:read",
+        ":secret-0123456789:read",
+    ],
 )
 def test_malformed_keys_are_refused(raw: str) -> None:
     with pytest.raises(ApiKeyConfigError) as info:
@@ -88,7 +98,8 @@ def test_empty_keys_refused_outside_development() -> None:
 
 
 def test_development_without_keys_is_open(api_redis_url: str) -> None:
-    app = make_app(api_redis_url, FakeProducer(), HEALTHSCORE_API_KEYS="",
-                   HEALTHSCORE_ENV="development")
+    app = make_app(
+        api_redis_url, FakeProducer(), HEALTHSCORE_API_KEYS="", HEALTHSCORE_ENV="development"
+    )
     with TestClient(app) as client:
         assert client.get("/v1/subscriptions").status_code == 200

@@ -16,10 +16,15 @@ from tests.api.support import ADMIN
 
 def dead_record(n: int, event_as_text: bool = True) -> dict[str, Any]:
     event = alert_event(n=n).decode()
-    return {"delivery_id": f"ev{n}:sub_1", "subscription_id": "sub_1",
-            "event": event if event_as_text else orjson.loads(event),
-            "attempts": 8, "last_error": "HTTP 502", "failed_at": "2026-11-03T02:14:00Z",
-            "channel": "webhook"}
+    return {
+        "delivery_id": f"ev{n}:sub_1",
+        "subscription_id": "sub_1",
+        "event": event if event_as_text else orjson.loads(event),
+        "attempts": 8,
+        "last_error": "HTTP 502",
+        "failed_at": "2026-11-03T02:14:00Z",
+        "channel": "webhook",
+    }
 
 
 def put_dead(url: str, *records: dict[str, Any]) -> redis.Redis:

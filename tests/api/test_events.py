@@ -18,9 +18,7 @@ def post(client: TestClient, payload: Any) -> Any:
     return client.post("/v1/events", content=orjson.dumps(payload), headers=INGEST)
 
 
-def test_one_event_is_produced_keyed_by_account(
-    client: TestClient, producer: FakeProducer
-) -> None:
+def test_one_event_is_produced_keyed_by_account(client: TestClient, producer: FakeProducer) -> None:
     response = post(client, input_event(1))
     assert response.status_code == 202
     assert response.json() == {"accepted": 1, "ids": ["u-1"]}
@@ -32,16 +30,29 @@ def test_one_event_is_produced_keyed_by_account(
 def test_batch_goes_to_each_types_topic(client: TestClient, producer: FakeProducer) -> None:
     batch = [
         input_event(1),
-        {"id": "t-9", "account_id": "beta", "type": "ticket_opened",
-         "time": "2026-11-02T10:00:00Z", "ticket_id": "T-9", "priority": "urgent"},
-        {"id": "f-1", "account_id": "acme", "type": "nps_response",
-         "time": "2026-11-02T10:00:00+02:00", "score": 3},
+        {
+            "id": "t-9",
+            "account_id": "beta",
+            "type": "ticket_opened",
+            "time": "2026-11-02T10:00:00Z",
+            "ticket_id": "T-9",
+            "priority": "urgent",
+        },
+        {
+            "id": "f-1",
+            "account_id": "acme",
+            "type": "nps_response",
+            "time": "2026-11-02T10:00:00+02:00",
+            "score": 3,
+        },
     ]
     response = post(client, batch)
     assert response.status_code == 202
     assert response.json()["ids"] == ["u-1", "t-9", "f-1"]
     assert [(m.topic, m.key) for m in producer.sent] == [
-        (topics.USAGE, b"acme"), (topics.TICKETS, b"beta"), (topics.FEEDBACK, b"acme")
+        (topics.USAGE, b"acme"),
+        (topics.TICKETS, b"beta"),
+        (topics.FEEDBACK, b"acme"),
     ]
 
 

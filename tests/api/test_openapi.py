@@ -9,9 +9,15 @@ from services.api import models
 from tests.api.support import make_settings
 
 EXAMPLED = [
-    models.AccountHealthPublic, models.AccountSummary, models.AlertPublic,
-    models.DunningCasePublic, models.EventsAccepted, models.EventsRejected,
-    models.SubscriptionCreate, models.SubscriptionPublic, models.SubscriptionCreated,
+    models.AccountHealthPublic,
+    models.AccountSummary,
+    models.AlertPublic,
+    models.DunningCasePublic,
+    models.EventsAccepted,
+    models.EventsRejected,
+    models.SubscriptionCreate,
+    models.SubscriptionPublic,
+    models.SubscriptionCreated,
     models.DeadDeliveryPublic,
 ]
 

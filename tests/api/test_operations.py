@@ -41,8 +41,10 @@ def test_not_ready_when_redis_is_down() -> None:
 def test_metrics_use_route_templates(client: TestClient) -> None:
     client.get("/v1/accounts/some-account-123/health", headers=READ)
     text = client.get("/metrics").text
-    assert ('healthscore_http_requests_total{method="GET",'
-            'route="/v1/accounts/{account_id}/health",status="404"}') in text
+    assert (
+        'healthscore_http_requests_total{method="GET",'
+        'route="/v1/accounts/{account_id}/health",status="404"}'
+    ) in text
     assert "some-account-123" not in text
     assert "healthscore_http_request_duration_seconds_bucket" in text
 
@@ -66,8 +68,9 @@ def test_unexpected_error_is_a_generic_500(api_redis_url: str) -> None:
     app = make_app(api_redis_url, FakeProducer())
     app.dependency_overrides[get_store] = Exploding
     with TestClient(app, raise_server_exceptions=False) as client:
-        response = client.get("/v1/accounts/acme/health",
-                              headers={**READ, "X-Request-ID": "req-42"})
+        response = client.get(
+            "/v1/accounts/acme/health", headers={**READ, "X-Request-ID": "req-42"}
+        )
     assert response.status_code == 500
     body = response.json()
     assert body == {"detail": "internal error", "request_id": "req-42"}

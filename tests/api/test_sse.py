@@ -68,8 +68,7 @@ class SseReader:
 
 
 def open_stream(base_url: str, **headers: str) -> httpx.Client:
-    return httpx.Client(base_url=base_url, headers={**READ, **headers},
-                        timeout=httpx.Timeout(10.0))
+    return httpx.Client(base_url=base_url, headers={**READ, **headers}, timeout=httpx.Timeout(10.0))
 
 
 def cursors(base_url: str) -> list[str]:
@@ -80,8 +79,10 @@ def cursors(base_url: str) -> list[str]:
 def test_resume_after_last_event_id_then_live(base_url: str, api_redis_url: str) -> None:
     seed(api_redis_url, [alert_event(n=n) for n in range(3)])
     first, second, third = cursors(base_url)
-    with open_stream(base_url, **{"Last-Event-ID": first}) as client, \
-            client.stream("GET", "/v1/alerts/stream") as response:
+    with (
+        open_stream(base_url, **{"Last-Event-ID": first}) as client,
+        client.stream("GET", "/v1/alerts/stream") as response,
+    ):
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         reader = SseReader(response)
@@ -106,13 +107,20 @@ def test_fresh_stream_starts_from_now(base_url: str, api_redis_url: str) -> None
 
 def test_stream_filters_and_pings(base_url: str, api_redis_url: str) -> None:
     params = {"account_id": "beta", "type": "sudden_drop"}
-    with open_stream(base_url) as client, \
-            client.stream("GET", "/v1/alerts/stream", params=params) as response:
+    with (
+        open_stream(base_url) as client,
+        client.stream("GET", "/v1/alerts/stream", params=params) as response,
+    ):
         reader = SseReader(response)
         assert reader.next_frame().comments == ["connected"]
-        seed(api_redis_url, [alert_event("acme", "sudden_drop", n=20),
-                             alert_event("beta", "health_below_threshold", n=21),
-                             alert_event("beta", "sudden_drop", n=22)])
+        seed(
+            api_redis_url,
+            [
+                alert_event("acme", "sudden_drop", n=20),
+                alert_event("beta", "health_below_threshold", n=21),
+                alert_event("beta", "sudden_drop", n=22),
+            ],
+        )
         assert '"alert:beta:sudden_drop:22"' in reader.next_alert().data
         # With nothing to send, keep-alive comments still arrive.
         assert any(c.startswith("ping") for c in reader.next_frame().comments)
@@ -120,6 +128,7 @@ def test_stream_filters_and_pings(base_url: str, api_redis_url: str) -> None:
 
 @pytest.mark.parametrize("last_event_id", ["banana", "1-2-3"])
 def test_bad_last_event_id_is_400(base_url: str, last_event_id: str) -> None:
-    response = httpx.get(f"{base_url}/v1/alerts/stream",
-                         headers={**READ, "Last-Event-ID": last_event_id})
+    response = httpx.get(
+        f"{base_url}/v1/alerts/stream", headers={**READ, "Last-Event-ID": last_event_id}
+    )
     assert response.status_code == 400

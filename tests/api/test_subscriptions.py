@@ -18,8 +18,12 @@ def subscription(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "channel": "webhook",
         "target": "https://cs.example.com/hooks",
-        "filters": {"types": ["io.healthscore.alert."], "segments": ["enterprise"],
-                    "owners": ["csm@example.com"], "min_arr_cents": 100},
+        "filters": {
+            "types": ["io.healthscore.alert."],
+            "segments": ["enterprise"],
+            "owners": ["csm@example.com"],
+            "min_arr_cents": 100,
+        },
         "description": "risk alerts",
     }
     return {**body, **overrides}
@@ -47,8 +51,12 @@ def test_webhook_secret_is_shown_once_and_stored(client: TestClient, api_redis_u
 
 @pytest.mark.parametrize(
     ("channel", "target"),
-    [("slack", "https://hooks.slack.com/services/T/B/X"), ("email", "csm@example.com"),
-     ("webhook", "http://127.0.0.1:8080/hook"), ("webhook", "http://localhost/hook")],
+    [
+        ("slack", "https://hooks.slack.com/services/T/B/X"),
+        ("email", "csm@example.com"),
+        ("webhook", "http://127.0.0.1:8080/hook"),
+        ("webhook", "http://localhost/hook"),
+    ],
 )
 def test_accepted_targets(client: TestClient, channel: str, target: str) -> None:
     response = create(client, channel=channel, target=target)
@@ -58,9 +66,16 @@ def test_accepted_targets(client: TestClient, channel: str, target: str) -> None
 
 @pytest.mark.parametrize(
     ("channel", "target"),
-    [("webhook", "http://example.com/hook"), ("webhook", "ftp://example.com"),
-     ("slack", "csm@example.com"), ("email", "https://example.com"), ("email", "no-at-sign"),
-     ("webhook", "https://"), ("webhook", "https://exa mple.com"), ("sms", "+15550100")],
+    [
+        ("webhook", "http://example.com/hook"),
+        ("webhook", "ftp://example.com"),
+        ("slack", "csm@example.com"),
+        ("email", "https://example.com"),
+        ("email", "no-at-sign"),
+        ("webhook", "https://"),
+        ("webhook", "https://exa mple.com"),
+        ("sms", "+15550100"),
+    ],
 )
 def test_rejected_targets(client: TestClient, channel: str, target: str) -> None:
     assert create(client, channel=channel, target=target).status_code == 422

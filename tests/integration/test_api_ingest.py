@@ -50,9 +50,18 @@ def bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log: Path = tmp_path_factory.mktemp("tansu") / "tansu.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--storage-engine", "memory://tansu/"],
-            stdout=out, stderr=subprocess.STDOUT,
+            [
+                str(binary),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     try:
         _wait_for_port(port)
@@ -80,8 +89,9 @@ async def _create_topics(servers: str) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=servers)
     await admin.start()
     try:
-        new = [NewTopic(t, num_partitions=PARTITIONS, replication_factor=1)
-               for t in topics.ALL_TOPICS]
+        new = [
+            NewTopic(t, num_partitions=PARTITIONS, replication_factor=1) for t in topics.ALL_TOPICS
+        ]
         await admin.create_topics(new)
     finally:
         await admin.close()
@@ -112,14 +122,20 @@ def _wait_ready(client: TestClient) -> None:
 
 def test_posted_events_land_on_their_topics(bootstrap: str, redis_url: str) -> None:
     login = input_event(1, account_id="acme")
-    payment = {"id": "b-3", "account_id": "beta", "type": "payment_failed",
-               "time": "2026-11-03T00:00:00Z", "invoice_id": "in_77", "amount_cents": 49900,
-               "currency": "USD", "decline_code": "insufficient_funds"}
+    payment = {
+        "id": "b-3",
+        "account_id": "beta",
+        "type": "payment_failed",
+        "time": "2026-11-03T00:00:00Z",
+        "invoice_id": "in_77",
+        "amount_cents": 49900,
+        "currency": "USD",
+        "decline_code": "insufficient_funds",
+    }
     app = create_app(make_settings(redis_url, KAFKA_BOOTSTRAP_SERVERS=bootstrap))
     with TestClient(app) as client:
         _wait_ready(client)
-        response = client.post("/v1/events", content=orjson.dumps([login, payment]),
-                               headers=INGEST)
+        response = client.post("/v1/events", content=orjson.dumps([login, payment]), headers=INGEST)
         assert response.status_code == 202, response.text
         assert "healthscore_events_ingested_total" in client.get("/metrics").text
     usage = asyncio.run(_read_all(bootstrap, topics.USAGE, 1))
@@ -141,7 +157,8 @@ async def _produce(servers: str, records: list[tuple[str, str, bytes]]) -> None:
 async def _project_until(servers: str, redis_url: str, done_key: str, want: int) -> None:
     """Run the projector until the alert feed holds ``want`` entries (or time out)."""
     settings = ReadModelSettings(  # type: ignore[call-arg]
-        KAFKA_BOOTSTRAP_SERVERS=servers, REDIS_URL=redis_url,
+        KAFKA_BOOTSTRAP_SERVERS=servers,
+        REDIS_URL=redis_url,
         HEALTHSCORE_READMODEL_GROUP=f"readmodel-test-{uuid.uuid4().hex[:8]}",
         HEALTHSCORE_READMODEL_METRICS_PORT=0,
     )

@@ -72,8 +72,12 @@ async def enqueue_alerts(
     redis: Redis, sub: Subscription, count: int, prefix: str = "a"
 ) -> list[str]:
     items = [
-        NewDelivery(delivery_id_for(f"{prefix}-{i}", sub.id), sub.id,
-                    event_bytes(make_alert(f"{prefix}-{i}")), "io.healthscore.alert.x")
+        NewDelivery(
+            delivery_id_for(f"{prefix}-{i}", sub.id),
+            sub.id,
+            event_bytes(make_alert(f"{prefix}-{i}")),
+            "io.healthscore.alert.x",
+        )
         for i in range(count)
     ]
     await DeliveryQueue(redis).enqueue(items, now=0.0)
@@ -84,8 +88,9 @@ async def enqueue_alerts(
 async def running(settings: NotifierSettings) -> AsyncIterator[asyncio.Event]:
     """Delivery workers in this event loop, stopped (gracefully) on exit."""
     stop = asyncio.Event()
-    task = asyncio.create_task(app.run(settings, dispatcher=False, workers=settings.workers,
-                                       stop=stop))
+    task = asyncio.create_task(
+        app.run(settings, dispatcher=False, workers=settings.workers, stop=stop)
+    )
     try:
         yield stop
     finally:
@@ -98,8 +103,10 @@ async def queue_empty(redis: Redis) -> bool:
         pending = await redis.xpending(STREAM, GROUP)
     except ResponseError:  # the group does not exist yet
         return False
-    return await redis.xlen(STREAM) == 0 and await redis.zcard(RETRY) == 0 and (
-        pending["pending"] == 0
+    return (
+        await redis.xlen(STREAM) == 0
+        and await redis.zcard(RETRY) == 0
+        and (pending["pending"] == 0)
     )
 
 
@@ -140,7 +147,8 @@ async def test_webhook_is_signed_and_delivered_once(
     assert await redis.exists(done_key(delivery_id))
     # A Kafka redelivery of the same event is not enqueued again.
     assert await DeliveryQueue(redis).enqueue(
-        [NewDelivery(delivery_id, sub.id, request.body, "t")], now=0.0) == [False]
+        [NewDelivery(delivery_id, sub.id, request.body, "t")], now=0.0
+    ) == [False]
 
 
 async def test_done_marker_skips_a_redelivered_entry(
@@ -149,9 +157,16 @@ async def test_done_marker_skips_a_redelivered_entry(
     sub = await add_subscription(redis, make_subscription(target=receiver.url))
     delivery_id = delivery_id_for("a-0", sub.id)
     await redis.set(done_key(delivery_id), b"1")
-    await redis.xadd(STREAM, {"delivery_id": delivery_id, "subscription_id": sub.id,
-                              "event": event_bytes(make_alert("a-0")), "attempt": "0",
-                              "enqueued_at": "0"})
+    await redis.xadd(
+        STREAM,
+        {
+            "delivery_id": delivery_id,
+            "subscription_id": sub.id,
+            "event": event_bytes(make_alert("a-0")),
+            "attempt": "0",
+            "enqueued_at": "0",
+        },
+    )
     async with running(fast_settings(notifier_redis_url)):
         await eventually(lambda: queue_empty(redis), what="skip and ack")
     assert receiver.requests == []
@@ -161,14 +176,27 @@ async def test_email_arrives_with_text_and_html(
     redis: Redis, notifier_redis_url: str, smtp_server: tuple[MailSink, int]
 ) -> None:
     sink, port = smtp_server
-    alert_sub = await add_subscription(redis, make_subscription(
-        "sub_mail", channel="email", target="csm@example.com"))
+    alert_sub = await add_subscription(
+        redis, make_subscription("sub_mail", channel="email", target="csm@example.com")
+    )
     await enqueue_alerts(redis, alert_sub, 1)
-    await DeliveryQueue(redis).enqueue([NewDelivery(
-        delivery_id_for("dun-1", alert_sub.id), alert_sub.id, event_bytes(make_dunning()), "t",
-    )], now=0.0)
-    settings = fast_settings(notifier_redis_url, smtp_port=port, smtp_host="127.0.0.1",
-                             smtp_from="healthscore@example.com")
+    await DeliveryQueue(redis).enqueue(
+        [
+            NewDelivery(
+                delivery_id_for("dun-1", alert_sub.id),
+                alert_sub.id,
+                event_bytes(make_dunning()),
+                "t",
+            )
+        ],
+        now=0.0,
+    )
+    settings = fast_settings(
+        notifier_redis_url,
+        smtp_port=port,
+        smtp_host="127.0.0.1",
+        smtp_from="healthscore@example.com",
+    )
     async with running(settings):
         await eventually(lambda: len(sink.messages) == 2, what="two mails")
     by_subject = {m["Subject"]: m for m in sink.messages}
@@ -187,8 +215,9 @@ async def test_email_arrives_with_text_and_html(
 async def test_slack_message_is_readable(
     redis: Redis, notifier_redis_url: str, receiver: Receiver
 ) -> None:
-    sub = await add_subscription(redis, make_subscription(
-        "sub_slack", channel="slack", target=receiver.url))
+    sub = await add_subscription(
+        redis, make_subscription("sub_slack", channel="slack", target=receiver.url)
+    )
     await enqueue_alerts(redis, sub, 1)
     async with running(fast_settings(notifier_redis_url)):
         await eventually(lambda: len(receiver.requests) == 1, what="slack post")
@@ -239,8 +268,16 @@ async def test_dead_letter_after_last_try_then_redrive(
         receiver.status = 200
         async with redis.pipeline(transaction=True) as pipe:
             pipe.hdel(DEAD, delivery_id)
-            pipe.xadd(STREAM, {"delivery_id": delivery_id, "subscription_id": sub.id,
-                               "event": dead["event"], "attempt": "0", "enqueued_at": "0"})
+            pipe.xadd(
+                STREAM,
+                {
+                    "delivery_id": delivery_id,
+                    "subscription_id": sub.id,
+                    "event": dead["event"],
+                    "attempt": "0",
+                    "enqueued_at": "0",
+                },
+            )
             await pipe.execute()
         await eventually(lambda: receiver.delivered()[delivery_id] == 1, what="re-driven")
         await eventually(lambda: queue_empty(redis), what="drained")
@@ -252,7 +289,10 @@ def start_worker_process(settings: NotifierSettings, log: Path) -> subprocess.Po
     with log.open("ab") as sink:  # the child keeps its own descriptor
         return subprocess.Popen(
             [sys.executable, "-m", "services.notifier", "--workers-only"],
-            cwd=ROOT, env=env, stdout=sink, stderr=sink,
+            cwd=ROOT,
+            env=env,
+            stdout=sink,
+            stderr=sink,
         )
 
 

@@ -51,9 +51,18 @@ def notifier_kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterat
     log = tmp_path_factory.mktemp("tansu") / "tansu.log"
     with Path(log).open("wb") as sink:
         proc = subprocess.Popen(
-            [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--storage-engine", "memory://tansu/"],
-            stdout=sink, stderr=sink,
+            [
+                str(binary),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            stdout=sink,
+            stderr=sink,
         )
     try:
         deadline = time.monotonic() + 15
@@ -72,8 +81,12 @@ async def create_topics(bootstrap: str) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        await admin.create_topics([NewTopic(t, num_partitions=1, replication_factor=1)
-                                   for t in (topics.ALERTS, topics.DUNNING)])
+        await admin.create_topics(
+            [
+                NewTopic(t, num_partitions=1, replication_factor=1)
+                for t in (topics.ALERTS, topics.DUNNING)
+            ]
+        )
     finally:
         await admin.close()
 
@@ -110,9 +123,14 @@ async def queued(redis: Redis) -> Counter[str]:
 def alerts() -> list[bytes]:
     """10 alerts: even accounts enterprise, odd smb; the first three with big ARR."""
     return [
-        event_bytes(make_alert(f"a-{i}", f"acct-{i}",
-                               segment="enterprise" if i % 2 == 0 else "smb",
-                               arr_cents=100_000_000 if i < 3 else 1_000_000))
+        event_bytes(
+            make_alert(
+                f"a-{i}",
+                f"acct-{i}",
+                segment="enterprise" if i % 2 == 0 else "smb",
+                arr_cents=100_000_000 if i < 3 else 1_000_000,
+            )
+        )
         for i in range(10)
     ]
 
@@ -148,8 +166,7 @@ async def test_each_match_enqueued_exactly_once_across_re_reads(
 
     # A new group starts from the beginning: every event is read a second time.
     # A sentinel produced after the re-read tells us the old events were processed.
-    sentinel = make_alert("s-1", "acct-s", alert="inactivity", segment="smb",
-                          arr_cents=1_000_000)
+    sentinel = make_alert("s-1", "acct-s", alert="inactivity", segment="smb", arr_cents=1_000_000)
     async with dispatching(notifier_kafka_bootstrap, redis, "notifier-test-2"):
         await produce(notifier_kafka_bootstrap, [event_bytes(sentinel)])
         await eventually(lambda: _has(redis, {"s-1:sub_all"}), 60, what="sentinel")

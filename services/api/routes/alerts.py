@@ -22,10 +22,15 @@ TypeFilter = Annotated[AlertType | None, Query(alias="type", description="Alert 
 _SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "`event: alert`, `id:` = the alert's cursor, `data:` = the CloudEvent JSON.",
-        "content": {"text/event-stream": {"schema": {"type": "string"}, "example": (
-            'id: 1764000000000-0\nevent: alert\ndata: {"specversion":"1.0","id":"...",'
-            '"type":"io.healthscore.alert.health_below_threshold", ...}\n\n'
-        )}},
+        "content": {
+            "text/event-stream": {
+                "schema": {"type": "string"},
+                "example": (
+                    'id: 1764000000000-0\nevent: alert\ndata: {"specversion":"1.0","id":"...",'
+                    '"type":"io.healthscore.alert.health_below_threshold", ...}\n\n'
+                ),
+            }
+        },
     },
     **error_responses(400, 401, 403),
 }
@@ -54,8 +59,11 @@ async def stream_alerts(
     alert_type: TypeFilter = None,
     last_event_id: Annotated[
         str | None,
-        Header(alias="Last-Event-ID", max_length=64,
-               description="Resume after this alert (browsers send it on reconnect)."),
+        Header(
+            alias="Last-Event-ID",
+            max_length=64,
+            description="Resume after this alert (browsers send it on reconnect).",
+        ),
     ] = None,
 ) -> EventSourceResponse:
     """New alerts as they arrive, with keep-alive pings. With `Last-Event-ID`

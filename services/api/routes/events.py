@@ -28,16 +28,20 @@ _EVENT_SCHEMA: dict[str, Any] = {
 _REQUEST_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {
-            "schema": {"oneOf": [
-                _EVENT_SCHEMA,
-                {"type": "array", "items": _EVENT_SCHEMA, "minItems": 1, "maxItems": 1000},
-            ]},
-            "examples": {
-                "one": {"summary": "One event", "value": examples.EVENTS[0]},
-                "batch": {"summary": "A batch", "value": examples.EVENTS},
-            },
-        }},
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        _EVENT_SCHEMA,
+                        {"type": "array", "items": _EVENT_SCHEMA, "minItems": 1, "maxItems": 1000},
+                    ]
+                },
+                "examples": {
+                    "one": {"summary": "One event", "value": examples.EVENTS[0]},
+                    "batch": {"summary": "A batch", "value": examples.EVENTS},
+                },
+            }
+        },
     }
 }
 
@@ -46,8 +50,10 @@ _REQUEST_BODY: dict[str, Any] = {
     "",
     status_code=202,
     response_model=EventsAccepted,
-    responses={422: {"model": EventsRejected, "description": "Invalid events; none produced."},
-               **error_responses(401, 403, 413, 503)},
+    responses={
+        422: {"model": EventsRejected, "description": "Invalid events; none produced."},
+        **error_responses(401, 403, 413, 503),
+    },
     openapi_extra=_REQUEST_BODY,
 )
 async def post_events(

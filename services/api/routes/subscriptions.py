@@ -22,7 +22,9 @@ SubscriptionId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @router.post(
-    "", status_code=201, response_model=SubscriptionCreated,
+    "",
+    status_code=201,
+    response_model=SubscriptionCreated,
     responses=error_responses(401, 403, 413),
 )
 async def create_subscription(
@@ -40,7 +42,8 @@ async def list_subscriptions(_: AdminAccess, redis: RedisDep) -> SubscriptionLis
 
 
 @router.get(
-    "/{subscription_id}", response_model=SubscriptionPublic,
+    "/{subscription_id}",
+    response_model=SubscriptionPublic,
     responses=error_responses(401, 403, 404),
 )
 async def read_subscription(

@@ -82,13 +82,20 @@ class EmailChannel:
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
-            return AttemptResult(ok=False, error=f"recipient refused: SMTP {codes}",
-                                 permanent=all(500 <= c < 600 for c in codes))
+            return AttemptResult(
+                ok=False,
+                error=f"recipient refused: SMTP {codes}",
+                permanent=all(500 <= c < 600 for c in codes),
+            )
         except aiosmtplib.SMTPAuthenticationError as exc:
             return AttemptResult(ok=False, error=f"SMTP auth failed: {exc.code}")
         except aiosmtplib.SMTPResponseException as exc:
-            return AttemptResult(ok=False, error=f"SMTP {exc.code}: {exc.message[:200]}",
-                                 permanent=500 <= exc.code < 600, status=exc.code)
+            return AttemptResult(
+                ok=False,
+                error=f"SMTP {exc.code}: {exc.message[:200]}",
+                permanent=500 <= exc.code < 600,
+                status=exc.code,
+            )
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             return AttemptResult(ok=False, error=transport_error(exc, subscription))
         return AttemptResult(ok=True)

@@ -36,8 +36,7 @@ class SlackChannel:
                 subscription.target, content=body, headers={"content-type": "application/json"}
             )
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
-            return AttemptResult(ok=False, error=transport_error(exc, subscription),
-                                 permanent=True)
+            return AttemptResult(ok=False, error=transport_error(exc, subscription), permanent=True)
         except httpx.HTTPError as exc:
             return AttemptResult(ok=False, error=transport_error(exc, subscription))
         return http_result(response.status_code, response.headers.get("retry-after"))

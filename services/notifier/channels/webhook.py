@@ -43,11 +43,14 @@ class WebhookChannel:
         self, subscription: Subscription, delivery: Delivery, now: datetime
     ) -> AttemptResult:
         if subscription.secret is None:
-            return AttemptResult(ok=False, error="webhook subscription has no secret",
-                                 permanent=True)
+            return AttemptResult(
+                ok=False, error="webhook subscription has no secret", permanent=True
+            )
         try:
             headers = signed_headers(
-                subscription.secret.get_secret_value(), delivery.delivery_id, now,
+                subscription.secret.get_secret_value(),
+                delivery.delivery_id,
+                now,
                 delivery.event.decode(),
             )
         except (ValueError, binascii.Error, EmptyWebhookSecretError):
@@ -57,8 +60,7 @@ class WebhookChannel:
                 subscription.target, content=delivery.event, headers=headers
             )
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
-            return AttemptResult(ok=False, error=transport_error(exc, subscription),
-                                 permanent=True)
+            return AttemptResult(ok=False, error=transport_error(exc, subscription), permanent=True)
         except httpx.HTTPError as exc:
             return AttemptResult(ok=False, error=transport_error(exc, subscription))
         return http_result(response.status_code, response.headers.get("retry-after"))

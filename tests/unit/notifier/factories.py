@@ -39,13 +39,18 @@ def make_alert(
     }
     fields.update(data)
     return AlertEvent(
-        id=event_id, type=alert_event_type(alert), subject=account_id, time=T0,  # type: ignore[arg-type]
+        id=event_id,
+        type=alert_event_type(alert),
+        subject=account_id,
+        time=T0,  # type: ignore[arg-type]
         data=RiskAlertRaised(**fields),
     )
 
 
 def make_dunning(
-    event_id: str = "dun-1", account_id: str = "acme", step: str = "payment_failed_notice",
+    event_id: str = "dun-1",
+    account_id: str = "acme",
+    step: str = "payment_failed_notice",
     **data: Any,
 ) -> DunningEvent:
     fields: dict[str, Any] = {
@@ -64,7 +69,10 @@ def make_dunning(
     }
     fields.update(data)
     return DunningEvent(
-        id=event_id, type=dunning_event_type(step), subject=account_id, time=T0,
+        id=event_id,
+        type=dunning_event_type(step),
+        subject=account_id,
+        time=T0,
         data=DunningStepTaken(**fields),
     )
 
@@ -79,24 +87,36 @@ def event_dict(event: AlertEvent | DunningEvent) -> dict[str, Any]:
 
 
 def make_subscription(
-    sub_id: str = "sub_1", channel: str = "webhook", target: str = "http://127.0.0.1:1/hook",
-    active: bool = True, **filters: Any,
+    sub_id: str = "sub_1",
+    channel: str = "webhook",
+    target: str = "http://127.0.0.1:1/hook",
+    active: bool = True,
+    **filters: Any,
 ) -> Subscription:
     return Subscription(
-        id=sub_id, channel=channel, target=target,  # type: ignore[arg-type]
+        id=sub_id,
+        channel=channel,
+        target=target,  # type: ignore[arg-type]
         secret=SECRET if channel == "webhook" else None,  # type: ignore[arg-type]
-        filters=Filters(**filters), active=active,
+        filters=Filters(**filters),
+        active=active,
     )
 
 
 def subscription_json(sub: Subscription) -> bytes:
     """The row as the API writes it into ``hs:subscriptions``."""
-    return orjson.dumps({
-        "id": sub.id, "channel": sub.channel, "target": sub.target,
-        "secret": sub.secret.get_secret_value() if sub.secret else None,
-        "filters": sub.filters.model_dump(), "description": None,
-        "created_at": "2026-11-01T00:00:00Z", "active": sub.active,
-    })
+    return orjson.dumps(
+        {
+            "id": sub.id,
+            "channel": sub.channel,
+            "target": sub.target,
+            "secret": sub.secret.get_secret_value() if sub.secret else None,
+            "filters": sub.filters.model_dump(),
+            "description": None,
+            "created_at": "2026-11-01T00:00:00Z",
+            "active": sub.active,
+        }
+    )
 
 
 def make_delivery(event: bytes, sub_id: str = "sub_1", attempt: int = 0) -> Delivery:

@@ -14,8 +14,13 @@ ALERT = "io.healthscore.alert.health_below_threshold"
 
 
 def routable(**overrides: Any) -> RoutableEvent:
-    fields: dict[str, Any] = {"id": "e1", "type": ALERT, "segment": "enterprise",
-                              "owner": "csm@example.com", "arr_cents": 1_000_000}
+    fields: dict[str, Any] = {
+        "id": "e1",
+        "type": ALERT,
+        "segment": "enterprise",
+        "owner": "csm@example.com",
+        "arr_cents": 1_000_000,
+    }
     fields.update(overrides)
     return RoutableEvent(**fields)
 
@@ -42,8 +47,16 @@ def routable(**overrides: Any) -> RoutableEvent:
         ({"min_arr_cents": 1_000_001}, routable(), False),
         ({"min_arr_cents": 0}, routable(arr_cents=None), False),
         ({"min_arr_cents": None}, routable(arr_cents=None), True),
-        ({"types": ["io.healthscore.alert."], "segments": ["enterprise"],
-          "owners": ["csm@example.com"], "min_arr_cents": 5}, routable(), True),
+        (
+            {
+                "types": ["io.healthscore.alert."],
+                "segments": ["enterprise"],
+                "owners": ["csm@example.com"],
+                "min_arr_cents": 5,
+            },
+            routable(),
+            True,
+        ),
         ({"types": ["io.healthscore.alert."], "segments": ["smb"]}, routable(), False),
     ],
 )

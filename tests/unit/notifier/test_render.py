@@ -23,8 +23,13 @@ def slack_text(payload: dict[str, object]) -> str:
 
 @pytest.mark.parametrize(
     ("cents", "currency", "expected"),
-    [(49_900, "USD", "499.00 USD"), (123_456_789, "eur", "1,234,567.89 EUR"),
-     (5000, "JPY", "5,000 JPY"), (1_234, "KWD", "1.234 KWD"), (250, None, "2.50")],
+    [
+        (49_900, "USD", "499.00 USD"),
+        (123_456_789, "eur", "1,234,567.89 EUR"),
+        (5000, "JPY", "5,000 JPY"),
+        (1_234, "KWD", "1.234 KWD"),
+        (250, None, "2.50"),
+    ],
 )
 def test_format_amount(cents: int, currency: str | None, expected: str) -> None:
     assert format_amount(cents, currency) == expected
@@ -48,8 +53,13 @@ def test_alert_slack_message_has_account_score_reasons_owner() -> None:
     payload = slack_payload(build_notice(event_dict(make_alert())))
     assert payload["text"] == "Acme is at risk (score 54)"
     text = slack_text(payload)
-    for needle in ("Acme (acme)", "54 (at risk)", "No logins in 14 days", "NPS 2",
-                   "csm@example.com"):
+    for needle in (
+        "Acme (acme)",
+        "54 (at risk)",
+        "No logins in 14 days",
+        "NPS 2",
+        "csm@example.com",
+    ):
         assert needle in text
     assert "extra reason" not in text  # only the top reasons
 
@@ -78,8 +88,11 @@ def test_dunning_messages_carry_amount_and_update_link() -> None:
     ("step", "extra", "headline"),
     [
         ("renewal_reminder", {"days_before": 7}, "Acme renews in 7 days: 499.00 USD"),
-        ("card_expiry_reminder", {"days_before": 3, "amount_cents": None},
-         "The card on file for Acme expires in 3 days"),
+        (
+            "card_expiry_reminder",
+            {"days_before": 3, "amount_cents": None},
+            "The card on file for Acme expires in 3 days",
+        ),
         ("recovered", {}, "Payment recovered for Acme: 499.00 USD"),
         ("something_new", {}, "Acme: something new: 499.00 USD"),
     ],

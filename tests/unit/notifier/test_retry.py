@@ -81,9 +81,20 @@ def test_parse_retry_after(header: str | None, expected: float | None) -> None:
 
 @pytest.mark.parametrize(
     ("status", "ok", "permanent"),
-    [(200, True, False), (204, True, False), (400, False, True), (401, False, True),
-     (404, False, True), (410, False, True), (408, False, False), (425, False, False),
-     (429, False, False), (500, False, False), (503, False, False), (302, False, False)],
+    [
+        (200, True, False),
+        (204, True, False),
+        (400, False, True),
+        (401, False, True),
+        (404, False, True),
+        (410, False, True),
+        (408, False, False),
+        (425, False, False),
+        (429, False, False),
+        (500, False, False),
+        (503, False, False),
+        (302, False, False),
+    ],
 )
 def test_http_result_classification(status: int, ok: bool, permanent: bool) -> None:
     result = http_result(status, None)

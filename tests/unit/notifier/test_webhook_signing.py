@@ -49,9 +49,11 @@ def test_email_is_multipart_with_stable_message_id() -> None:
 
 @pytest.mark.parametrize(
     ("channel", "target", "safe"),
-    [("slack", "https://hooks.slack.com/services/T0/B0/SECRETTOKEN", "https://hooks.slack.com"),
-     ("webhook", "https://api.example.com/hook?key=abc", "https://api.example.com"),
-     ("email", "csm@example.com", "@example.com")],
+    [
+        ("slack", "https://hooks.slack.com/services/T0/B0/SECRETTOKEN", "https://hooks.slack.com"),
+        ("webhook", "https://api.example.com/hook?key=abc", "https://api.example.com"),
+        ("email", "csm@example.com", "@example.com"),
+    ],
 )
 def test_logged_targets_hide_tokens(channel: str, target: str, safe: str) -> None:
     sub = make_subscription(channel=channel, target=target)

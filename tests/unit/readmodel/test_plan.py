@@ -52,8 +52,12 @@ def test_tombstone_is_no_write() -> None:
 
 @pytest.mark.parametrize(
     ("topic", "value"),
-    [(topics.HEALTH, b"{}"), (topics.ALERTS, b"not json"), (topics.USAGE, b"{}"),
-     (topics.DUNNING, health_event())],
+    [
+        (topics.HEALTH, b"{}"),
+        (topics.ALERTS, b"not json"),
+        (topics.USAGE, b"{}"),
+        (topics.DUNNING, health_event()),
+    ],
 )
 def test_unreadable_records_raise(topic: str, value: bytes) -> None:
     with pytest.raises(InvalidEventError):
