@@ -13,6 +13,7 @@ from streams.settings import WorkerSettings
 
 def create_app(settings: WorkerSettings) -> faust.App:
     """Build the app with settings measured to matter on this workload."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     return faust.App(
         settings.app_id,
         broker=settings.broker_urls,

@@ -151,7 +151,7 @@ def pipeline_specs(env: dict[str, str], *, simulate: bool) -> list[ProcessSpec]:
         ("readmodel", "services.readmodel.__main__", [py, "-m", "services.readmodel"],
          {"readmodel metrics": "http://127.0.0.1:9102/metrics"}, True),
         ("simulator", "services.cli.simulate",
-         [py, "-m", "services.cli.main", "simulate", "--days", "30", "--follow", "--rate", "200"],
+         [py, "-m", "services.cli.main", "simulate", "--days", "30", "--follow", "--rate", "2000"],
          {}, False),
     ]  # fmt: skip
     return [
