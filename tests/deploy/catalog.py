@@ -52,6 +52,7 @@ CATALOG: dict[str, MetricSpec] = {
     "healthscore_delivery_queue_depth": MetricSpec("notifier", "gauge"),
     "healthscore_delivery_dead_letters": MetricSpec("notifier", "gauge"),
     "healthscore_dispatch_matched_total": MetricSpec("notifier", "counter", ("type",)),
+    "healthscore_dispatch_invalid_total": MetricSpec("notifier", "counter", ("topic",)),
 }
 
 #: Series names PromQL may reference: histograms expose _bucket/_sum/_count.
