@@ -28,9 +28,12 @@ async def read_until(
     done: Callable[[list[ConsumerRecord[bytes, bytes]]], bool],
     keep: Callable[[ConsumerRecord[bytes, bytes]], bool],
     timeout: float = 60.0,
+    settle: float = 0.0,
 ) -> list[ConsumerRecord[bytes, bytes]]:
     """Read ``topic`` from the beginning, keeping matching records, until
-    ``done(kept)`` or the timeout; returns what was kept either way."""
+    ``done(kept)`` or the timeout; returns what was kept either way. With
+    ``settle``, keep reading that long after ``done`` so late extras (e.g.
+    duplicates) are caught too."""
     consumer = AIOKafkaConsumer(
         topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
     )
@@ -38,7 +41,12 @@ async def read_until(
     kept: list[ConsumerRecord[bytes, bytes]] = []
     deadline = time.monotonic() + timeout
     try:
-        while time.monotonic() < deadline and not done(kept):
+        settled_at: float | None = None
+        while time.monotonic() < deadline:
+            if settled_at is None and done(kept):
+                settled_at = time.monotonic() + settle
+            if settled_at is not None and time.monotonic() >= settled_at:
+                break
             batch = await consumer.getmany(timeout_ms=500)
             for records in batch.values():
                 kept.extend(r for r in records if keep(r))

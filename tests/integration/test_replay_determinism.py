@@ -20,27 +20,13 @@ from pathlib import Path
 import pytest
 
 from schemas import topics
-from services.replay import ReplaySummary, read_events, replay_events
 from services.simulator import Simulation
 from services.stack.topics import ensure_topics
-from streams.config import load_rules
-from streams.engine import PartitionEngine
 from tests.integration.kafka_io import produce, read_until
+from tests.integration.replaying import OUTPUTS, PARTITIONS, replay_outputs
 from tests.integration.worker_process import running_worker
 
 END = int(datetime(2026, 11, 23, tzinfo=UTC).timestamp())
-PARTITIONS = 4
-OUTPUTS = (topics.HEALTH, topics.ALERTS, topics.DUNNING)
-
-
-def _replay(path: Path) -> dict[str, list[bytes]]:
-    rules = load_rules()
-    engines = {p: PartitionEngine(p, rules.model, rules.policies) for p in range(PARTITIONS)}
-    emitted = replay_events(read_events(path, ReplaySummary()), engines, PARTITIONS)
-    out: dict[str, list[bytes]] = {topic: [] for topic in OUTPUTS}
-    for record in emitted:
-        out[record.topic].append(record.value)
-    return out
 
 
 @pytest.mark.timeout(300)
@@ -49,7 +35,7 @@ async def test_live_worker_matches_file_replay(fresh_tansu_bootstrap: str, tmp_p
     events = list(sim.events())
     path = tmp_path / "events.jsonl"
     path.write_bytes(b"".join(value + b"\n" for _topic, _key, value in events))
-    expected = _replay(path)
+    expected = replay_outputs(path)
     assert expected[topics.ALERTS] and expected[topics.DUNNING], "scenario must alert and dun"
 
     await ensure_topics(fresh_tansu_bootstrap, PARTITIONS)
@@ -70,6 +56,7 @@ async def test_live_worker_matches_file_replay(fresh_tansu_bootstrap: str, tmp_p
                 done=lambda kept, want=want: len(kept) >= want,
                 keep=lambda _r: True,
                 timeout=120,
+                settle=2.0,
             )
             live[topic] = [r.value for r in records]
 
