@@ -2,7 +2,7 @@
 #
 #   make run         the whole pipeline on this machine (embedded Tansu + Redis), Ctrl-C stops it
 #   make test        every test layer; starts its own Tansu, Apache Kafka and Redis on loopback
-#   make test-fast   unit, agent and API layers only (no servers)
+#   make test-fast   unit, agent and API layers only (no broker; the API tests use one Redis)
 #   make lint        ruff check, ruff format --check, mypy --strict
 #   make bench       throughput benchmark
 #   make kafka-jars  pre-fetch the Apache Kafka broker jars used by the tests (mvn, into ~/.m2)

@@ -1,8 +1,10 @@
 """Shared fixtures: real brokers and Redis on loopback, started lazily, stopped always.
 
 Nothing starts unless a test asks for it, so the unit layers stay fast.
-Tests that use a server fixture are marked ``integration`` automatically
-(``make test-fast`` deselects them).
+Tests that use a broker fixture are marked ``integration`` automatically
+(``make test-fast`` deselects them). Redis alone does not mark a test: it
+starts in ~50 ms, and the API layer, which ``make test-fast`` runs (STYLE §8),
+needs one; Redis-only modules under ``tests/integration/`` mark themselves.
 
 - ``tansu_bootstrap``: one in-memory Tansu for the session (~0.2 s to start).
   Tansu reports high-water marks short: never wait for lag = 0 on it.
@@ -28,7 +30,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from services.stack.probe import run_sync
-from services.stack.process import StackError
+from services.stack.process import ServerProcess, StackError
 
 SERVER_FIXTURES = frozenset(
     {
@@ -37,15 +39,13 @@ SERVER_FIXTURES = frozenset(
         "apache_kafka_bootstrap",
         "fresh_apache_kafka_bootstrap",
         "kafka_bootstrap",
-        "redis_url",
-        "clean_redis_url",
     }
 )
 BROKER_FIXTURES = {"tansu": "tansu_bootstrap", "apache": "apache_kafka_bootstrap"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that needs a real server as ``integration``."""
+    """Mark every test that needs a real broker as ``integration``."""
     for item in items:
         if SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)
@@ -55,18 +55,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def tansu_bootstrap() -> Iterator[str]:
     from services.stack.tansu import start_tansu
 
-    server = start_tansu()
-    yield server.address
-    server.stop()
+    yield from _serving(start_tansu)
 
 
 @pytest.fixture
 def fresh_tansu_bootstrap() -> Iterator[str]:
     from services.stack.tansu import start_tansu
 
-    server = start_tansu()
-    yield server.address
-    server.stop()
+    yield from _serving(start_tansu)
 
 
 def _start_apache_kafka(request: pytest.FixtureRequest) -> Iterator[str]:
@@ -79,8 +75,10 @@ def _start_apache_kafka(request: pytest.FixtureRequest) -> Iterator[str]:
         if os.environ.get("HEALTHSCORE_REQUIRE_APACHE_KAFKA") == "1":
             pytest.fail(reason + " (HEALTHSCORE_REQUIRE_APACHE_KAFKA=1)", pytrace=False)
         pytest.skip(reason)
-    yield server.address
-    server.stop()
+    try:
+        yield server.address
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -107,9 +105,7 @@ def kafka_bootstrap(request: pytest.FixtureRequest) -> str:
 def redis_url() -> Iterator[str]:
     from services.stack.redis import start_redis
 
-    server = start_redis()
-    yield server.address
-    server.stop()
+    yield from _serving(start_redis)
 
 
 @pytest.fixture
@@ -157,6 +153,15 @@ def topic_factory(unique_name: Callable[[str], str]) -> Callable[..., str]:
 def consumer_group(unique_name: Callable[[str], str]) -> str:
     """A consumer-group id no other test uses."""
     return unique_name("group")
+
+
+def _serving(start: Callable[[], ServerProcess]) -> Iterator[str]:
+    """Start a server, yield its address, and stop it even when the test failed."""
+    server = start()
+    try:
+        yield server.address
+    finally:
+        server.stop()
 
 
 def _terminal_writer(request: pytest.FixtureRequest) -> Callable[[str], None]:

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 
-import pytest
-import redis
 import uvicorn
 from fastapi import FastAPI
 
@@ -20,6 +14,7 @@ from services.api.deps import get_producer
 from services.api.main import create_app
 from services.api.producer import Outgoing
 from services.api.settings import ApiSettings
+from services.stack.process import free_port
 
 READ_KEY = "reader-secret-0123456789"
 INGEST_KEY = "ingester-secret-0123456789"
@@ -34,12 +29,6 @@ def auth(secret: str) -> dict[str, str]:
 READ = auth(READ_KEY)
 INGEST = auth(INGEST_KEY)
 ADMIN = auth(ADMIN_KEY)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class FakeProducer:
@@ -95,52 +84,3 @@ def serve(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=15)
-
-
-@contextmanager
-def start_redis(workdir: Path) -> Iterator[str]:
-    """A throwaway redis-server on a free loopback port (skips if none is installed)."""
-    binary = shutil.which("redis-server") or shutil.which("valkey-server")
-    if binary is None:
-        pytest.skip("redis-server not installed")
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(workdir),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        _wait_for_redis(url)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def _wait_for_redis(url: str) -> None:
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 10
-    try:
-        while True:
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-    finally:
-        client.close()

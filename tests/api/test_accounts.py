@@ -23,8 +23,8 @@ def get_all_pages(client: TestClient, limit: int, **params: Any) -> list[list[st
             return pages
 
 
-def test_health_of_a_known_account(client: TestClient, api_redis_url: str) -> None:
-    seed(api_redis_url, [health_event("acme", 57.5)])
+def test_health_of_a_known_account(client: TestClient, redis_url: str) -> None:
+    seed(redis_url, [health_event("acme", 57.5)])
     response = client.get("/v1/accounts/acme/health", headers=READ)
     assert response.status_code == 200
     body = response.json()
@@ -41,17 +41,17 @@ def test_unknown_account_is_404(client: TestClient) -> None:
     assert "nobody" in response.json()["detail"]
 
 
-def test_older_health_never_replaces_newer(client: TestClient, api_redis_url: str) -> None:
+def test_older_health_never_replaces_newer(client: TestClient, redis_url: str) -> None:
     newer, older = health_event("acme", 80.0, day=2), health_event("acme", 40.0, day=1)
-    assert seed(api_redis_url, [newer, older, newer]) == [True, False, True]
+    assert seed(redis_url, [newer, older, newer]) == [True, False, True]
     assert client.get("/v1/accounts/acme/health", headers=READ).json()["score"] == 80.0
     # The index follows the kept score, not the stale one.
     listed = client.get("/v1/accounts", params={"band": "at_risk"}, headers=READ).json()
     assert listed["items"] == []
 
 
-def test_accounts_are_listed_at_risk_first(client: TestClient, api_redis_url: str) -> None:
-    seed(api_redis_url, [health_event("b", 90), health_event("a", 10), health_event("c", 55.5)])
+def test_accounts_are_listed_at_risk_first(client: TestClient, redis_url: str) -> None:
+    seed(redis_url, [health_event("b", 90), health_event("a", 10), health_event("c", 55.5)])
     body = client.get("/v1/accounts", headers=READ).json()
     assert [(i["account_id"], i["score"]) for i in body["items"]] == [
         ("a", 10),
@@ -61,19 +61,17 @@ def test_accounts_are_listed_at_risk_first(client: TestClient, api_redis_url: st
     assert body["next_cursor"] is None
 
 
-def test_score_change_moves_the_account(client: TestClient, api_redis_url: str) -> None:
-    seed(api_redis_url, [health_event("a", 10), health_event("b", 50)])
-    seed(api_redis_url, [health_event("a", 95, day=1)])
+def test_score_change_moves_the_account(client: TestClient, redis_url: str) -> None:
+    seed(redis_url, [health_event("a", 10), health_event("b", 50)])
+    seed(redis_url, [health_event("a", 95, day=1)])
     body = client.get("/v1/accounts", headers=READ).json()
     assert [i["account_id"] for i in body["items"]] == ["b", "a"]
 
 
 @pytest.mark.parametrize("limit", [1, 3, 7, 50])
-def test_pages_have_no_gaps_or_duplicates(
-    client: TestClient, api_redis_url: str, limit: int
-) -> None:
+def test_pages_have_no_gaps_or_duplicates(client: TestClient, redis_url: str, limit: int) -> None:
     # Ties on purpose: equal scores must still page deterministically.
-    seed(api_redis_url, [health_event(f"acct-{i:02d}", float(i % 4) * 20) for i in range(23)])
+    seed(redis_url, [health_event(f"acct-{i:02d}", float(i % 4) * 20) for i in range(23)])
     pages = get_all_pages(client, limit)
     flat = [a for page in pages for a in page]
     assert len(flat) == len(set(flat)) == 23
@@ -94,10 +92,10 @@ def test_pages_have_no_gaps_or_duplicates(
     ],
 )
 def test_filters_combine(
-    client: TestClient, api_redis_url: str, params: dict[str, str], expected: list[str]
+    client: TestClient, redis_url: str, params: dict[str, str], expected: list[str]
 ) -> None:
     seed(
-        api_redis_url,
+        redis_url,
         [
             health_event("a1", 10, segment="smb", owner="ann@example.com"),
             health_event("a2", 20, segment="smb", owner="bob@example.com"),
@@ -108,9 +106,9 @@ def test_filters_combine(
     assert [p for page in get_all_pages(client, 1, **params) for p in page] == expected
 
 
-def test_moving_segment_leaves_the_old_filter(client: TestClient, api_redis_url: str) -> None:
-    seed(api_redis_url, [health_event("a", 10, segment="smb")])
-    seed(api_redis_url, [health_event("a", 10, segment="enterprise", day=1)])
+def test_moving_segment_leaves_the_old_filter(client: TestClient, redis_url: str) -> None:
+    seed(redis_url, [health_event("a", 10, segment="smb")])
+    seed(redis_url, [health_event("a", 10, segment="enterprise", day=1)])
     smb = client.get("/v1/accounts", params={"segment": "smb"}, headers=READ).json()
     assert smb["items"] == []
 
@@ -121,9 +119,9 @@ def test_forged_cursor_is_400(client: TestClient, cursor: str) -> None:
     assert response.status_code == 400
 
 
-def test_open_dunning_cases_and_closing(client: TestClient, api_redis_url: str) -> None:
+def test_open_dunning_cases_and_closing(client: TestClient, redis_url: str) -> None:
     seed(
-        api_redis_url,
+        redis_url,
         [
             dunning_event("acme", "payment_failed_notice", invoice_id="in_1", day=0),
             dunning_event("acme", "retry_scheduled", invoice_id="in_1", day=1, state="retrying"),
@@ -137,16 +135,16 @@ def test_open_dunning_cases_and_closing(client: TestClient, api_redis_url: str) 
         ("in_2", "payment_failed_notice"),
     ]
     assert body["open_cases"][0]["next_due_at"].startswith("2026-11-04")
-    seed(api_redis_url, [dunning_event("acme", "recovered", invoice_id="in_1", day=2)])
+    seed(redis_url, [dunning_event("acme", "recovered", invoice_id="in_1", day=2)])
     # A replayed older step must not reopen the recovered case.
-    seed(api_redis_url, [dunning_event("acme", "retry_scheduled", invoice_id="in_1", day=1)])
+    seed(redis_url, [dunning_event("acme", "retry_scheduled", invoice_id="in_1", day=1)])
     body = client.get("/v1/accounts/acme/dunning", headers=READ).json()
     assert [c["invoice_id"] for c in body["open_cases"]] == ["in_2"]
 
 
-def test_cancel_without_invoice_closes_every_case(client: TestClient, api_redis_url: str) -> None:
+def test_cancel_without_invoice_closes_every_case(client: TestClient, redis_url: str) -> None:
     seed(
-        api_redis_url,
+        redis_url,
         [
             dunning_event("acme", "payment_failed_notice", invoice_id="in_1", day=0),
             dunning_event("acme", "payment_failed_notice", invoice_id="in_2", day=1),

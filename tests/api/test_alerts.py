@@ -25,8 +25,8 @@ def alert_ids(client: TestClient, limit: int, **params: Any) -> list[list[str]]:
             return pages
 
 
-def test_newest_first_with_cursor(client: TestClient, api_redis_url: str) -> None:
-    seed(api_redis_url, [alert_event("acme", n=0), alert_event("beta", n=1)])
+def test_newest_first_with_cursor(client: TestClient, redis_url: str) -> None:
+    seed(redis_url, [alert_event("acme", n=0), alert_event("beta", n=1)])
     body = client.get("/v1/alerts", headers=READ).json()
     assert [i["subject"] for i in body["items"]] == ["beta", "acme"]
     first = body["items"][0]
@@ -35,17 +35,15 @@ def test_newest_first_with_cursor(client: TestClient, api_redis_url: str) -> Non
     assert first["cursor"].count("-") == 1
 
 
-def test_redelivered_alert_is_stored_once(client: TestClient, api_redis_url: str) -> None:
-    assert seed(api_redis_url, [alert_event(n=0), alert_event(n=0)]) == [True, False]
-    assert seed(api_redis_url, [alert_event(n=0)]) == [False]
+def test_redelivered_alert_is_stored_once(client: TestClient, redis_url: str) -> None:
+    assert seed(redis_url, [alert_event(n=0), alert_event(n=0)]) == [True, False]
+    assert seed(redis_url, [alert_event(n=0)]) == [False]
     assert len(client.get("/v1/alerts", headers=READ).json()["items"]) == 1
 
 
 @pytest.mark.parametrize("limit", [1, 2, 5, 100])
-def test_pages_have_no_gaps_or_duplicates(
-    client: TestClient, api_redis_url: str, limit: int
-) -> None:
-    seed(api_redis_url, [alert_event(f"a{n % 3}", n=n) for n in range(11)])
+def test_pages_have_no_gaps_or_duplicates(client: TestClient, redis_url: str, limit: int) -> None:
+    seed(redis_url, [alert_event(f"a{n % 3}", n=n) for n in range(11)])
     pages = alert_ids(client, limit)
     flat = [i for page in pages for i in page]
     assert flat == [f"alert:a{n % 3}:health_below_threshold:{n}" for n in reversed(range(11))]
@@ -62,10 +60,10 @@ def test_pages_have_no_gaps_or_duplicates(
     ],
 )
 def test_filters(
-    client: TestClient, api_redis_url: str, params: dict[str, str], expected: list[str]
+    client: TestClient, redis_url: str, params: dict[str, str], expected: list[str]
 ) -> None:
     seed(
-        api_redis_url,
+        redis_url,
         [
             alert_event("a", "health_below_threshold", n=0),
             alert_event("b", "sudden_drop", n=1),

@@ -97,9 +97,9 @@ def test_empty_keys_refused_outside_development() -> None:
         ApiSettings(HEALTHSCORE_API_KEYS="", HEALTHSCORE_ENV="production")  # type: ignore[call-arg]
 
 
-def test_development_without_keys_is_open(api_redis_url: str) -> None:
+def test_development_without_keys_is_open(redis_url: str) -> None:
     app = make_app(
-        api_redis_url, FakeProducer(), HEALTHSCORE_API_KEYS="", HEALTHSCORE_ENV="development"
+        redis_url, FakeProducer(), HEALTHSCORE_API_KEYS="", HEALTHSCORE_ENV="development"
     )
     with TestClient(app) as client:
         assert client.get("/v1/subscriptions").status_code == 200

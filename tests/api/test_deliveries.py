@@ -34,8 +34,8 @@ def put_dead(url: str, *records: dict[str, Any]) -> redis.Redis:
     return client
 
 
-def test_list_dead_pages_through_all(client: TestClient, api_redis_url: str) -> None:
-    put_dead(api_redis_url, *(dead_record(n, event_as_text=n % 2 == 0) for n in range(5)))
+def test_list_dead_pages_through_all(client: TestClient, redis_url: str) -> None:
+    put_dead(redis_url, *(dead_record(n, event_as_text=n % 2 == 0) for n in range(5)))
     seen: list[str] = []
     cursor = None
     while True:
@@ -51,10 +51,10 @@ def test_list_dead_pages_through_all(client: TestClient, api_redis_url: str) -> 
 
 @pytest.mark.parametrize("event_as_text", [True, False])
 def test_redrive_moves_it_back_to_the_stream(
-    client: TestClient, api_redis_url: str, event_as_text: bool
+    client: TestClient, redis_url: str, event_as_text: bool
 ) -> None:
     record = dead_record(1, event_as_text)
-    r = put_dead(api_redis_url, record)
+    r = put_dead(redis_url, record)
     response = client.post("/v1/deliveries/dead/ev1:sub_1/redrive", headers=ADMIN)
     assert response.status_code == 202
     assert r.hget(DEAD, "ev1:sub_1") is None

@@ -31,8 +31,8 @@ schema = schemathesis.openapi.from_dict(
 
 
 @pytest.fixture(scope="module")
-def live_url(api_redis_url: str) -> Iterator[str]:
-    with serve(make_app(api_redis_url, FakeProducer())) as url:
+def live_url(redis_url: str) -> Iterator[str]:
+    with serve(make_app(redis_url, FakeProducer())) as url:
         yield url
 
 

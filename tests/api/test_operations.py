@@ -9,7 +9,8 @@ from fastapi.testclient import TestClient
 
 from services.api import metrics
 from services.api.deps import get_store
-from tests.api.support import READ, FakeProducer, free_port, make_app
+from services.stack.process import free_port
+from tests.api.support import READ, FakeProducer, make_app
 
 
 def test_healthz(client: TestClient) -> None:
@@ -60,12 +61,12 @@ def test_request_id_is_echoed(client: TestClient) -> None:
     assert response.headers["x-request-id"] == "abc-123"
 
 
-def test_unexpected_error_is_a_generic_500(api_redis_url: str) -> None:
+def test_unexpected_error_is_a_generic_500(redis_url: str) -> None:
     class Exploding:
         async def get_health(self, account_id: str) -> None:
             raise RuntimeError("secret internals")
 
-    app = make_app(api_redis_url, FakeProducer())
+    app = make_app(redis_url, FakeProducer())
     app.dependency_overrides[get_store] = Exploding
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get(

@@ -29,8 +29,8 @@ class Frame:
 
 
 @pytest.fixture(scope="module")
-def base_url(api_redis_url: str) -> Iterator[str]:
-    with serve(make_app(api_redis_url, FakeProducer())) as url:
+def base_url(redis_url: str) -> Iterator[str]:
+    with serve(make_app(redis_url, FakeProducer())) as url:
         yield url
 
 
@@ -76,8 +76,8 @@ def cursors(base_url: str) -> list[str]:
     return [item["cursor"] for item in reversed(body["items"])]
 
 
-def test_resume_after_last_event_id_then_live(base_url: str, api_redis_url: str) -> None:
-    seed(api_redis_url, [alert_event(n=n) for n in range(3)])
+def test_resume_after_last_event_id_then_live(base_url: str, redis_url: str) -> None:
+    seed(redis_url, [alert_event(n=n) for n in range(3)])
     first, second, third = cursors(base_url)
     with (
         open_stream(base_url, **{"Last-Event-ID": first}) as client,
@@ -90,22 +90,22 @@ def test_resume_after_last_event_id_then_live(base_url: str, api_redis_url: str)
         replayed = [reader.next_alert(), reader.next_alert()]
         assert [f.id for f in replayed] == [second, third]
         assert '"alert:acme:health_below_threshold:1"' in replayed[0].data
-        seed(api_redis_url, [alert_event(n=3)])
+        seed(redis_url, [alert_event(n=3)])
         live = reader.next_alert()
         assert live.id is not None and live.id > third
         assert '"alert:acme:health_below_threshold:3"' in live.data
 
 
-def test_fresh_stream_starts_from_now(base_url: str, api_redis_url: str) -> None:
-    seed(api_redis_url, [alert_event(n=10)])
+def test_fresh_stream_starts_from_now(base_url: str, redis_url: str) -> None:
+    seed(redis_url, [alert_event(n=10)])
     with open_stream(base_url) as client, client.stream("GET", "/v1/alerts/stream") as response:
         reader = SseReader(response)
         assert reader.next_frame().comments == ["connected"]
-        seed(api_redis_url, [alert_event(n=11)])
+        seed(redis_url, [alert_event(n=11)])
         assert ":11" in reader.next_alert().data
 
 
-def test_stream_filters_and_pings(base_url: str, api_redis_url: str) -> None:
+def test_stream_filters_and_pings(base_url: str, redis_url: str) -> None:
     params = {"account_id": "beta", "type": "sudden_drop"}
     with (
         open_stream(base_url) as client,
@@ -114,7 +114,7 @@ def test_stream_filters_and_pings(base_url: str, api_redis_url: str) -> None:
         reader = SseReader(response)
         assert reader.next_frame().comments == ["connected"]
         seed(
-            api_redis_url,
+            redis_url,
             [
                 alert_event("acme", "sudden_drop", n=20),
                 alert_event("beta", "health_below_threshold", n=21),

@@ -33,14 +33,14 @@ def create(client: TestClient, **overrides: Any) -> Any:
     return client.post("/v1/subscriptions", json=subscription(**overrides), headers=ADMIN)
 
 
-def test_webhook_secret_is_shown_once_and_stored(client: TestClient, api_redis_url: str) -> None:
+def test_webhook_secret_is_shown_once_and_stored(client: TestClient, redis_url: str) -> None:
     response = create(client)
     assert response.status_code == 201
     created = response.json()
     assert created["id"].startswith("sub_") and len(created["id"]) == 28
     secret = created["secret"]
     assert secret.startswith("whsec_") and len(base64.b64decode(secret[6:])) == 24
-    stored = orjson.loads(redis.Redis.from_url(api_redis_url).hget(SUBSCRIPTIONS, created["id"]))
+    stored = orjson.loads(redis.Redis.from_url(redis_url).hget(SUBSCRIPTIONS, created["id"]))
     assert stored["secret"] == secret and stored["active"] is True
     assert stored["filters"]["min_arr_cents"] == 100
     shown = client.get(f"/v1/subscriptions/{created['id']}", headers=ADMIN).json()

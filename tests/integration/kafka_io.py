@@ -1,4 +1,4 @@
-"""Small aiokafka helpers for integration tests: produce, and read a topic
+"""Small aiokafka helpers for integration tests: produce, and read topics
 until a condition holds (bounded in time)."""
 
 from __future__ import annotations
@@ -10,8 +10,11 @@ from collections.abc import Callable, Sequence
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
+Record = ConsumerRecord[bytes, bytes]
+
 
 async def produce(bootstrap: str, records: Sequence[tuple[str, bytes, bytes]]) -> None:
+    """Send ``(topic, key, value)`` records in order and wait until all are acknowledged."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, max_request_size=4 * 1024 * 1024)
     await producer.start()
     try:
@@ -24,21 +27,23 @@ async def produce(bootstrap: str, records: Sequence[tuple[str, bytes, bytes]]) -
 
 async def read_until(
     bootstrap: str,
-    topic: str,
-    done: Callable[[list[ConsumerRecord[bytes, bytes]]], bool],
-    keep: Callable[[ConsumerRecord[bytes, bytes]], bool],
+    topic: str | Sequence[str],
+    done: Callable[[list[Record]], bool],
+    keep: Callable[[Record], bool] | None = None,
     timeout: float = 60.0,
     settle: float = 0.0,
-) -> list[ConsumerRecord[bytes, bytes]]:
-    """Read ``topic`` from the beginning, keeping matching records, until
-    ``done(kept)`` or the timeout; returns what was kept either way. With
-    ``settle``, keep reading that long after ``done`` so late extras (e.g.
+) -> list[Record]:
+    """Read ``topic`` (or several) from the beginning, keeping matching records
+    (all when ``keep`` is None), until ``done(kept)`` or the timeout; returns
+    what was kept either way, so the caller's assertion says what was missing.
+    With ``settle``, keep reading that long after ``done`` so late extras (e.g.
     duplicates) are caught too."""
+    names = [topic] if isinstance(topic, str) else list(topic)
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+        *names, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
     )
     await consumer.start()
-    kept: list[ConsumerRecord[bytes, bytes]] = []
+    kept: list[Record] = []
     deadline = time.monotonic() + timeout
     try:
         settled_at: float | None = None
@@ -49,8 +54,13 @@ async def read_until(
                 break
             batch = await consumer.getmany(timeout_ms=500)
             for records in batch.values():
-                kept.extend(r for r in records if keep(r))
+                kept.extend(r for r in records if keep is None or keep(r))
             await asyncio.sleep(0)
     finally:
         await consumer.stop()
     return kept
+
+
+def at_least(count: int) -> Callable[[list[Record]], bool]:
+    """A ``done`` condition for :func:`read_until`: ``count`` records kept."""
+    return lambda kept: len(kept) >= count

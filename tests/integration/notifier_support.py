@@ -1,18 +1,13 @@
 """Real servers for the notifier's integration tests, all on 127.0.0.1 free ports:
-``redis-server`` (/usr/bin/redis-server; tests skip if absent), an aiohttp
-webhook receiver that verifies Standard Webhooks signatures, and an aiosmtpd SMTP
-server. Every server is stopped by its fixture; nothing outlives the session.
-
-``notifier_redis_url`` is local to the notifier tests; the lead may replace it
-with a shared Redis fixture.
+an aiohttp webhook receiver that verifies Standard Webhooks signatures and an
+aiosmtpd SMTP server. Redis is the session one from ``tests/conftest.py``; the
+``redis`` fixture here is an async client to it, emptied before the test.
+Every server is stopped by its fixture; nothing outlives the session.
 """
 
 from __future__ import annotations
 
 import asyncio
-import shutil
-import socket
-import subprocess
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -30,14 +25,7 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from services.notifier.settings import NotifierSettings
-
-REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from services.stack.process import free_port
 
 
 async def eventually(
@@ -53,45 +41,9 @@ async def eventually(
     raise AssertionError(f"timed out waiting for {what or predicate}")
 
 
-@pytest.fixture(scope="session")
-def notifier_redis_url() -> Iterator[str]:
-    if not shutil.which(REDIS_SERVER):
-        pytest.skip("redis-server not installed")
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            REDIS_SERVER,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--protected-mode",
-            "yes",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
 @pytest_asyncio.fixture
-async def redis(notifier_redis_url: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(notifier_redis_url)
-    await client.flushall()
+async def redis(clean_redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(clean_redis_url)
     yield client
     await client.aclose()
 

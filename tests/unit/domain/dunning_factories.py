@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from streams.domain.dunning_decision import DunningDecision
 from streams.domain.dunning_engine import new_dunning_state, process_billing
 from streams.domain.dunning_policy import DunningPolicy
 from streams.domain.dunning_state import DunningState
 from streams.domain.events import BillingEvent, BillingKind
+from tests.unit.domain.factories import make_billing
 
 ACCOUNT = "acme"
 T0 = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
@@ -29,29 +31,17 @@ def billing(
     kind: BillingKind,
     at: datetime,
     *,
-    invoice_id: str | None = "in_1",
     event_id: str | None = None,
-    amount_cents: int | None = 4900,
-    currency: str | None = "USD",
-    decline_code: str | None = None,
-    renewal_at: datetime | None = None,
-    card_expires_at: datetime | None = None,
-    reason: str | None = None,
     account_id: str = ACCOUNT,
+    **fields: Any,
 ) -> BillingEvent:
-    return BillingEvent(
-        id=event_id or f"{kind}/{invoice_id}/{at.isoformat()}/{decline_code}",
-        account_id=account_id,
-        kind=kind,
-        at=at,
-        invoice_id=invoice_id,
-        amount_cents=amount_cents,
-        currency=currency,
-        decline_code=decline_code,
-        renewal_at=renewal_at,
-        card_expires_at=card_expires_at,
-        reason=reason,
-    )
+    """:func:`make_billing` with the dunning defaults: invoice ``in_1`` of 49 USD,
+    and an id derived from the content (so runs are identical, see the module doc).
+    ``fields`` are :func:`make_billing`'s keyword arguments."""
+    fields.setdefault("amount_cents", 4900)
+    invoice_id = fields.setdefault("invoice_id", "in_1")
+    derived = f"{kind}/{invoice_id}/{at.isoformat()}/{fields.get('decline_code')}"
+    return make_billing(kind, at, account=account_id, id=event_id or derived, **fields)
 
 
 def failed(

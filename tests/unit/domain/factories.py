@@ -17,6 +17,7 @@ from typing import Any
 from streams.domain.events import (
     AccountProfile,
     BillingEvent,
+    BillingKind,
     DomainEvent,
     FeedbackEvent,
     Priority,
@@ -83,17 +84,45 @@ def make_ticket(
     )
 
 
+def make_billing(
+    kind: BillingKind,
+    at: datetime = T0,
+    *,
+    account: str = ACCOUNT,
+    id: str | None = None,
+    invoice_id: str | None = "in_1",
+    amount_cents: int | None = 49_900,
+    currency: str | None = "USD",
+    decline_code: str | None = None,
+    renewal_at: datetime | None = None,
+    card_expires_at: datetime | None = None,
+    reason: str | None = None,
+) -> BillingEvent:
+    """Any billing event; the scoring and the dunning factories both build on it."""
+    return BillingEvent(
+        id=_id(id),
+        account_id=account,
+        kind=kind,
+        at=at,
+        invoice_id=invoice_id,
+        amount_cents=amount_cents,
+        currency=currency,
+        decline_code=decline_code,
+        renewal_at=renewal_at,
+        card_expires_at=card_expires_at,
+        reason=reason,
+    )
+
+
 def make_payment_failed(
     account: str = ACCOUNT, at: datetime = T0, invoice: str = "in_1", amount: int = 49_900
 ) -> BillingEvent:
-    return BillingEvent(
-        id=_id(None),
-        account_id=account,
-        kind="payment_failed",
-        at=at,
+    return make_billing(
+        "payment_failed",
+        at,
+        account=account,
         invoice_id=invoice,
         amount_cents=amount,
-        currency="USD",
         decline_code="insufficient_funds",
     )
 
@@ -101,15 +130,7 @@ def make_payment_failed(
 def make_payment_succeeded(
     account: str = ACCOUNT, at: datetime = T0, invoice: str = "in_1"
 ) -> BillingEvent:
-    return BillingEvent(
-        id=_id(None),
-        account_id=account,
-        kind="payment_succeeded",
-        at=at,
-        invoice_id=invoice,
-        amount_cents=49_900,
-        currency="USD",
-    )
+    return make_billing("payment_succeeded", at, account=account, invoice_id=invoice)
 
 
 def make_nps(account: str = ACCOUNT, at: datetime = T0, score: int = 9) -> FeedbackEvent:

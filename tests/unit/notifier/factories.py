@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
+from pydantic import BaseModel
 
 from schemas.alerts import AlertEvent, RiskAlertRaised, alert_event_type
 from schemas.dunning import DunningEvent, DunningStepTaken, dunning_event_type
 from services.notifier.model import Delivery, Filters, Subscription
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+E = TypeVar("E", AlertEvent, DunningEvent)
 SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
 
 
@@ -24,26 +26,18 @@ def make_alert(
     **data: Any,
 ) -> AlertEvent:
     fields: dict[str, Any] = {
-        "account_id": account_id,
         "alert": alert,
         "score": 54.0,
         "previous_score": 71.0,
         "band": "at_risk",
         "threshold": 60.0,
         "reasons": ["No logins in 14 days", "3 urgent tickets open", "NPS 2", "extra reason"],
-        "owner": "csm@example.com",
         "segment": "enterprise",
-        "name": "Acme",
         "arr_cents": 12_000_000,
-        "caused_at": T0,
     }
     fields.update(data)
-    return AlertEvent(
-        id=event_id,
-        type=alert_event_type(alert),
-        subject=account_id,
-        time=T0,  # type: ignore[arg-type]
-        data=RiskAlertRaised(**fields),
+    return _event(
+        AlertEvent, RiskAlertRaised, alert_event_type(alert), event_id, account_id, fields
     )
 
 
@@ -54,26 +48,34 @@ def make_dunning(
     **data: Any,
 ) -> DunningEvent:
     fields: dict[str, Any] = {
-        "account_id": account_id,
         "step": step,
         "invoice_id": "in_77",
         "amount_cents": 49_900,
         "currency": "USD",
         "decline_code": "insufficient_funds",
         "update_payment_url": "https://billing.example.com/update?token=abc",
-        "owner": "csm@example.com",
         "segment": "smb",
-        "name": "Acme",
         "arr_cents": 600_000,
-        "caused_at": T0,
     }
     fields.update(data)
-    return DunningEvent(
-        id=event_id,
-        type=dunning_event_type(step),
-        subject=account_id,
-        time=T0,
-        data=DunningStepTaken(**fields),
+    return _event(
+        DunningEvent, DunningStepTaken, dunning_event_type(step), event_id, account_id, fields
+    )
+
+
+def _event(
+    envelope: type[E],
+    payload: type[BaseModel],
+    event_type: str,
+    event_id: str,
+    account_id: str,
+    fields: dict[str, Any],
+) -> E:
+    """The CloudEvent both factories build: an account's ``data`` (owner, name and
+    cause time shared by alerts and dunning steps, then ``fields``) at ``T0``."""
+    common = {"account_id": account_id, "owner": "csm@example.com", "name": "Acme", "caused_at": T0}
+    return envelope(
+        id=event_id, type=event_type, subject=account_id, time=T0, data=payload(**(common | fields))
     )
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import socket
 
 import orjson
 import pytest
 
 from services.cli import simulate
+from services.stack.process import free_port
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -70,12 +70,6 @@ def test_bad_arguments_are_refused_clearly(argv, message, capsys):
 def test_unwritable_output_is_an_error_not_a_traceback(tmp_path, capsys):
     assert run(*FIXED, "--output", str(tmp_path / "missing" / "x.jsonl")) == 1
     assert "cannot write" in capsys.readouterr().err
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_refused_connection_names_the_bootstrap(capsys):
