@@ -9,13 +9,14 @@ The body only wires: decode -> engines -> persist -> emit.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from streams import metrics, topics
 from streams.app import app, settings
 from streams.config import load_rules
 from streams.deadletter import DeadLetterLimit
+from streams.gauges import account_views, decline_codes
 from streams.ingest import DecodedBatch, RawMessage, decode_batch
 from streams.outputs import Emit
 from streams.runtime import Runtime
@@ -55,32 +56,51 @@ async def _dead_letter(batch: DecodedBatch) -> None:
         _limit.record(True)
 
 
-async def emit(records: Sequence[Emit]) -> None:
+async def emit(records: Sequence[Emit], ingested: Mapping[bytes, float] | None = None) -> None:
+    """Send outputs and time them: ``event`` clock from the cause's event time,
+    ``ingest`` clock from the Kafka append time of the account's newest input
+    in the batch (our own delay, meaningful during replays too)."""
     now = time.time()
     for record in records:
         await _OUTPUT_TOPICS[record.topic].send(key=record.key, value=record.value)
-        if record.topic == topics.health.get_topic_name():
-            metrics.HEALTH_CHANGES.inc()
-            metrics.EVENT_TO_SCORE_SECONDS.labels("event").observe(max(0.0, now - record.caused_at))
-        elif record.topic == topics.alerts.get_topic_name():
-            metrics.ALERTS_EMITTED.labels(record.kind).inc()
-            metrics.EVENT_TO_ALERT_SECONDS.labels("event").observe(max(0.0, now - record.caused_at))
-        else:
+        if record.topic == topics.dunning.get_topic_name():
             metrics.DUNNING_STEPS.labels(record.kind).inc()
+            continue
+        is_health = record.topic == topics.health.get_topic_name()
+        if is_health:
+            metrics.HEALTH_CHANGES.inc()
+        else:
+            metrics.ALERTS_EMITTED.labels(record.kind).inc()
+        latency = metrics.EVENT_TO_SCORE_SECONDS if is_health else metrics.EVENT_TO_ALERT_SECONDS
+        latency.labels("event").observe(max(0.0, now - record.caused_at))
+        appended = ingested.get(record.key) if ingested else None
+        if appended is not None:
+            latency.labels("ingest").observe(max(0.0, now - appended))
 
 
 async def handle(events: Sequence[Any]) -> DecodedBatch:
     batch = decode_batch(_raw(event) for event in events)
     await _dead_letter(batch)
+    for code, count in decline_codes(item.event for item in batch.accepted).items():
+        metrics.PAYMENT_FAILURES.labels(code).inc(count)
     rt = runtime()
-    before = rt_counts = _counts(rt)
+    before = _counts(rt)
     outputs = rt.process(batch.accepted)
     rt.persist()
-    await emit(outputs)
+    await emit(outputs, _append_times(batch))
     rt_counts = _counts(rt)
     if rt_counts[1] > before[1]:
         metrics.EVENTS_DUPLICATE.labels("all").inc(rt_counts[1] - before[1])
     return batch
+
+
+def _append_times(batch: DecodedBatch) -> dict[bytes, float]:
+    newest: dict[bytes, float] = {}
+    for item in batch.accepted:
+        if item.ingested_at is not None:
+            key = item.event.account_id.encode()
+            newest[key] = max(item.ingested_at, newest.get(key, 0.0))
+    return newest
 
 
 def _counts(rt: Runtime) -> tuple[int, int]:
@@ -105,3 +125,13 @@ async def tick_clock() -> None:
     outputs = rt.tick(time.time())
     rt.persist()
     await emit(outputs)
+
+
+@app.timer(15.0)
+async def report_gauges() -> None:
+    """Accounts by band and open dunning cases by state, for dashboards."""
+    bands, cases = account_views(runtime().engines.values())
+    for band in ("healthy", "neutral", "at_risk"):
+        metrics.ACCOUNTS_BY_BAND.labels(band).set(bands[band])
+    for state in ("open", "retrying", "grace", "restricted"):
+        metrics.DUNNING_CASES.labels(state).set(cases[state])
