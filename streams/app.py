@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import faust
 
+from streams import faust_patches
 from streams.settings import WorkerSettings
 
 
 def create_app(settings: WorkerSettings) -> faust.App:
     """Build the app with settings measured to matter on this workload."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.fast_drain:
+        faust_patches.install()
     return faust.App(
         settings.app_id,
         broker=settings.broker_urls,

@@ -64,6 +64,11 @@ class WorkerSettings(BaseSettings):
         validation_alias="HEALTHSCORE_DEADLETTER_MAX_RATIO",
         description="Stop when more than this share of a window of inputs is invalid.",
     )
+    fast_drain: bool = Field(
+        True,
+        validation_alias="HEALTHSCORE_FAST_DRAIN",
+        description="Use the patched consumer loop (streams/faust_patches.py).",
+    )
     log_level: str = Field("warn", validation_alias="HEALTHSCORE_LOG_LEVEL")
 
     @property

@@ -1,0 +1,103 @@
+"""One measured patch to Faust's consumer loop (faust-streaming 0.15.3).
+
+``Consumer._drain_messages`` hands every message to the conductor through
+``wait_first(callback(message), suspend_flow.wait())``: four tasks and an
+``asyncio.wait`` per message, 36 % of the main thread in the profile of the
+design brief. The ``wait_first`` only matters while flow is suspended (a
+rebalance), so the patched loop awaits the callback directly while flow runs
+and keeps Faust's exact behaviour while it is suspended. The conductor's own
+``on_message`` still waits for flow control and handles full stream queues.
+Everything else is Faust's code, unchanged. Measured: 1.6x events/s (brief).
+
+Kept as a copy of one method, pinned to the Faust version it was taken from:
+``install()`` refuses any other version rather than patching blind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import faust
+from faust.transport.consumer import CONSUMER_FETCHING, Consumer
+
+PATCHED_FAUST_VERSION = "0.15.3"
+_ORIGINAL = Consumer._drain_messages
+
+
+async def _drain_messages(self: Any, fetcher: Any) -> None:  # pragma: no cover - loop body
+    callback = self.callback
+    getmany = self.getmany
+    consumer_should_stop = self._stopped.is_set
+    fetcher_should_stop = fetcher._stopped.is_set
+    suspended = self.suspend_flow.is_set
+
+    get_read_offset = self._read_offset.__getitem__
+    set_read_offset = self._read_offset.__setitem__
+    set_flag = self.diag.set_flag
+    unset_flag = self.diag.unset_flag
+    commit_every = self._commit_every
+    acks_enabled_for = self.app.topics.acks_enabled_for
+
+    yield_every = 100
+    num_since_yield = 0
+    sleep = asyncio.sleep
+    try:
+        while not (consumer_should_stop() or fetcher_should_stop()):
+            set_flag(CONSUMER_FETCHING)
+            ait = getmany(timeout=1.0)
+            await self.sleep(0)
+            if not self.should_stop:
+                async for tp, message in ait:
+                    num_since_yield += 1
+                    if num_since_yield > yield_every:
+                        await sleep(0)
+                        num_since_yield = 0
+                    offset = message.offset
+                    r_offset = get_read_offset(tp)
+                    if r_offset is None or offset >= r_offset:
+                        gap = offset - (r_offset or 0)
+                        if gap > 1 and r_offset and acks_enabled_for(message.topic):
+                            await self._add_gap(tp, r_offset + 1, offset)
+                        if commit_every is not None and self._n_acked >= commit_every:
+                            self._n_acked = 0
+                            await self.commit()
+                        if suspended():  # rebalance: Faust's behaviour, unchanged
+                            await self.wait_first(callback(message), self.suspend_flow.wait())
+                        else:
+                            await callback(message)
+                        set_read_offset(tp, offset)
+                unset_flag(CONSUMER_FETCHING)
+    except self.consumer_stopped_errors:
+        if self.transport.app.should_stop:
+            self.log.info("Broker stopped consumer, shutting down...")
+            return
+        raise
+    except asyncio.CancelledError:
+        if self.transport.app.should_stop:
+            self.log.info("Consumer shutting down for user cancel.")
+            return
+        raise
+    except Exception as exc:
+        self.log.exception("Drain messages raised: %r", exc)
+        raise
+    finally:
+        unset_flag(CONSUMER_FETCHING)
+
+
+def install() -> None:
+    """Patch the consumer loop; idempotent. Raises on an unknown Faust version."""
+    if faust.__version__ != PATCHED_FAUST_VERSION:
+        raise RuntimeError(
+            f"streams.faust_patches targets faust-streaming {PATCHED_FAUST_VERSION}, "
+            f"found {faust.__version__}: re-check the patch, or set HEALTHSCORE_FAST_DRAIN=0"
+        )
+    Consumer._drain_messages = _drain_messages  # type: ignore[method-assign]
+
+
+def uninstall() -> None:
+    Consumer._drain_messages = _ORIGINAL  # type: ignore[method-assign]
+
+
+def is_installed() -> bool:
+    return Consumer._drain_messages is _drain_messages  # type: ignore[comparison-overlap]
