@@ -1,8 +1,6 @@
 """Glue between Faust and the pure engines: one ``PartitionEngine`` per owned
-partition, restored from the table on first use, persisted after each batch.
-
-State is written before the batch's offsets can be committed (the agent acks
-a batch only after ``process`` returns), so a crash re-processes at most the
+partition, restored from the table on first use. ``streams.pipeline`` writes
+the dirty records before a batch is acked, so a crash re-processes at most the
 last batch against the state saved before it - and the steps are idempotent
 (duplicate ids are dropped, output ids are deterministic).
 """
@@ -10,7 +8,7 @@ last batch against the state saved before it - and the steps are idempotent
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping
 from typing import Any
 
 from streams.config import Rules
@@ -56,13 +54,10 @@ class Runtime:
             out.extend(engine.advance(now_s))
         return out
 
-    def persist(self) -> int:
-        written = 0
+    def dirty_records(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every account changed since the last call, once each."""
         for engine in self.engines.values():
-            for account_id, record in engine.take_dirty():
-                self.table[account_id.encode()] = record
-                written += 1
-        return written
+            yield from engine.take_dirty()
 
     def forget(self, partitions: Iterable[int]) -> None:
         """Drop engines of revoked partitions; their state lives on in the table."""

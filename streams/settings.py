@@ -64,6 +64,11 @@ class WorkerSettings(BaseSettings):
         validation_alias="HEALTHSCORE_DEADLETTER_MAX_RATIO",
         description="Stop when more than this share of a window of inputs is invalid.",
     )
+    fast_path: bool = Field(
+        True,
+        validation_alias="HEALTHSCORE_FAST_PATH",
+        description="Feed fetched batches straight to the pipeline (no Faust stream).",
+    )
     fast_drain: bool = Field(
         True,
         validation_alias="HEALTHSCORE_FAST_DRAIN",

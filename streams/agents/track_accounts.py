@@ -1,136 +1,93 @@
-"""The one input agent: every input topic, co-partitioned on account_id.
+"""The one input subscription: every input topic, co-partitioned on account_id.
 
 All five input topics share a partition count, so one subscription gives a
 worker every stream of the accounts it owns with no repartition hop, and one
 per-account state sees usage, tickets, billing and feedback together.
-The body only wires: decode -> engines -> persist -> emit.
+
+Two ways in, same ``Pipeline``:
+- fast path (default, ``HEALTHSCORE_FAST_PATH=1``): the patched consumer loop
+  hands each fetched batch of input messages straight to ``fast_batch``,
+  which acks them after the pipeline has handed every output and changelog
+  record to the producer (see ``streams.faust_patches``);
+- the stock Faust agent below (``HEALTHSCORE_FAST_PATH=0``), kept as the
+  reference path and for comparison in ``healthscore bench``.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator
 from typing import Any
 
-from streams import metrics, topics
+from schemas import topics as contract
+from streams import faust_patches, metrics, topics
 from streams.app import app, settings
+from streams.batching import BatchingSink
 from streams.config import load_rules
 from streams.deadletter import DeadLetterLimit
-from streams.gauges import account_views, decline_codes
-from streams.ingest import DecodedBatch, RawMessage, decode_batch
-from streams.outputs import Emit
+from streams.gauges import account_views
+from streams.pipeline import Pipeline, changelog_writer, table_writer
 from streams.runtime import Runtime
 from streams.tables import accounts
 
-_limit = DeadLetterLimit(max_ratio=settings.deadletter_max_ratio)
-_runtime: Runtime | None = None
-_OUTPUT_TOPICS = {
-    topics.health.get_topic_name(): topics.health,
-    topics.alerts.get_topic_name(): topics.alerts,
-    topics.dunning.get_topic_name(): topics.dunning,
-}
+_pipeline: Pipeline | None = None
 
 
-def runtime() -> Runtime:
-    """Built on first use, not at import: settings and the model file are read
-    when the worker runs, not when a test imports the module."""
-    global _runtime
-    if _runtime is None:
-        _runtime = Runtime(load_rules(settings.model_path), settings.partitions, accounts)
-    return _runtime
-
-
-def _raw(event: Any) -> RawMessage:
-    msg = event.message
-    return RawMessage(msg.topic, msg.partition, msg.offset, msg.key, msg.value, msg.timestamp)
-
-
-async def _dead_letter(batch: DecodedBatch) -> None:
-    for topic, count in batch.consumed.items():
-        metrics.EVENTS_CONSUMED.labels(topic).inc(count)
-    for reject in batch.rejected:
-        metrics.EVENTS_REJECTED.labels(reject.topic, reject.kind).inc()
-        await topics.deadletter.send(key=reject.key, value=reject.value)
-        _limit.record(False)
-    for _ in batch.accepted:
-        _limit.record(True)
-
-
-async def emit(records: Sequence[Emit], ingested: Mapping[bytes, float] | None = None) -> None:
-    """Send outputs and time them: ``event`` clock from the cause's event time,
-    ``ingest`` clock from the Kafka append time of the account's newest input
-    in the batch (our own delay, meaningful during replays too)."""
-    now = time.time()
-    for record in records:
-        await _OUTPUT_TOPICS[record.topic].send(key=record.key, value=record.value)
-        if record.topic == topics.dunning.get_topic_name():
-            metrics.DUNNING_STEPS.labels(record.kind).inc()
-            continue
-        is_health = record.topic == topics.health.get_topic_name()
-        if is_health:
-            metrics.HEALTH_CHANGES.inc()
+def pipeline() -> Pipeline:
+    """Built on first use, not at import: settings, the model file and the
+    producer are read when the worker runs, not when a test imports this."""
+    global _pipeline
+    if _pipeline is None:
+        runtime = Runtime(load_rules(settings.model_path), settings.partitions, accounts)
+        producer = app.producer._ensure_producer()  # Faust's own aiokafka producer
+        if settings.fast_path:
+            changelog = accounts.changelog_topic.get_topic_name()
+            writer = changelog_writer(accounts.data, changelog)
         else:
-            metrics.ALERTS_EMITTED.labels(record.kind).inc()
-        latency = metrics.EVENT_TO_SCORE_SECONDS if is_health else metrics.EVENT_TO_ALERT_SECONDS
-        latency.labels("event").observe(max(0.0, now - record.caused_at))
-        appended = ingested.get(record.key) if ingested else None
-        if appended is not None:
-            latency.labels("ingest").observe(max(0.0, now - appended))
+            writer = table_writer(accounts)
+        sink = BatchingSink(producer, linger_ms=5)
+        limit = DeadLetterLimit(max_ratio=settings.deadletter_max_ratio)
+        _pipeline = Pipeline(runtime, sink, writer, limit)
+    return _pipeline
 
 
-async def handle(events: Sequence[Any]) -> DecodedBatch:
-    batch = decode_batch(_raw(event) for event in events)
-    await _dead_letter(batch)
-    for code, count in decline_codes(item.event for item in batch.accepted).items():
-        metrics.PAYMENT_FAILURES.labels(code).inc(count)
-    rt = runtime()
-    before = _counts(rt)
-    outputs = rt.process(batch.accepted)
-    rt.persist()
-    await emit(outputs, _append_times(batch))
-    rt_counts = _counts(rt)
-    if rt_counts[1] > before[1]:
-        metrics.EVENTS_DUPLICATE.labels("all").inc(rt_counts[1] - before[1])
-    return batch
+async def fast_batch(consumer: Any, messages: list[Any]) -> None:
+    """Fast path: process a fetched batch, then ack it (Faust commits acked offsets)."""
+    for message in messages:
+        consumer.track_message(message)
+    with metrics.BATCH_SECONDS.time():
+        await pipeline().handle(messages)
+    for message in messages:
+        consumer.ack(message)
 
 
-def _append_times(batch: DecodedBatch) -> dict[bytes, float]:
-    newest: dict[bytes, float] = {}
-    for item in batch.accepted:
-        if item.ingested_at is not None:
-            key = item.event.account_id.encode()
-            newest[key] = max(item.ingested_at, newest.get(key, 0.0))
-    return newest
-
-
-def _counts(rt: Runtime) -> tuple[int, int]:
-    engines = rt.engines.values()
-    return sum(e.counts.applied for e in engines), sum(e.counts.duplicates for e in engines)
+if settings.fast_path:
+    faust_patches.install(
+        frozenset(contract.INPUT_TOPICS), fast_batch, divert_max=settings.batch_size
+    )
 
 
 @app.agent(topics.inputs)
 async def track_accounts(stream: Any) -> AsyncIterator[None]:
+    """Reference path; with the fast path on, its topics are diverted before
+    they reach this stream, and the agent only keeps the subscription."""
     async for events in stream.take_events(settings.batch_size, within=settings.batch_within):
         with metrics.BATCH_SECONDS.time():
-            await handle(events)
+            await pipeline().handle(event.message for event in events)
         yield None
 
 
 @app.timer(settings.tick_seconds)
 async def tick_clock() -> None:
     """Live mode: silent accounts lose health as wall-clock days pass."""
-    if not settings.live_tick:
-        return
-    rt = runtime()
-    outputs = rt.tick(time.time())
-    rt.persist()
-    await emit(outputs)
+    if settings.live_tick:
+        await pipeline().tick(time.time())
 
 
 @app.timer(15.0)
 async def report_gauges() -> None:
     """Accounts by band and open dunning cases by state, for dashboards."""
-    bands, cases = account_views(runtime().engines.values())
+    bands, cases = account_views(pipeline().runtime.engines.values())
     for band in ("healthy", "neutral", "at_risk"):
         metrics.ACCOUNTS_BY_BAND.labels(band).set(bands[band])
     for state in ("open", "retrying", "grace", "restricted"):

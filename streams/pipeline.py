@@ -1,0 +1,144 @@
+"""The worker's per-batch work, shared by both ways messages arrive (the Faust
+agent, or the fast path fed straight from the consumer loop):
+decode -> dead-letter rejects -> engines -> persist dirty state -> produce.
+
+Everything a batch produces - outputs, dead letters and the table's changelog
+records - goes through one ``BatchingSink`` on Faust's own aiokafka producer,
+and is handed to that producer before the batch is acked. Faust flushes the
+producer before every offset commit, so a committed offset always has its
+outputs and its state change durably in Kafka (at-least-once; replays are
+harmless because steps are idempotent and output ids deterministic).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from typing import Any, Protocol
+
+import orjson
+
+from schemas import topics
+from streams import metrics
+from streams.batching import BatchingSink, Record
+from streams.deadletter import DeadLetterLimit
+from streams.gauges import decline_codes
+from streams.ingest import DecodedBatch, RawMessage, decode_batch
+from streams.outputs import Emit
+from streams.runtime import Runtime
+
+
+class StateWriter(Protocol):
+    def __call__(self, key: bytes, record: dict[str, Any]) -> Iterable[Record]: ...
+
+
+def table_writer(table: MutableMapping[bytes, Any]) -> StateWriter:
+    """Faust's own path: ``table[key] = value`` (one changelog send each)."""
+
+    def write(key: bytes, record: dict[str, Any]) -> Iterable[Record]:
+        table[key] = record
+        return ()
+
+    return write
+
+
+def changelog_writer(store: MutableMapping[bytes, Any], changelog_topic: str) -> StateWriter:
+    """The fast path: set the local store and return the changelog record for
+    the batching sink - the same key bytes and JSON value a ``table[key] =``
+    would send, on the same partition (murmur2 of the key), so Faust's recovery
+    reads it back unchanged."""
+
+    def write(key: bytes, record: dict[str, Any]) -> Iterable[Record]:
+        store[key] = record
+        return ((changelog_topic, key, orjson.dumps(record)),)
+
+    return write
+
+
+class Pipeline:
+    def __init__(
+        self,
+        runtime: Runtime,
+        sink: BatchingSink,
+        write_state: StateWriter,
+        limit: DeadLetterLimit,
+    ) -> None:
+        self.runtime = runtime
+        self.sink = sink
+        self.write_state = write_state
+        self.limit = limit
+
+    async def handle(self, messages: Iterable[RawMessage]) -> DecodedBatch:
+        batch = decode_batch(messages)
+        records: list[Record] = []
+        self._count_inputs(batch, records)
+        before = _duplicates(self.runtime)
+        outputs = self.runtime.process(batch.accepted)
+        records.extend(self._persist())
+        records.extend((o.topic, o.key, o.value) for o in outputs)
+        await self.sink.send(records)
+        await self.sink.ship_all()
+        _observe(outputs, _append_times(batch))
+        duplicates = _duplicates(self.runtime) - before
+        if duplicates:
+            metrics.EVENTS_DUPLICATE.labels("all").inc(duplicates)
+        return batch
+
+    async def tick(self, now: float) -> None:
+        outputs = self.runtime.tick(now)
+        records = list(self._persist())
+        records.extend((o.topic, o.key, o.value) for o in outputs)
+        if records:
+            await self.sink.send(records)
+            await self.sink.ship_all()
+        _observe(outputs, None)
+
+    def _persist(self) -> Iterable[Record]:
+        for account_id, record in self.runtime.dirty_records():
+            yield from self.write_state(account_id.encode(), record)
+
+    def _count_inputs(self, batch: DecodedBatch, records: list[Record]) -> None:
+        for topic, count in batch.consumed.items():
+            metrics.EVENTS_CONSUMED.labels(topic).inc(count)
+        for reject in batch.rejected:
+            metrics.EVENTS_REJECTED.labels(reject.topic, reject.kind).inc()
+            records.append((topics.DEADLETTER, reject.key or b"", reject.value))
+            self.limit.record(False)
+        for _ in batch.accepted:
+            self.limit.record(True)
+        for code, count in decline_codes(item.event for item in batch.accepted).items():
+            metrics.PAYMENT_FAILURES.labels(code).inc(count)
+
+
+def _observe(records: Sequence[Emit], ingested: Mapping[bytes, float] | None) -> None:
+    """Count outputs and time them: ``event`` clock from the cause's event time,
+    ``ingest`` clock from the Kafka append time of the account's newest input
+    in the batch (our own delay, meaningful during replays too)."""
+    now = time.time()
+    for record in records:
+        if record.topic == topics.DUNNING:
+            metrics.DUNNING_STEPS.labels(record.kind).inc()
+            continue
+        is_health = record.topic == topics.HEALTH
+        if is_health:
+            metrics.HEALTH_CHANGES.inc()
+        else:
+            metrics.ALERTS_EMITTED.labels(record.kind).inc()
+        latency = metrics.EVENT_TO_SCORE_SECONDS if is_health else metrics.EVENT_TO_ALERT_SECONDS
+        latency.labels("event").observe(max(0.0, now - record.caused_at))
+        appended = ingested.get(record.key) if ingested else None
+        if appended is not None:
+            latency.labels("ingest").observe(max(0.0, now - appended))
+
+
+def _append_times(batch: DecodedBatch) -> dict[bytes, float]:
+    newest: dict[bytes, float] = {}
+    for item in batch.accepted:
+        if item.ingested_at is not None:
+            key = item.event.account_id.encode()
+            newest[key] = max(item.ingested_at, newest.get(key, 0.0))
+    return newest
+
+
+def _duplicates(runtime: Runtime) -> int:
+    return sum(engine.counts.duplicates for engine in runtime.engines.values())
