@@ -68,13 +68,17 @@ class Pipeline:
         self.write_state = write_state
         self.limit = limit
 
-    async def handle(self, messages: Iterable[RawMessage]) -> DecodedBatch:
+    async def handle(self, messages: Iterable[RawMessage], *, persist: bool = True) -> DecodedBatch:
+        """Process a batch and hand its outputs to the producer. With
+        ``persist=False`` the changed state is kept dirty for a later
+        ``persist()`` (the caller must not ack before that)."""
         batch = decode_batch(messages)
         records: list[Record] = []
         self._count_inputs(batch, records)
         before = _duplicates(self.runtime)
         outputs = self.runtime.process(batch.accepted)
-        records.extend(self._persist())
+        if persist:
+            records.extend(self._persist())
         records.extend((o.topic, o.key, o.value) for o in outputs)
         await self.sink.send(records)
         await self.sink.ship_all()
@@ -83,6 +87,14 @@ class Pipeline:
         if duplicates:
             metrics.EVENTS_DUPLICATE.labels("all").inc(duplicates)
         return batch
+
+    async def persist(self) -> int:
+        """Write every dirty account once and hand the records to the producer."""
+        records = list(self._persist())
+        if records:
+            await self.sink.send(records)
+            await self.sink.ship_all()
+        return len(records)
 
     async def tick(self, now: float) -> None:
         outputs = self.runtime.tick(now)

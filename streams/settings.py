@@ -69,6 +69,12 @@ class WorkerSettings(BaseSettings):
         validation_alias="HEALTHSCORE_FAST_PATH",
         description="Feed fetched batches straight to the pipeline (no Faust stream).",
     )
+    persist_seconds: float = Field(
+        1.0,
+        gt=0,
+        validation_alias="HEALTHSCORE_PERSIST_SECONDS",
+        description="Fast path: write each dirty account's state at most this often.",
+    )
     fast_drain: bool = Field(
         True,
         validation_alias="HEALTHSCORE_FAST_DRAIN",

@@ -25,6 +25,7 @@ from streams.app import app, settings
 from streams.batching import BatchingSink
 from streams.config import load_rules
 from streams.deadletter import DeadLetterLimit
+from streams.fastpath import FastIngest
 from streams.gauges import account_views
 from streams.pipeline import Pipeline, changelog_writer, table_writer
 from streams.runtime import Runtime
@@ -51,19 +52,10 @@ def pipeline() -> Pipeline:
     return _pipeline
 
 
-async def fast_batch(consumer: Any, messages: list[Any]) -> None:
-    """Fast path: process a fetched batch, then ack it (Faust commits acked offsets)."""
-    for message in messages:
-        consumer.track_message(message)
-    with metrics.BATCH_SECONDS.time():
-        await pipeline().handle(messages)
-    for message in messages:
-        consumer.ack(message)
-
-
+fast_ingest = FastIngest(pipeline, persist_every=settings.persist_seconds)
 if settings.fast_path:
     faust_patches.install(
-        frozenset(contract.INPUT_TOPICS), fast_batch, divert_max=settings.batch_size
+        frozenset(contract.INPUT_TOPICS), fast_ingest.on_batch, divert_max=settings.batch_size
     )
 
 
@@ -72,16 +64,25 @@ async def track_accounts(stream: Any) -> AsyncIterator[None]:
     """Reference path; with the fast path on, its topics are diverted before
     they reach this stream, and the agent only keeps the subscription."""
     async for events in stream.take_events(settings.batch_size, within=settings.batch_within):
-        with metrics.BATCH_SECONDS.time():
-            await pipeline().handle(event.message for event in events)
+        async with fast_ingest.lock:
+            with metrics.BATCH_SECONDS.time():
+                await pipeline().handle(event.message for event in events)
         yield None
+
+
+@app.timer(settings.persist_seconds)
+async def persist_state() -> None:
+    """Fast path: persist and ack even when no new batch arrives."""
+    if settings.fast_path:
+        await fast_ingest.flush()
 
 
 @app.timer(settings.tick_seconds)
 async def tick_clock() -> None:
     """Live mode: silent accounts lose health as wall-clock days pass."""
     if settings.live_tick:
-        await pipeline().tick(time.time())
+        async with fast_ingest.lock:
+            await pipeline().tick(time.time())
 
 
 @app.timer(15.0)
