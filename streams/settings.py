@@ -64,6 +64,12 @@ class WorkerSettings(BaseSettings):
         validation_alias="HEALTHSCORE_DEADLETTER_MAX_RATIO",
         description="Stop when more than this share of a window of inputs is invalid.",
     )
+    lag_interval: float = Field(
+        5.0,
+        gt=0,
+        validation_alias="HEALTHSCORE_LAG_INTERVAL",
+        description="Seconds between consumer-lag gauge updates.",
+    )
     log_level: str = Field("warn", validation_alias="HEALTHSCORE_LOG_LEVEL")
 
     @property
