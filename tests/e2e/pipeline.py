@@ -222,6 +222,7 @@ def pipeline_env(
         "HEALTHSCORE_WORKER_METRICS_PORT": str(ports["worker"]),
         "HEALTHSCORE_LIVE_TICK": "1" if live_tick else "0",
         "HEALTHSCORE_BATCH_WITHIN": "0.01",
+        "HEALTHSCORE_LAG_INTERVAL": "1",
         # projector
         "HEALTHSCORE_READMODEL_GROUP": f"{app_id}-readmodel",
         "HEALTHSCORE_READMODEL_METRICS_PORT": str(ports["readmodel"]),
