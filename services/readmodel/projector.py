@@ -48,7 +48,9 @@ def plan_batch(records: Iterable[ConsumerRecord[bytes, bytes]]) -> tuple[list[Op
                 record.partition,
                 record.offset,
                 exc.reason,
-            )
+                extra={"topic": record.topic, "partition": record.partition,
+                       "offset": record.offset, "reason": exc.reason},
+            )  # fmt: skip
             skipped["invalid"] += 1
             continue
         if op is None:

@@ -8,6 +8,7 @@ The body only wires: decode -> engines -> persist -> emit.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -21,6 +22,7 @@ from streams.outputs import Emit
 from streams.runtime import Runtime
 from streams.tables import accounts
 
+log = logging.getLogger(__name__)
 _limit = DeadLetterLimit(max_ratio=settings.deadletter_max_ratio)
 _runtime: Runtime | None = None
 _OUTPUT_TOPICS = {
@@ -50,6 +52,18 @@ async def _dead_letter(batch: DecodedBatch) -> None:
     for reject in batch.rejected:
         metrics.EVENTS_REJECTED.labels(reject.topic, reject.kind).inc()
         await topics.deadletter.send(key=reject.key, value=reject.value)
+        # Where it came from and why, never the payload: it may hold personal data.
+        log.warning(
+            "input dead-lettered",
+            extra={
+                "topic": reject.topic,
+                "partition": reject.partition,
+                "offset": reject.offset,
+                "reason_kind": reject.kind,
+                "reason": reject.reason,
+                "account_id": reject.key.decode(errors="replace") if reject.key else None,
+            },
+        )
         _limit.record(False)
     for _ in batch.accepted:
         _limit.record(True)
