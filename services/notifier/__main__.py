@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_level)  # JSON lines on stderr
     # httpx logs every request URL at INFO: Slack URLs are secrets.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    serve_metrics(settings.metrics_port)
+    serve_metrics(settings.metrics_port, settings.metrics_host)
     asyncio.run(_main(args, settings))
     return 0
 

@@ -90,7 +90,7 @@ async def run(settings: ReadModelSettings, stop: asyncio.Event | None = None) ->
     """Project until ``stop`` is set (or SIGINT/SIGTERM when run as a process)."""
     stop = stop or _stop_on_signals()
     if settings.metrics_port:
-        start_http_server(settings.metrics_port)
+        start_http_server(settings.metrics_port, addr=settings.metrics_host)
     redis = Redis.from_url(settings.redis_url, decode_responses=True)
     store = ReadModelStore(redis, StoreLimits(alerts_maxlen=settings.alerts_maxlen))
     consumer = make_consumer(settings)
