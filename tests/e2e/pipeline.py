@@ -294,7 +294,7 @@ def running_pipeline(
                 n: f"127.0.0.1:{ports[n]}" for n in ("worker", "api", "readmodel", "notifier")
             },
         )
-        children = []
+        children: list[ServerProcess] = []
         stack.callback(lambda: _stop_all(children))
         for name, argv in _commands(ports).items():
             child = _spawn(name, argv, pipeline.metrics[name], child_env, logdir)
@@ -318,12 +318,15 @@ def wait_ready(pipeline: Pipeline, timeout: float = STARTUP_TIMEOUT) -> None:
             raise TimeoutError(f"processes exited during start-up: {pipeline.dead()}")
         return max(0.1, deadline - time.monotonic())
 
+    def serving(job: str) -> Callable[[], object]:
+        return lambda: left() and pipeline.metrics_text(job)
+
     with pipeline.client() as client:
         wait_until(
             lambda: left() and client.get("/readyz").status_code == 200, left(), "API /readyz"
         )
         for job in pipeline.metrics:
-            wait_until(lambda j=job: left() and pipeline.metrics_text(j), left(), f"{job} /metrics")
+            wait_until(serving(job), left(), f"{job} /metrics")
         probe = f"e2e-probe-{uuid.uuid4().hex[:6]}"
         # Dated long ago: the probe must not move the partitions' event-time
         # clocks, or every test's back-dated history would arrive "late".
