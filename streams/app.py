@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import faust
 
+from services.observability.logging import logging_dict_config
 from streams import faust_patches
 from streams.settings import WorkerSettings
 
@@ -38,6 +39,9 @@ def create_app(settings: WorkerSettings) -> faust.App:
         web_port=settings.web_port,
         web_enabled=True,
         table_cleanup_interval=60.0,
+        # JSON lines like every other process, installed when Faust sets up
+        # logging at worker start (its banner still goes to stdout as text).
+        logging_config=logging_dict_config(settings.log_level),
     )
 
 

@@ -1,13 +1,49 @@
-"""Serve the worker's Prometheus metrics once the worker starts (not at import)."""
+"""Serve the worker's Prometheus metrics once the worker starts (not at import),
+and keep the consumer-lag gauge current."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from faust.exceptions import ConsumerNotStarted
 from prometheus_client import start_http_server
 
+from schemas.topics import INPUT_TOPICS
+from streams import metrics
 from streams.app import app, settings
+from streams.lag import LagGauge, consumer_lag
+
+_lag = LagGauge(metrics.CONSUMER_LAG)
 
 
 @app.task
 async def serve_metrics() -> None:
     if settings.metrics_port:
         start_http_server(settings.metrics_port, addr=settings.metrics_host)
+
+
+def _highwater(consumer: Any) -> Any:
+    def read(tp: Any) -> int | None:
+        # The assignment may change under us (the consumer runs in its own
+        # thread): a partition revoked since assignment() was read is skipped.
+        try:
+            value = consumer.highwater(tp)
+        except (AssertionError, AttributeError):
+            return None
+        return int(value) if value is not None else None
+
+    return read
+
+
+@app.timer(settings.lag_interval)
+async def update_consumer_lag() -> None:
+    consumer = app.consumer
+    try:
+        assigned = consumer.assignment()
+    except ConsumerNotStarted:
+        return
+    # Faust keeps the offsets it committed per partition (next offset to read);
+    # there is no public accessor for them.
+    committed = dict(consumer._committed_offset)
+    lag = consumer_lag(assigned, _highwater(consumer), committed, INPUT_TOPICS)
+    _lag.publish(lag)

@@ -42,6 +42,9 @@ class Rejected:
     key: bytes | None
     kind: str
     value: bytes  # the dead-letter record, ready to send
+    partition: int = -1
+    offset: int = -1
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +72,8 @@ def decode_batch(messages: Iterable[RawMessage], now: datetime | None = None) ->
                 error=err,
                 now=now,
             )
-            rejected.append(Rejected(msg.topic, msg.key, err.kind, record))
+            origin = (msg.partition, msg.offset, err.reason)
+            rejected.append(Rejected(msg.topic, msg.key, err.kind, record, *origin))
             continue
         accepted.append(Accepted(msg.partition, to_domain(model), msg.timestamp))
     return DecodedBatch(accepted, rejected, consumed)

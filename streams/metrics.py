@@ -49,6 +49,15 @@ DUNNING_CASES = Gauge("healthscore_dunning_cases", "Open dunning cases by state.
 WATERMARK_SECONDS = Gauge(
     "healthscore_watermark_seconds", "Event-time watermark per partition.", ["partition"]
 )
+# Messages behind, per input partition this worker owns: the partition's end
+# offset (high-water mark) minus the group's committed offset - Kafka's own
+# definition (kafka-consumer-groups). Refreshed every HEALTHSCORE_LAG_INTERVAL
+# seconds; a partition appears once the worker has fetched from it.
+CONSUMER_LAG = Gauge(
+    "healthscore_consumer_lag",
+    "Input messages not yet committed by this worker, per partition.",
+    ["topic", "partition"],
+)
 # Batches and their cost: where the per-message time goes.
 BATCH_SECONDS = Histogram(
     "healthscore_batch_seconds",

@@ -12,6 +12,7 @@ harmless because steps are idempotent and output ids deterministic).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from typing import Any, Protocol
@@ -26,6 +27,8 @@ from streams.gauges import decline_codes
 from streams.ingest import DecodedBatch, RawMessage, decode_batch
 from streams.outputs import Emit
 from streams.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 
 class StateWriter(Protocol):
@@ -115,6 +118,18 @@ class Pipeline:
         for reject in batch.rejected:
             metrics.EVENTS_REJECTED.labels(reject.topic, reject.kind).inc()
             records.append((topics.DEADLETTER, reject.key or b"", reject.value))
+            # Where it came from and why, never the payload: it may hold personal data.
+            log.warning(
+                "input dead-lettered",
+                extra={
+                    "topic": reject.topic,
+                    "partition": reject.partition,
+                    "offset": reject.offset,
+                    "reason_kind": reject.kind,
+                    "reason": reject.reason,
+                    "account_id": reject.key.decode(errors="replace") if reject.key else None,
+                },
+            )
             self.limit.record(False)
         for _ in batch.accepted:
             self.limit.record(True)

@@ -80,6 +80,12 @@ class WorkerSettings(BaseSettings):
         validation_alias="HEALTHSCORE_FAST_DRAIN",
         description="Use the patched consumer loop (streams/faust_patches.py).",
     )
+    lag_interval: float = Field(
+        5.0,
+        gt=0,
+        validation_alias="HEALTHSCORE_LAG_INTERVAL",
+        description="Seconds between consumer-lag gauge updates.",
+    )
     log_level: str = Field("warn", validation_alias="HEALTHSCORE_LOG_LEVEL")
 
     @property

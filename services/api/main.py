@@ -21,6 +21,7 @@ from services.api.middleware import BodyLimitMiddleware, RequestContextMiddlewar
 from services.api.producer import KafkaEventProducer
 from services.api.routes import api_router
 from services.api.settings import ApiSettings
+from services.observability.logging import adopt_loggers, configure_logging
 from services.readmodel.store import ReadModelStore
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
 
 def __getattr__(name: str) -> Any:
-    if name == "app":
+    if name == "app":  # `uvicorn services.api.main:app`: this is the process entry point
+        # uvicorn configured its own loggers before importing us: take them
+        # over so every line of the process is one JSON object.
+        configure_logging()
+        adopt_loggers("uvicorn", "uvicorn.error", "uvicorn.access")
         return create_app()
     raise AttributeError(name)

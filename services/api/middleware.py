@@ -11,6 +11,7 @@ import time
 import uuid
 from typing import Final
 
+import structlog
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -46,7 +47,9 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            # Log lines written while serving the request carry its id.
+            with structlog.contextvars.bound_contextvars(request_id=rid):
+                await self.app(scope, receive, send_with_id)
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"

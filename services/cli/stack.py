@@ -15,12 +15,15 @@ import importlib.util
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from services.stack.process import ServerProcess
+    from services.stack.prometheus import PrometheusServer
+    from services.stack.settings import StackSettings
     from services.stack.supervisor import ProcessSpec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _fail(f"HEALTHSCORE_API_KEYS: {exc}")
     servers: list[ServerProcess] = []
+    prometheus: PrometheusServer | None = None
     try:
         bootstrap, redis_url = settings.kafka_bootstrap_servers, settings.redis_url
         if settings.embedded:
@@ -64,11 +68,15 @@ def run(args: argparse.Namespace) -> int:
             "PYTHONUNBUFFERED": "1",
         }
         specs = [] if args.infra_only else pipeline_specs(env, simulate=settings.simulate)
-        _print_summary(sys.stdout, env, specs, servers, None if configured else api_keys)
+        prometheus, prometheus_note = _start_prometheus(settings, env, specs)
+        extra = [_prometheus_line(prometheus, prometheus_note)]
+        _print_summary(sys.stdout, env, specs, servers, None if configured else api_keys, extra)
         return _supervise(specs, servers)
     except StackError as exc:
         return _fail(str(exc))
     finally:
+        if prometheus is not None:
+            prometheus.stop()
         for server in reversed(servers):
             server.stop()
 
@@ -137,19 +145,23 @@ def _has_module(name: str) -> bool:
 def pipeline_specs(env: dict[str, str], *, simulate: bool) -> list[ProcessSpec]:
     """The pipeline processes present in this checkout, in start order."""
     from services.stack.supervisor import ProcessSpec
+    from services.stack.targets import metrics_addresses
 
     py, port = sys.executable, env["HEALTHSCORE_API_PORT"]
     api = f"http://127.0.0.1:{port}"
+    metrics = {
+        name: f"http://{address}/metrics" for name, address in metrics_addresses(env).items()
+    }
     candidates = [
         ("worker", "streams.__main__", [py, "-m", "streams", "worker", "-l", "warn"],
-         {"worker metrics": "http://127.0.0.1:9101/metrics"}, True),
+         {"worker metrics": metrics.get("worker", "off")}, True),
         ("api", "services.api.main",
          [py, "-m", "uvicorn", "services.api.main:app", "--host", "127.0.0.1", "--port", port],
          {"API": api, "API docs": f"{api}/docs", "API metrics": f"{api}/metrics"}, True),
         ("notifier", "services.notifier.__main__", [py, "-m", "services.notifier"],
-         {"notifier metrics": "http://127.0.0.1:9103/metrics"}, True),
+         {"notifier metrics": metrics.get("notifier", "off")}, True),
         ("readmodel", "services.readmodel.__main__", [py, "-m", "services.readmodel"],
-         {"readmodel metrics": "http://127.0.0.1:9102/metrics"}, True),
+         {"readmodel metrics": metrics.get("readmodel", "off")}, True),
         ("simulator", "services.cli.simulate",
          [py, "-m", "services.cli.main", "simulate", "--days", "30", "--follow", "--rate", "2000"],
          {}, False),
@@ -161,12 +173,50 @@ def pipeline_specs(env: dict[str, str], *, simulate: bool) -> list[ProcessSpec]:
     ]
 
 
+def _start_prometheus(
+    settings: StackSettings, env: dict[str, str], specs: list[ProcessSpec]
+) -> tuple[PrometheusServer | None, str]:
+    """A real Prometheus scraping the pipeline, or None and the reason why not.
+
+    A convenience of the dev stack, never a reason for it to fail: without the
+    binary, or with its port taken, the stack runs on without it.
+    """
+    from services.stack.process import is_port_open
+    from services.stack.prometheus import PrometheusError, find_prometheus, start_prometheus
+    from services.stack.targets import metrics_addresses, scrape_targets
+
+    if not settings.prometheus:
+        return None, "off (PROMETHEUS=0)"
+    if not specs:
+        return None, "not started (no pipeline process to scrape)"
+    try:
+        binary = find_prometheus()
+    except PrometheusError:
+        return None, "not started: `prometheus` is not on PATH (apt-get install prometheus)"
+    port = settings.prometheus_port
+    if port and is_port_open("127.0.0.1", port):
+        port = 0  # another Prometheus (or stack) has it: take a free one
+    targets = scrape_targets(metrics_addresses(env), running={s.name for s in specs})
+    try:
+        server = start_prometheus(targets, port=port, scrape_interval=5.0, binary=binary)
+    except PrometheusError as exc:
+        return None, f"not started: {exc}"
+    return server, ", ".join(t.job for t in targets)
+
+
+def _prometheus_line(server: PrometheusServer | None, note: str) -> str:
+    if server is None:
+        return f"  Prometheus      : {note}"
+    return f"  Prometheus      : {server.url}  (pid {server.process.pid}; scraping {note})"
+
+
 def _print_summary(
     out: TextIO,
     env: dict[str, str],
     specs: list[ProcessSpec],
     servers: list[ServerProcess],
     dev_key: str | None,
+    extra: Sequence[str] = (),
 ) -> None:
     embedded = {s.name: s for s in servers}
     lines = ["", "healthscore stack", "-----------------"]
@@ -189,7 +239,7 @@ def _print_summary(
     else:
         count = len(env["HEALTHSCORE_API_KEYS"].split(","))
         lines.append(f"  API keys        : {count} from HEALTHSCORE_API_KEYS")
-    lines += ["  Ctrl-C stops everything.", ""]
+    lines += [*extra, "  Ctrl-C stops everything.", ""]
     out.write("\n".join(lines) + "\n")
     out.flush()
 

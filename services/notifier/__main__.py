@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from services.notifier.app import run
 from services.notifier.metrics import serve_metrics
 from services.notifier.settings import NotifierSettings
+from services.observability.logging import configure_logging
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -50,13 +51,10 @@ async def _main(args: argparse.Namespace, settings: NotifierSettings) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     settings = NotifierSettings()
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    configure_logging(settings.log_level)  # JSON lines on stderr
     # httpx logs every request URL at INFO: Slack URLs are secrets.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    serve_metrics(settings.metrics_port)
+    serve_metrics(settings.metrics_port, settings.metrics_host)
     asyncio.run(_main(args, settings))
     return 0
 

@@ -48,7 +48,7 @@ DISPATCH_INVALID = Counter(
 )
 
 
-def serve_metrics(port: int) -> None:
-    """Expose /metrics on ``port`` (0 = off)."""
+def serve_metrics(port: int, host: str = "127.0.0.1") -> None:
+    """Expose /metrics on ``host:port`` (port 0 = off)."""
     if port:
-        start_http_server(port)
+        start_http_server(port, addr=host)

@@ -56,6 +56,11 @@ class NotifierSettings(BaseSettings):
     metrics_port: int = Field(
         9103, ge=0, validation_alias=f"{_P}METRICS_PORT", description="0 = off"
     )
+    metrics_host: str = Field(
+        "127.0.0.1",
+        validation_alias="HEALTHSCORE_METRICS_HOST",
+        description="0.0.0.0 in containers so Prometheus can scrape.",
+    )
     smtp_host: str = Field("127.0.0.1", validation_alias="HEALTHSCORE_SMTP_HOST")
     smtp_port: int = Field(25, ge=1, validation_alias="HEALTHSCORE_SMTP_PORT")
     smtp_from: str = Field("healthscore@localhost", validation_alias="HEALTHSCORE_SMTP_FROM")

@@ -13,6 +13,8 @@ import asyncio
 import contextlib
 import logging
 
+import structlog
+
 from services.notifier.handling import DeliveryHandler
 from services.notifier.model import Delivery
 from services.notifier.queue import DeliveryQueue
@@ -54,7 +56,12 @@ class DeliveryWorker:
         await self.drain(grace_seconds)
 
     def _submit(self, delivery: Delivery) -> None:
-        task = asyncio.create_task(self._handler.handle(delivery), name=delivery.delivery_id)
+        # Every log line of this delivery (retries, dead-lettering) names it.
+        with structlog.contextvars.bound_contextvars(
+            delivery_id=delivery.delivery_id, subscription_id=delivery.subscription_id
+        ):
+            # The task copies the context now, with the ids bound.
+            task = asyncio.create_task(self._handler.handle(delivery), name=delivery.delivery_id)
         self._inflight.add(task)
         task.add_done_callback(self._finished)
 

@@ -24,7 +24,16 @@ from typing import Any, TextIO
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-__all__ = ["LOG_LEVEL_ENV", "REDACTED", "configure_logging", "parse_level", "redact_secrets"]
+__all__ = [
+    "LOG_LEVEL_ENV",
+    "REDACTED",
+    "adopt_loggers",
+    "configure_logging",
+    "json_handler",
+    "logging_dict_config",
+    "parse_level",
+    "redact_secrets",
+]
 
 #: Environment variable read when no level is passed.
 LOG_LEVEL_ENV = "HEALTHSCORE_LOG_LEVEL"
@@ -91,14 +100,83 @@ def _shared_processors() -> list[Processor]:
         structlog.stdlib.ExtraAdder(),
         structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
         structlog.processors.StackInfoRenderer(),
+        _drop_color_message,
         redact_secrets,
     ]
+
+
+def _drop_color_message(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """uvicorn adds an ANSI-coloured copy of its message; a log index wants one."""
+    event_dict.pop("color_message", None)
+    return event_dict
 
 
 def _renderer(json: bool) -> list[Processor]:
     if json:
         return [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
     return [structlog.dev.ConsoleRenderer(colors=False)]
+
+
+def _configure_structlog() -> list[Processor]:
+    """Route structlog loggers through stdlib logging; returns the shared chain."""
+    shared = _shared_processors()
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *shared,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    return shared
+
+
+def json_handler(json: bool = True, stream: TextIO | None = None) -> logging.Handler:
+    """The handler :func:`configure_logging` installs, on its own: for a
+    framework that installs handlers itself from a ``dictConfig`` (Faust's
+    ``logging_config``, see :func:`logging_dict_config`). Also configures structlog."""
+    shared = _configure_structlog()
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *_renderer(json)],
+    )
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(formatter)
+    return handler
+
+
+def logging_dict_config(level: str | int | None = None) -> dict[str, Any]:
+    """A ``logging.config.dictConfig`` equivalent of :func:`configure_logging`.
+
+    Faust (through ``mode``) replaces the root logger's handlers when its worker
+    starts; given this as the app's ``logging_config`` it installs ours instead,
+    so the worker's own records are JSON from its first line.
+    """
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "handlers": {_HANDLER_NAME: {"()": f"{__name__}.json_handler"}},
+        "root": {"level": _level_from(level), "handlers": [_HANDLER_NAME]},
+    }
+
+
+def adopt_loggers(*names: str) -> None:
+    """Make loggers that a library gave handlers of its own (uvicorn's
+    ``uvicorn.error`` / ``uvicorn.access``) propagate to the root logger
+    instead, so their records come out in the same JSON shape."""
+    for name in names:
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+
+
+def _level_from(level: str | int | None) -> int:
+    if level is None:
+        level = os.environ.get(LOG_LEVEL_ENV, "info")
+    return parse_level(level)
 
 
 def configure_logging(
@@ -110,29 +188,8 @@ def configure_logging(
     ``level`` defaults to ``$HEALTHSCORE_LOG_LEVEL`` (``info`` when unset).
     Call once from the process entry point; calling again reconfigures.
     """
-    if level is None:
-        level = os.environ.get(LOG_LEVEL_ENV, "info")
-    level_no = parse_level(level)
-    shared = _shared_processors()
-
-    structlog.configure(
-        processors=[
-            structlog.stdlib.filter_by_level,
-            *shared,
-            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
-        ],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=False,
-    )
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *_renderer(json)],
-    )
-    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
-    handler.set_name(_HANDLER_NAME)
-    handler.setFormatter(formatter)
-
+    level_no = _level_from(level)
+    handler = json_handler(json, stream)
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
         root.removeHandler(old)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 
+from services.observability.logging import configure_logging
 from services.readmodel.projector import run
 from services.readmodel.settings import ReadModelSettings
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()  # JSON lines, level from HEALTHSCORE_LOG_LEVEL
     asyncio.run(run(ReadModelSettings()))

@@ -48,7 +48,9 @@ def plan_batch(records: Iterable[ConsumerRecord[bytes, bytes]]) -> tuple[list[Op
                 record.partition,
                 record.offset,
                 exc.reason,
-            )
+                extra={"topic": record.topic, "partition": record.partition,
+                       "offset": record.offset, "reason": exc.reason},
+            )  # fmt: skip
             skipped["invalid"] += 1
             continue
         if op is None:
@@ -88,7 +90,7 @@ async def run(settings: ReadModelSettings, stop: asyncio.Event | None = None) ->
     """Project until ``stop`` is set (or SIGINT/SIGTERM when run as a process)."""
     stop = stop or _stop_on_signals()
     if settings.metrics_port:
-        start_http_server(settings.metrics_port)
+        start_http_server(settings.metrics_port, addr=settings.metrics_host)
     redis = Redis.from_url(settings.redis_url, decode_responses=True)
     store = ReadModelStore(redis, StoreLimits(alerts_maxlen=settings.alerts_maxlen))
     consumer = make_consumer(settings)

@@ -22,6 +22,11 @@ class ReadModelSettings(BaseSettings):
     metrics_port: int = Field(
         9102, ge=0, validation_alias="HEALTHSCORE_READMODEL_METRICS_PORT", description="0 = off"
     )
+    metrics_host: str = Field(
+        "127.0.0.1",
+        validation_alias="HEALTHSCORE_METRICS_HOST",
+        description="0.0.0.0 in containers so Prometheus can scrape.",
+    )
     alerts_maxlen: int = Field(
         100_000,
         ge=100,

@@ -26,6 +26,7 @@ import httpx
 import yaml
 
 from schemas.errors import HealthscoreError
+from services.stack.process import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -258,6 +259,9 @@ def _spawn(binary: Path, workdir: Path, port: int) -> subprocess.Popen[bytes]:
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=subprocess.STDOUT,
+            # Like every stack server: no orphan even if its parent is SIGKILLed.
+            start_new_session=True,
+            preexec_fn=die_with_parent(),
         )
 
 

@@ -72,5 +72,11 @@ class StackSettings(BaseSettings):
     embedded: bool = Field(True, validation_alias="EMBEDDED")
     #: SIMULATE: 1 runs the event simulator against the stack.
     simulate: bool = Field(True, validation_alias="SIMULATE")
+    #: PROMETHEUS: 1 starts a Prometheus scraping the pipeline when `prometheus` is on PATH.
+    prometheus: bool = Field(True, validation_alias="PROMETHEUS")
+    #: HEALTHSCORE_PROMETHEUS_PORT: its port on 127.0.0.1 (0: free).
+    prometheus_port: int = Field(
+        9090, ge=0, le=65535, validation_alias="HEALTHSCORE_PROMETHEUS_PORT"
+    )
     #: HEALTHSCORE_PARTITIONS: partitions of every contract topic the stack creates.
     partitions: int = Field(4, ge=1, le=1024, validation_alias="HEALTHSCORE_PARTITIONS")

@@ -145,6 +145,7 @@ def running_stack() -> Iterator[tuple[subprocess.Popen[str], str]]:
         "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:0",
         "REDIS_URL": "redis://127.0.0.1:0/0",
         "HEALTHSCORE_API_PORT": "0",
+        "HEALTHSCORE_PROMETHEUS_PORT": "0",
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("HEALTHSCORE_API_KEYS", None)
@@ -204,6 +205,12 @@ def test_stack_prints_its_summary(running_stack: tuple[subprocess.Popen[str], st
     ):
         assert needle in summary
     assert "HEALTHSCORE_API_KEYS=dev:hs_dev_" in summary
+    (prometheus,) = [line for line in summary.splitlines() if "Prometheus      :" in line]
+    if shutil.which("prometheus"):
+        assert "http://127.0.0.1:" in prometheus
+        assert "healthscore-worker" in prometheus
+    else:
+        assert "not on PATH" in prometheus
 
 
 @pytest.mark.parametrize(
