@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import json
 import pstats
 import sys
@@ -233,8 +234,11 @@ def main() -> None:
     parser.add_argument("--profile", choices=("decode", "convert", "engine", "total", "burst"))
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--skip-burst", action="store_true")
+    parser.add_argument("--no-gc", action="store_true", help="gc.disable(): how much is GC's")
     args = parser.parse_args()
     raw = messages(args.accounts, args.days)
+    if args.no_gc:
+        gc.disable()
     print(f"{len(raw):,} messages, {args.accounts:,} accounts, {args.days} days, polls of {POLL}")
     if args.profile:
         profile(args.profile, raw, args)
