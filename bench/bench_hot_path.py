@@ -56,9 +56,35 @@ RULES = load_rules()
 STAGES = ("decode", "convert", "engine", "outputs", "total")
 
 
-def messages(accounts: int, days: float) -> list[tuple[str, bytes]]:
-    sim = Simulation.create(accounts=accounts, days=days, seed=7, end=END)
-    return [(topic, value) for topic, _key, value in sim.events()]
+def messages(
+    accounts: int, days: float, warm_days: float = 0
+) -> tuple[list[tuple[str, bytes]], list[tuple[str, bytes]]]:
+    """(warm-up, measured): the last ``days`` are measured; the ``warm_days``
+    before them only build the accounts' state (steady state, not newborns)."""
+    sim = Simulation.create(accounts=accounts, days=days + warm_days, seed=7, end=END)
+    cut = datetime.fromtimestamp(END - int(days * 86_400), UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    warm: list[tuple[str, bytes]] = []
+    measured: list[tuple[str, bytes]] = []
+    for topic, _key, value in sim.events():
+        (warm if _time_of(value) < cut.encode() else measured).append((topic, value))
+    return warm, measured
+
+
+def _time_of(value: bytes) -> bytes:
+    """The event's timestamp text (the simulator writes UTC, second precision)."""
+    i = value.index(b'"time":"') + 8
+    return value[i : i + 19]
+
+
+def warm_again(args: argparse.Namespace) -> list[tuple[str, bytes]]:
+    return messages(args.accounts, args.days, args.warm_days)[0] if args.warm_days else []
+
+
+def warmed_engine(warm: list[tuple[str, bytes]]) -> PartitionEngine:
+    engine = PartitionEngine(0, RULES.model, RULES.policies)
+    for poll in polls(warm):
+        engine.process([to_domain(decode_event(topic, value)) for topic, value in poll])
+    return engine
 
 
 def polls(items: list[Any]) -> Iterator[list[Any]]:
@@ -100,14 +126,32 @@ _BUILDERS: dict[str, Callable[..., Emit]] = {
 }
 
 
+class GcClock:
+    """CPU time spent in the cyclic garbage collector (it lands in whichever
+    stage allocated last, so it is reported on its own as well)."""
+
+    def __init__(self) -> None:
+        self.spent = 0.0
+        self.collections = [0, 0, 0]
+        self._start = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.process_time()
+        else:
+            self.spent += time.process_time() - self._start
+            self.collections[info["generation"]] += 1
+
+
 # -- stages ----------------------------------------------------------------------------
 
 
-def staged(raw: list[tuple[str, bytes]]) -> tuple[dict[str, float], dict[str, int]]:
+def staged(
+    raw: list[tuple[str, bytes]], engine: PartitionEngine
+) -> tuple[dict[str, float], dict[str, int]]:
     """CPU seconds per stage, each timed poll by poll."""
     clock = time.process_time
     spent = dict.fromkeys(STAGES[:4], 0.0)
-    engine = PartitionEngine(0, RULES.model, RULES.policies)
     counts = {"events": len(raw), "health": 0, "alert": 0, "dunning": 0}
     for poll in polls(raw):
         t0 = clock()
@@ -131,8 +175,7 @@ def staged(raw: list[tuple[str, bytes]]) -> tuple[dict[str, float], dict[str, in
     return spent, counts
 
 
-def together(raw: list[tuple[str, bytes]]) -> float:
-    engine = PartitionEngine(0, RULES.model, RULES.policies)
+def together(raw: list[tuple[str, bytes]], engine: PartitionEngine) -> float:
     start = time.process_time()
     for poll in polls(raw):
         engine.process([to_domain(decode_event(topic, value)) for topic, value in poll])
@@ -197,10 +240,18 @@ def _baseline(args: argparse.Namespace) -> dict[str, float]:
 
 
 def _params(args: argparse.Namespace) -> dict[str, Any]:
-    return {"accounts": args.accounts, "days": args.days, "burst": args.burst}
+    params = {"accounts": args.accounts, "days": args.days, "burst": args.burst}
+    if args.warm_days:
+        params["warm_days"] = args.warm_days
+    return params
 
 
-def profile(stage: str, raw: list[tuple[str, bytes]], args: argparse.Namespace) -> None:
+def profile(
+    stage: str,
+    raw: list[tuple[str, bytes]],
+    args: argparse.Namespace,
+    warm: list[tuple[str, bytes]],
+) -> None:
     prof = cProfile.Profile()
     if stage == "burst":
         engine = PartitionEngine(0, RULES.model, RULES.policies)
@@ -215,41 +266,64 @@ def profile(stage: str, raw: list[tuple[str, bytes]], args: argparse.Namespace) 
             prof.runcall(lambda: [to_domain(m) for m in models])
     else:
         events = [to_domain(decode_event(t, v)) for t, v in raw]
-        engine = PartitionEngine(0, RULES.model, RULES.policies)
+        engine = warmed_engine(warm)
         sink: list[tuple[str, tuple[Any, ...]]] = []
         if stage == "engine":
             with captured_outputs(sink):
                 prof.runcall(lambda: [engine.process(p) for p in polls(events)])
         else:
             prof.runcall(lambda: [engine.process(p) for p in polls(events)])
-    pstats.Stats(prof).sort_stats("tottime").print_stats(args.top)
+    pstats.Stats(prof).sort_stats(args.sort).print_stats(args.top)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--accounts", type=int, default=10_000)
     parser.add_argument("--days", type=float, default=2)
+    parser.add_argument(
+        "--warm-days", type=float, default=0, help="history before the measured days (untimed)"
+    )
     parser.add_argument("--burst", type=int, default=50_000, help="accounts waking at midnight")
     parser.add_argument("--save-baseline", action="store_true")
     parser.add_argument("--profile", choices=("decode", "convert", "engine", "total", "burst"))
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--sort", default="tottime", help="cProfile sort key (tottime, cumulative)")
     parser.add_argument("--skip-burst", action="store_true")
+    parser.add_argument("--only-burst", action="store_true")
     parser.add_argument("--no-gc", action="store_true", help="gc.disable(): how much is GC's")
     args = parser.parse_args()
-    raw = messages(args.accounts, args.days)
+    if args.only_burst:
+        results = {
+            f"burst midnight {day} (µs/acct)": seconds / args.burst * 1e6
+            for day, seconds in enumerate(burst(args.burst), start=1)
+        }
+        report(results, args)
+        return
+    warm, raw = messages(args.accounts, args.days, args.warm_days)
     if args.no_gc:
         gc.disable()
-    print(f"{len(raw):,} messages, {args.accounts:,} accounts, {args.days} days, polls of {POLL}")
+    print(
+        f"{len(raw):,} messages measured ({len(warm):,} warm-up), {args.accounts:,} accounts, "
+        f"{args.days} days after {args.warm_days}, polls of {POLL}"
+    )
     if args.profile:
-        profile(args.profile, raw, args)
+        profile(args.profile, raw, args, warm)
         return
-    spent, counts = staged(raw)
+    engine = warmed_engine(warm)
+    del warm
+    gc.collect()
+    gc_clock = GcClock()
+    gc.callbacks.append(gc_clock)
+    spent, counts = staged(raw, engine)
+    gc.callbacks.remove(gc_clock)
     n = len(raw)
-    print(f"outputs per run: {counts}")
+    print(f"outputs per run: {counts}; gc collections per generation: {gc_clock.collections}")
     results = {name: seconds / n * 1e6 for name, seconds in spent.items()}
     results["decode+convert"] = results["decode"] + results["convert"]
     results["engine+outputs"] = results["engine"] + results["outputs"]
-    results["total (one pass)"] = together(raw) / n * 1e6
+    results["(gc, inside the above)"] = gc_clock.spent / n * 1e6
+    del engine
+    results["total (one pass)"] = together(raw, warmed_engine(warm_again(args))) / n * 1e6
     if not args.skip_burst:
         for day, seconds in enumerate(burst(args.burst), start=1):
             results[f"burst midnight {day} (µs/acct)"] = seconds / args.burst * 1e6

@@ -164,13 +164,23 @@ def settle(
         return _decide(draft, model, now_s, now_day, None, memo, stale, cause_s)
     rescore(draft, model, now_day, mask)
     if (
-        not stale
+        memo is not None
         and not mask & DIM_WEIGHTS
-        and memo is not None
+        and memo.model_version == model.version
         and score_vector(draft, model) == memo.dim_scores_t
-        and _inactivity_not_due(draft, model, now_s)
     ):
-        return None, ()  # the same scores, so the same score: nothing to say
+        # The same dimension scores and weights, so the same score.
+        if not stale:
+            if _inactivity_not_due(draft, model, now_s):
+                return None, ()  # nothing to say
+            return _decide(draft, model, now_s, now_day, None, memo, stale, cause_s)
+        # A new day (a midnight tick of an unchanged account): only the memo's
+        # day moves; the alert rules still run, parts are built only if one fires.
+        same = ScoreMemo(
+            memo.score_t, memo.band, now_day, memo.model_version,
+            memo.dim_scores_t, memo.contributions_t,
+        )  # fmt: skip
+        return _decide(draft, model, now_s, now_day, None, memo, stale, cause_s, same)
     parts = cached_parts(draft, model)
     return _decide(draft, model, now_s, now_day, parts, memo, stale, cause_s)
 
@@ -184,10 +194,16 @@ def _decide(
     memo: ScoreMemo | None,
     stale: bool,
     cause_s: int | None,
+    same: ScoreMemo | None = None,
 ) -> tuple[HealthChange | None, tuple[AlertDecision, ...]]:
-    """Remember the new score, run the alert rules, dress what is emitted."""
-    new_memo = memo if parts is None else memo_of(parts, model, now_day)
-    changed = new_memo is not None and (memo is None or not same_score(memo, new_memo))
+    """Remember the new score, run the alert rules, dress what is emitted.
+    ``same``: the day's score is known to equal ``memo`` (no parts needed)."""
+    new_memo: ScoreMemo | None
+    if same is not None:
+        new_memo, changed = same, False
+    else:
+        new_memo = memo if parts is None else memo_of(parts, model, now_day)
+        changed = new_memo is not None and (memo is None or not same_score(memo, new_memo))
     draft.last_score = new_memo
     as_of = datetime.fromtimestamp(now_s, UTC)
     explained = _Explainer(draft, model, as_of, parts, memo)
@@ -197,7 +213,7 @@ def _decide(
         score_t=new_memo.score_t if new_memo else None,
         previous_t=memo.score_t if memo else None,
         band=new_memo.band if new_memo else None,
-        rescored=parts is not None and (changed or stale),
+        rescored=same is not None or (parts is not None and (changed or stale)),
         last_activity_s=draft.last_activity_s,
         now_s=now_s,
         cause_s=cause_s if cause_s is not None else now_day * DAY_SECONDS,
