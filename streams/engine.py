@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from streams.domain.alerts import AlertDecision
+from streams.domain.apply import StateDraft
 from streams.domain.dunning_engine import (
     DunningStep,
     advance_dunning,
@@ -32,7 +34,7 @@ from streams.domain.dunning_policy import DunningPolicies
 from streams.domain.dunning_state import DunningState, next_due_at
 from streams.domain.events import AccountProfile, BillingEvent, DomainEvent
 from streams.domain.model import ScoringModel
-from streams.domain.process import StepResult, advance_time, process_batch
+from streams.domain.process import HealthChange, apply_new, new_draft, settle
 from streams.domain.state import AccountState
 from streams.domain.windows import DAY_SECONDS
 from streams.outputs import Emit, alert_record, dunning_record, health_record
@@ -44,14 +46,23 @@ QUIET_AFTER_S = 100 * DAY_SECONDS
 
 @dataclass(slots=True)
 class Account:
-    """One account's stored record: scoring and dunning state side by side."""
+    """One account's record: scoring and dunning state side by side.
+
+    The scoring state is kept as a mutable ``StateDraft`` between steps and
+    frozen only when the record is persisted (``to_dict``), once per commit
+    interval rather than once per event."""
 
     account_id: str
-    score: AccountState | None = None
+    draft: StateDraft | None = None
     dunning: DunningState | None = None
     #: ``next_due_at(dunning)`` in unix seconds, kept because it is asked on
     #: every step and changes only when the dunning state does.
     dunning_due: float | None = None
+
+    @property
+    def score(self) -> AccountState | None:
+        """The scoring state as stored (a frozen copy of the draft)."""
+        return self.draft.freeze() if self.draft is not None else None
 
     def set_dunning(self, state: DunningState) -> None:
         self.dunning = state
@@ -60,15 +71,16 @@ class Account:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        if self.score is not None:
-            out["s"] = self.score.to_dict()
+        if self.draft is not None:
+            out["s"] = self.draft.freeze().to_dict()
         if self.dunning is not None:
             out["d"] = self.dunning.to_dict()
         return out
 
     @classmethod
-    def from_dict(cls, account_id: str, data: Mapping[str, Any]) -> Account:
-        account = cls(account_id, AccountState.from_dict(data["s"]) if "s" in data else None)
+    def from_dict(cls, account_id: str, data: Mapping[str, Any], model: ScoringModel) -> Account:
+        draft = new_draft(AccountState.from_dict(data["s"]), model) if "s" in data else None
+        account = cls(account_id, draft)
         if "d" in data:
             account.set_dunning(DunningState.from_dict(data["d"]))
         return account
@@ -98,22 +110,24 @@ class PartitionEngine:
     def restore(self, stored: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
         """Load stored records (after a restart or a rebalance) and re-arm their timers."""
         for account_id, data in stored:
-            account = Account.from_dict(account_id, data)
+            account = Account.from_dict(account_id, data, self.model)
             self.accounts[account_id] = account
             self._schedule(account)
-            if account.score is not None and account.score.as_of_s is not None:
-                self.watermark_s = max(self.watermark_s, float(account.score.as_of_s))
+            if account.draft is not None and account.draft.as_of_s is not None:
+                self.watermark_s = max(self.watermark_s, float(account.draft.as_of_s))
 
     # -- the clock -----------------------------------------------------------
     def process(self, events: Iterable[DomainEvent]) -> list[Emit]:
         """Apply a batch of this partition's events; return what to emit."""
         out: list[Emit] = []
+        heap = self._heap
         for event in sorted(events, key=_order):
             at_s = event.at.timestamp()
-            out.extend(self._fire_until(at_s))
+            if heap and heap[0][0] <= at_s:
+                out.extend(self._fire_until(at_s))
             if at_s > self.watermark_s:
                 self.watermark_s = at_s
-            out.extend(self._step(event))
+            self._step(event, at_s, out)
         return out
 
     def advance(self, now_s: float) -> list[Emit]:
@@ -130,39 +144,53 @@ class PartitionEngine:
             yield account_id, self.accounts[account_id].to_dict()
 
     # -- steps ---------------------------------------------------------------
-    def _step(self, event: DomainEvent) -> list[Emit]:
+    def _step(self, event: DomainEvent, at_s: float, out: list[Emit]) -> None:
         account = self._account(event.account_id)
-        now = _dt(max(self.watermark_s, event.at.timestamp()))
-        out = self._score(account, process_batch(account.score, (event,), self.model, now))
-        for billing in _billing_inputs(event, account):
-            policy = self.policies.for_segment(_segment(account))
-            state = account.dunning or new_dunning_state(account.account_id)
-            out.extend(self._dun(account, process_billing(state, (billing,), policy, now)))
+        draft = account.draft
+        if draft is None:
+            draft = account.draft = new_draft(AccountState(account.account_id), self.model)
+        now_s = self.watermark_s if self.watermark_s > at_s else at_s
+        mask = apply_new(draft, event, int(at_s))
+        if mask is None:
+            self.counts.duplicates += 1
+            health, alerts = settle(draft, self.model, int(now_s), 0, None)
+        else:
+            self.counts.applied += 1
+            health, alerts = settle(draft, self.model, int(now_s), mask, int(at_s))
+        if health is not None or alerts:
+            self._score(health, alerts, out)
+        if isinstance(event, BillingEvent | AccountProfile):
+            now = _dt(now_s)
+            for billing in _billing_inputs(event, account):
+                policy = self.policies.for_segment(_segment(account))
+                state = account.dunning or new_dunning_state(account.account_id)
+                out.extend(self._dun(account, process_billing(state, (billing,), policy, now)))
         self._touch(account)
-        return out
 
     def _wake(self, account: Account, due_s: float) -> list[Emit]:
-        now = _dt(due_s)
-        out = self._score(account, advance_time(account.score, self.model, now))
+        out: list[Emit] = []
+        if account.draft is not None:
+            health, alerts = settle(account.draft, self.model, int(due_s), 0, None)
+            if health is not None or alerts:
+                self._score(health, alerts, out)
         due = account.dunning_due
         if account.dunning is not None and due is not None and due <= due_s:
             policy = self.policies.for_segment(_segment(account))
-            out.extend(self._dun(account, advance_dunning(account.dunning, policy, now)))
+            out.extend(self._dun(account, advance_dunning(account.dunning, policy, _dt(due_s))))
         self._touch(account)
         return out
 
-    def _score(self, account: Account, result: StepResult) -> list[Emit]:
-        self.counts.applied += result.applied
-        self.counts.duplicates += result.duplicates
-        account.score = result.state
-        out = [health_record(result.health)] if result.health is not None else []
+    def _score(
+        self, health: HealthChange | None, alerts: tuple[AlertDecision, ...], out: list[Emit]
+    ) -> None:
+        if health is not None:
+            out.append(health_record(health))
         threshold = self.model.alerts.threshold
-        out.extend(alert_record(alert, threshold) for alert in result.alerts)
-        return out
+        out.extend(alert_record(alert, threshold) for alert in alerts)
 
     def _dun(self, account: Account, step: DunningStep) -> list[Emit]:
         account.set_dunning(step.state)
-        profile = account.score.profile if account.score is not None else None
+        profile = account.draft.profile if account.draft is not None else None
         return [dunning_record(decision, profile) for decision in step.decisions]
 
     # -- timers --------------------------------------------------------------
@@ -207,8 +235,8 @@ def _dt(seconds: float) -> datetime:
 
 
 def _segment(account: Account) -> str | None:
-    score = account.score
-    return score.profile.segment if score is not None and score.profile is not None else None
+    draft = account.draft
+    return draft.profile.segment if draft is not None and draft.profile is not None else None
 
 
 def _billing_inputs(event: DomainEvent, account: Account) -> tuple[BillingEvent, ...]:
@@ -234,7 +262,7 @@ def _next_wakeup(account: Account) -> float | None:
     the next day boundary (windows slide) while it has recent history, or its
     next dunning timer."""
     candidates: list[float] = []
-    score = account.score
+    score = account.draft
     if score is not None and score.as_of_s is not None:
         last = score.last_activity_s or score.as_of_s
         if score.as_of_s - last <= QUIET_AFTER_S:

@@ -1,10 +1,11 @@
 """Folding one input event into the account state (no dedupe, no scoring).
 
 Each ``apply_*`` function takes the one part of the state an event touches and
-returns the new part plus whether a *scored* input changed. That flag lets
-``process_batch`` skip rescoring when a batch only repeated what the state
-already knew (the second login of a day, a seat count), which is most of the
-traffic of a busy account and most of the hot-path saving.
+returns the new part; ``StateDraft.apply`` also says which *scored* inputs
+changed, as a mask of dimensions. That lets a step skip rescoring when an
+event only repeated what the state already knew (the second login of a day, a
+seat count), which is most of the traffic of a busy account, and rescore only
+the dimensions an event can move otherwise.
 """
 
 from __future__ import annotations
@@ -22,6 +23,14 @@ from streams.domain.events import (
 )
 from streams.domain.state import (
     CSAT_KEEP,
+    DIM_ALL,
+    DIM_DATA_GROWTH,
+    DIM_FEATURE_DEPTH,
+    DIM_NPS,
+    DIM_PAYMENT_STATUS,
+    DIM_SUPPORT_LOAD,
+    DIM_USAGE,
+    DIM_USAGE_FREQUENCY,
     FEATURE_CAP,
     ID_DIGEST_BYTES,
     OPEN_FAILURE_CAP,
@@ -76,17 +85,21 @@ def apply_event(state: AccountState, event: DomainEvent) -> AccountState:
 
 
 class StateDraft:
-    """A private scratch copy of the state for the length of one batch.
+    """A mutable working copy of one account's state.
 
-    Applying k events of a batch then builds one ``AccountState`` instead of k
-    (a frozen 11-field dataclass costs about a microsecond per copy). The
-    parts it holds are still immutable; only the holder is mutable, and it
-    never leaves the function that made it.
+    ``process_batch`` makes one per call; the partition engine keeps one per
+    account for as long as it owns the partition and freezes it only when the
+    record is persisted, so a step neither copies an 11-field frozen dataclass
+    nor rebuilds the duplicate-id tuple. The parts it holds (usage, tickets,
+    ...) are still immutable; only the holder and ``recent`` are mutable, and
+    neither is shared. It also carries the per-dimension score cache of
+    ``rescore`` (not persisted: rebuilt on the first step after a restore).
     """
 
     __slots__ = (
-        "account_id", "alerts", "as_of_s", "billing", "feature_window", "last_activity_s",
-        "last_score", "nps", "profile", "recent", "tickets", "usage", "watermark_s",
+        "account_id", "alerts", "as_of_s", "billing", "dim_day", "dim_model", "dim_raws",
+        "dim_scores", "feature_window", "last_activity_s", "last_score", "nps", "profile",
+        "recent", "tickets", "usage", "watermark_s",
     )  # fmt: skip
 
     def __init__(self, state: AccountState, feature_window: int = 1) -> None:
@@ -102,7 +115,11 @@ class StateDraft:
         self.as_of_s = state.as_of_s
         self.last_score = state.last_score
         self.alerts = state.alerts
-        self.recent = state.recent_ids
+        self.recent: list[bytes] = list(state.recent_ids)
+        self.dim_day: int | None = None
+        self.dim_model: object = None
+        self.dim_raws: list[float | None] = []
+        self.dim_scores: list[int] = []
 
     def is_duplicate(self, digest: bytes) -> bool:
         """Whether this input id digest was applied recently."""
@@ -111,10 +128,13 @@ class StateDraft:
     def remember(self, digest: bytes) -> None:
         """Record an applied input id (the oldest beyond ``RECENT_IDS`` is forgotten)."""
         recent = self.recent
-        self.recent = (recent if len(recent) < RECENT_IDS else recent[1:]) + (digest,)
+        recent.append(digest)
+        if len(recent) > RECENT_IDS:
+            del recent[0]
 
-    def apply(self, event: DomainEvent, at_s: int) -> bool:
-        """Fold ``event`` in; returns whether a scored input changed."""
+    def apply(self, event: DomainEvent, at_s: int) -> int:
+        """Fold ``event`` in; returns the mask of scored dimensions it changed
+        (0: nothing the score reads moved)."""
         if self.watermark_s is None or at_s > self.watermark_s:
             self.watermark_s = at_s
         kind = type(event)
@@ -124,22 +144,23 @@ class StateDraft:
                 self.last_activity_s is None or at_s > self.last_activity_s
             ):
                 self.last_activity_s = at_s
-            self.usage, dirty = apply_usage(self.usage, usage_event, at_s, self.feature_window)
-            return dirty
+            self.usage, mask = apply_usage(self.usage, usage_event, at_s, self.feature_window)
+            return mask
         if kind is TicketEvent:
             self.tickets = apply_ticket(self.tickets, event, at_s)  # type: ignore[arg-type]
-        elif kind is BillingEvent:
+            return DIM_SUPPORT_LOAD
+        if kind is BillingEvent:
             self.billing = apply_billing(self.billing, event, at_s)  # type: ignore[arg-type]
-        elif kind is FeedbackEvent:
+            return DIM_PAYMENT_STATUS
+        if kind is FeedbackEvent:
             self.nps, self.tickets = apply_feedback(self.nps, self.tickets, event, at_s)  # type: ignore[arg-type]
-        elif kind is AccountProfile:
+            return DIM_NPS if event.kind == "nps_response" else DIM_SUPPORT_LOAD  # type: ignore[union-attr]
+        if kind is AccountProfile:
             profile = apply_profile(self.profile, event, at_s)  # type: ignore[arg-type]
             changed = profile is not self.profile
             self.profile = profile
-            return changed
-        else:
-            raise TypeError(f"not a domain event: {kind.__name__}")
-        return True
+            return DIM_ALL if changed else 0
+        raise TypeError(f"not a domain event: {kind.__name__}")
 
     def freeze(self) -> AccountState:
         """The immutable state this draft now describes."""
@@ -155,24 +176,25 @@ class StateDraft:
             as_of_s=self.as_of_s,
             last_score=self.last_score,
             alerts=self.alerts,
-            recent_ids=self.recent,
+            recent_ids=tuple(self.recent),
         )
 
 
 def apply_usage(
     usage: UsageState, event: UsageEvent, at_s: int, feature_window: int = 1
-) -> tuple[UsageState, bool]:
+) -> tuple[UsageState, int]:
     """Mark the active day and user, the feature, the records delta or the seats.
 
     Returns the same ``usage`` object when nothing changed (the second login of
-    a user on a day). A feature use only counts as a scored change when it
-    brings the feature back into the ``feature_window`` the model counts.
+    a user on a day), and the mask of the usage dimensions whose inputs changed.
+    A feature use only counts as a scored change when it brings the feature
+    back into the ``feature_window`` the model counts.
     """
     day = day_index(at_s)
     bit = _KIND_BIT[event.kind]
     if event.kind == "seats_changed":
-        return replace(usage, kinds_seen=usage.kinds_seen | bit, seats=event.quantity), False
-    dirty = not usage.kinds_seen & bit
+        return replace(usage, kinds_seen=usage.kinds_seen | bit, seats=event.quantity), 0
+    mask = 0 if usage.kinds_seen & bit else DIM_USAGE
     active = usage.active_users
     if day >= usage.users_day:
         same_day = day == usage.users_day
@@ -181,21 +203,24 @@ def apply_usage(
             bitmap |= user_bit(event.user_id)
         has_bucket = bool(active) and active[-1][0] == day
         if not (same_day and has_bucket and bitmap == usage.users_bitmap):
-            dirty = dirty or not has_bucket
+            if not has_bucket:
+                mask |= DIM_USAGE_FREQUENCY
             active = put_max(active, day, max(1, estimate_users(bitmap)))
     else:  # late event for an older day: only the active day is certain
         bitmap = usage.users_bitmap
-        dirty = dirty or not has_day(active, day)
+        if not has_day(active, day):
+            mask |= DIM_USAGE_FREQUENCY
         active = put_max(active, day, 1)
     features, records = usage.features, usage.records
     if event.kind == "feature_used" and event.feature:
         features = touch_feature(features, event.feature, day, FEATURE_CAP)
-        if features is not usage.features and not dirty:
+        if features is not usage.features:
             seen = next((d for name, d in usage.features if name == event.feature), None)
-            dirty = seen is None or seen <= day - feature_window
+            if seen is None or seen <= day - feature_window:
+                mask |= DIM_FEATURE_DEPTH
     elif event.kind == "records_changed" and event.quantity:
         records = add(records, day, event.quantity)
-        dirty = True
+        mask |= DIM_DATA_GROWTH
     kinds = usage.kinds_seen | bit
     if (
         active is usage.active_users
@@ -204,11 +229,14 @@ def apply_usage(
         and bitmap == usage.users_bitmap
         and kinds == usage.kinds_seen
     ):
-        return usage, dirty
+        return usage, mask
+    first_day = day if usage.first_day is None else min(usage.first_day, day)
+    if first_day != usage.first_day:
+        mask |= DIM_USAGE_FREQUENCY | DIM_DATA_GROWTH  # the account's age changed
     return (
         UsageState(
             kinds_seen=kinds,
-            first_day=day if usage.first_day is None else min(usage.first_day, day),
+            first_day=first_day,
             active_users=active,
             users_day=max(day, usage.users_day),
             users_bitmap=bitmap,
@@ -216,7 +244,7 @@ def apply_usage(
             records=records,
             seats=usage.seats,
         ),
-        dirty,
+        mask,
     )
 
 

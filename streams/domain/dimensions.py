@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from streams.domain.model import BaselineRatio, DimensionConfig, ScoringModel
-from streams.domain.state import SEEN_ACTIVITY, SEEN_FEATURE, SEEN_RECORDS, AccountState
+from streams.domain.state import SEEN_ACTIVITY, SEEN_FEATURE, SEEN_RECORDS, ScoredState
 from streams.domain.windows import (
     Series,
     count_days,
@@ -24,14 +24,14 @@ from streams.domain.windows import (
 
 
 def raw_value(
-    state: AccountState, dim: DimensionConfig, model: ScoringModel, now_day: int
+    state: ScoredState, dim: DimensionConfig, model: ScoringModel, now_day: int
 ) -> float | None:
     """The raw value of ``dim`` for ``state`` on ``now_day``; None when no data."""
-    return _MEASURES[dim.name](state, dim, model, now_day)
+    return MEASURES[dim.name](state, dim, model, now_day)
 
 
 def usage_frequency(
-    state: AccountState, dim: DimensionConfig, model: ScoringModel, now_day: int
+    state: ScoredState, dim: DimensionConfig, model: ScoringModel, now_day: int
 ) -> float | None:
     """Active days in the window, or the recent/baseline ratio of active days."""
     usage = state.usage
@@ -54,7 +54,7 @@ def _pro_rated(value: int, window: int, first_day: int | None, now_day: int) -> 
 
 
 def feature_depth(
-    state: AccountState, dim: DimensionConfig, model: ScoringModel, now_day: int
+    state: ScoredState, dim: DimensionConfig, model: ScoringModel, now_day: int
 ) -> float | None:
     """Distinct features used in the window (their last use falls inside it)."""
     if not state.usage.kinds_seen & SEEN_FEATURE:
@@ -63,7 +63,7 @@ def feature_depth(
 
 
 def data_growth(
-    state: AccountState, dim: DimensionConfig, model: ScoringModel, now_day: int
+    state: ScoredState, dim: DimensionConfig, model: ScoringModel, now_day: int
 ) -> float | None:
     """Records delta in the window, or its pace against the account's baseline."""
     usage = state.usage
@@ -95,7 +95,7 @@ def _ratio(
 
 
 def support_load(
-    state: AccountState, dim: DimensionConfig, model: ScoringModel, now_day: int
+    state: ScoredState, dim: DimensionConfig, model: ScoringModel, now_day: int
 ) -> float | None:
     """Open tickets by priority weight + reopens in the window + recent low CSATs."""
     tickets = state.tickets
@@ -111,7 +111,7 @@ def support_load(
 
 
 def payment_days_open(
-    state: AccountState, dim: DimensionConfig, model: ScoringModel, now_day: int
+    state: ScoredState, dim: DimensionConfig, model: ScoringModel, now_day: int
 ) -> float | None:
     """Days the oldest open failed invoice has been open (failure day = 1); 0 if none."""
     billing = state.billing
@@ -124,7 +124,7 @@ def payment_days_open(
 
 
 def latest_nps(
-    state: AccountState, dim: DimensionConfig, model: ScoringModel, now_day: int
+    state: ScoredState, dim: DimensionConfig, model: ScoringModel, now_day: int
 ) -> float | None:
     """The latest NPS answer if it is younger than the model's ``nps_max_age_days``."""
     if state.nps is None:
@@ -135,8 +135,8 @@ def latest_nps(
     return float(score)
 
 
-_Measure = Callable[[AccountState, DimensionConfig, ScoringModel, int], float | None]
-_MEASURES: dict[str, _Measure] = {
+Measure = Callable[[ScoredState, DimensionConfig, ScoringModel, int], float | None]
+MEASURES: dict[str, Measure] = {
     "usage_frequency": usage_frequency,
     "feature_depth": feature_depth,
     "data_growth": data_growth,

@@ -40,6 +40,7 @@ from streams.domain.apply import StateDraft, id_digest
 from streams.domain.events import DomainEvent
 from streams.domain.model import ScoringModel
 from streams.domain.reasons import explain
+from streams.domain.rescore import cached_parts, rescore, score_vector
 from streams.domain.scoring import (
     HealthScore,
     ScoreParts,
@@ -48,7 +49,7 @@ from streams.domain.scoring import (
     same_score,
     score_parts,
 )
-from streams.domain.state import AccountState, ScoreMemo
+from streams.domain.state import DIM_WEIGHTS, AccountState, ScoredState, ScoreMemo
 from streams.domain.windows import (
     DAY_SECONDS,
     day_index,
@@ -98,27 +99,23 @@ def process_batch(
         return advance_time(state, model, now)
     ordered = events if len(events) == 1 else sorted(events, key=_at)
     account_id = state.account_id if state is not None else ordered[0].account_id
-    feature_dim = model.dimension("feature_depth")
-    draft = StateDraft(
-        state if state is not None else AccountState(account_id),
-        feature_window=feature_dim.window_days if feature_dim is not None else 90,
-    )
-    dirty = False
+    draft = new_draft(state if state is not None else AccountState(account_id), model)
+    mask = 0
     applied = duplicates = 0
     cause_s: int | None = None
     for event in ordered:
         if event.account_id != account_id:
             raise ValueError(f"event {event.id} of {event.account_id} in a batch for {account_id}")
-        digest = id_digest(event.id)
-        if digest in draft.recent:
+        at_s = int(event.at.timestamp())
+        changed = apply_new(draft, event, at_s)
+        if changed is None:
             duplicates += 1
             continue
-        at_s = int(event.at.timestamp())
-        dirty = draft.apply(event, at_s) or dirty
-        draft.remember(digest)
+        mask |= changed
         applied += 1
         cause_s = at_s
-    return _settle(draft, model, now, dirty, cause_s, applied, duplicates)
+    health, alerts = settle(draft, model, int(now.timestamp()), mask, cause_s)
+    return StepResult(draft.freeze(), health, alerts, applied, duplicates)
 
 
 def advance_time(state: AccountState | None, model: ScoringModel, now: datetime) -> StepResult:
@@ -126,57 +123,108 @@ def advance_time(state: AccountState | None, model: ScoringModel, now: datetime)
     alerts may fire, without any event."""
     if state is None:
         return StepResult(None, None, (), 0, 0)
-    return _settle(StateDraft(state), model, now, False, None, 0, 0)
+    draft = StateDraft(state)
+    health, alerts = settle(draft, model, int(now.timestamp()), 0, None)
+    return StepResult(draft.freeze(), health, alerts, 0, 0)
 
 
-def _settle(
-    draft: StateDraft,
-    model: ScoringModel,
-    now: datetime,
-    dirty: bool,
-    cause_s: int | None,
-    applied: int,
-    duplicates: int,
-) -> StepResult:
-    """Slide the windows to ``now``, rescore if needed, decide alerts."""
-    now_s = max(int(now.timestamp()), draft.watermark_s or 0, draft.as_of_s or 0)
-    now_day = day_index(now_s)
+def new_draft(state: AccountState, model: ScoringModel) -> StateDraft:
+    """A working draft of ``state`` for steps under ``model``."""
+    feature_dim = model.dimension("feature_depth")
+    return StateDraft(state, feature_window=feature_dim.window_days if feature_dim else 90)
+
+
+def apply_new(draft: StateDraft, event: DomainEvent, at_s: int) -> int | None:
+    """Apply ``event`` unless its id was applied recently: None for a duplicate,
+    else the mask of scored dimensions it changed."""
+    digest = id_digest(event.id)
+    if digest in draft.recent:
+        return None
+    mask = draft.apply(event, at_s)
+    draft.remember(digest)
+    return mask
+
+
+def settle(
+    draft: StateDraft, model: ScoringModel, now_s: int, mask: int, cause_s: int | None
+) -> tuple[HealthChange | None, tuple[AlertDecision, ...]]:
+    """Slide the windows to ``now_s``, rescore what ``mask`` (or a new day)
+    may have moved, decide alerts. Updates ``draft`` in place."""
+    now_s = max(now_s, draft.watermark_s or 0, draft.as_of_s or 0)
+    now_day = now_s // DAY_SECONDS
     memo = draft.last_score
-    new_day = draft.as_of_s is None or day_index(draft.as_of_s) != now_day
-    if new_day or dirty:
+    as_of = draft.as_of_s
+    if as_of is None or as_of // DAY_SECONDS != now_day or mask:
         _prune(draft, now_day)
     draft.as_of_s = now_s
     stale = memo is None or memo.day != now_day or memo.model_version != model.version
-    parts = score_parts(draft.freeze(), model, now_day) if dirty or stale else None
-    new_memo = memo if parts is None else memo_of(parts, model, now_day)
-    changed = new_memo is not None and (memo is None or not same_score(memo, new_memo))
-    if parts is None and _inactivity_not_due(draft, model, now_s):
-        return StepResult(draft.freeze(), None, (), applied, duplicates)
+    if not (mask or stale):
+        if _inactivity_not_due(draft, model, now_s):
+            return None, ()
+        return _decide(draft, model, now_s, now_day, None, memo, stale, cause_s)
+    rescore(draft, model, now_day, mask)
+    if (
+        memo is not None
+        and not mask & DIM_WEIGHTS
+        and memo.model_version == model.version
+        and score_vector(draft, model) == memo.dim_scores_t
+    ):
+        # The same dimension scores and weights, so the same score.
+        if not stale:
+            if _inactivity_not_due(draft, model, now_s):
+                return None, ()  # nothing to say
+            return _decide(draft, model, now_s, now_day, None, memo, stale, cause_s)
+        # A new day (a midnight tick of an unchanged account): only the memo's
+        # day moves; the alert rules still run, parts are built only if one fires.
+        same = ScoreMemo(
+            memo.score_t, memo.band, now_day, memo.model_version,
+            memo.dim_scores_t, memo.contributions_t,
+        )  # fmt: skip
+        return _decide(draft, model, now_s, now_day, None, memo, stale, cause_s, same)
+    parts = cached_parts(draft, model)
+    return _decide(draft, model, now_s, now_day, parts, memo, stale, cause_s)
+
+
+def _decide(
+    draft: StateDraft,
+    model: ScoringModel,
+    now_s: int,
+    now_day: int,
+    parts: ScoreParts | None,
+    memo: ScoreMemo | None,
+    stale: bool,
+    cause_s: int | None,
+    same: ScoreMemo | None = None,
+) -> tuple[HealthChange | None, tuple[AlertDecision, ...]]:
+    """Remember the new score, run the alert rules, dress what is emitted.
+    ``same``: the day's score is known to equal ``memo`` (no parts needed)."""
+    new_memo: ScoreMemo | None
+    if same is not None:
+        new_memo, changed = same, False
+    else:
+        new_memo = memo if parts is None else memo_of(parts, model, now_day)
+        changed = new_memo is not None and (memo is None or not same_score(memo, new_memo))
     draft.last_score = new_memo
-    state = draft.freeze()
     as_of = datetime.fromtimestamp(now_s, UTC)
-    explained = _Explainer(state, model, as_of, parts, memo)
+    explained = _Explainer(draft, model, as_of, parts, memo)
     step = AlertInput(
-        account_id=state.account_id,
-        profile=state.profile,
+        account_id=draft.account_id,
+        profile=draft.profile,
         score_t=new_memo.score_t if new_memo else None,
         previous_t=memo.score_t if memo else None,
         band=new_memo.band if new_memo else None,
-        rescored=parts is not None and (changed or stale),
-        last_activity_s=state.last_activity_s,
+        rescored=same is not None or (parts is not None and (changed or stale)),
+        last_activity_s=draft.last_activity_s,
         now_s=now_s,
         cause_s=cause_s if cause_s is not None else now_day * DAY_SECONDS,
         model_version=model.version,
     )
-    alert_state, alerts = next_alert_state(state.alerts, step, model.alerts, explained.reasons)
+    draft.alerts, alerts = next_alert_state(draft.alerts, step, model.alerts, explained.reasons)
     health = None
     score = explained.score() if changed else None
     if score is not None:
-        health = _health_change(state, score, step.cause_s, explained.reasons())
-    if alert_state is not state.alerts:
-        draft.alerts = alert_state
-        state = draft.freeze()
-    return StepResult(state, health, alerts, applied, duplicates)
+        health = _health_change(draft, score, step.cause_s, explained.reasons())
+    return health, alerts
 
 
 def _inactivity_not_due(draft: StateDraft, model: ScoringModel, now_s: int) -> bool:
@@ -189,7 +237,7 @@ def _inactivity_not_due(draft: StateDraft, model: ScoringModel, now_s: int) -> b
 
 
 def _health_change(
-    state: AccountState, score: HealthScore, cause_s: int, reasons: tuple[str, ...]
+    state: ScoredState, score: HealthScore, cause_s: int, reasons: tuple[str, ...]
 ) -> HealthChange:
     parts = (state.account_id, "health", cause_s, score.score_tenths, score.model_version)
     key = "\x1f".join(map(str, parts))
@@ -215,7 +263,7 @@ class _Explainer:
 
     def __init__(
         self,
-        state: AccountState,
+        state: ScoredState,
         model: ScoringModel,
         as_of: datetime,
         parts: ScoreParts | None,

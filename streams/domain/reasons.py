@@ -13,7 +13,7 @@ from datetime import datetime
 
 from streams.domain.model import ScoringModel
 from streams.domain.scoring import DimensionScore, HealthScore
-from streams.domain.state import AccountState
+from streams.domain.state import ScoredState
 from streams.domain.windows import DAY_SECONDS, count_days, count_features, day_index, window_start
 
 IDLE_REASON_DAYS = 7
@@ -21,7 +21,7 @@ IDLE_REASON_DAYS = 7
 
 
 def explain(
-    state: AccountState, score: HealthScore, model: ScoringModel, now: datetime, limit: int = 3
+    state: ScoredState, score: HealthScore, model: ScoringModel, now: datetime, limit: int = 3
 ) -> tuple[str, ...]:
     """The top ``limit`` reasons why ``score`` is not healthy, most costly first."""
     now_s = int(now.timestamp())
@@ -41,13 +41,13 @@ def explain(
     return tuple(reasons)
 
 
-def idle_days(state: AccountState, now_s: int) -> int | None:
+def idle_days(state: ScoredState, now_s: int) -> int | None:
     """Whole days since the last usage, None if the account was never active."""
     last = state.last_activity_s
     return None if last is None else max(0, now_s - last) // DAY_SECONDS
 
 
-def describe(state: AccountState, dim: DimensionScore, model: ScoringModel, now_day: int) -> str:
+def describe(state: ScoredState, dim: DimensionScore, model: ScoringModel, now_day: int) -> str:
     """One sentence about one dimension."""
     cfg = model.dimension(dim.name)
     window = cfg.window_days if cfg is not None else 30
@@ -76,7 +76,7 @@ def describe(state: AccountState, dim: DimensionScore, model: ScoringModel, now_
     return ""
 
 
-def _support(state: AccountState, model: ScoringModel, now_day: int) -> str:
+def _support(state: ScoredState, model: ScoringModel, now_day: int) -> str:
     tickets = state.tickets
     counts = [
         (n, priority)
@@ -102,7 +102,7 @@ def _support(state: AccountState, model: ScoringModel, now_day: int) -> str:
     return text
 
 
-def _payment(state: AccountState, days_open: int) -> str:
+def _payment(state: ScoredState, days_open: int) -> str:
     n = len(state.billing.open_failures)
     if n == 1:
         return f"1 failed payment open for {days_open} {_plural(days_open, 'day')}"

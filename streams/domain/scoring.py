@@ -23,13 +23,20 @@ A dimension with weight 0 for the account's segment is not scored at all.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
 from streams.domain.dimensions import raw_value
-from streams.domain.model import DIMENSIONS, BandThresholds, ScoringModel, normalise
-from streams.domain.state import AccountState, Band, ScoreMemo
+from streams.domain.model import (
+    DIMENSIONS,
+    BandThresholds,
+    DimensionConfig,
+    ScoringModel,
+    normalise,
+)
+from streams.domain.state import AccountState, Band, ScoredState, ScoreMemo
 from streams.domain.windows import day_index
 
 
@@ -101,35 +108,58 @@ def score_account(state: AccountState, model: ScoringModel, now: datetime) -> He
     return build_score(state, parts, model, now, state.last_score)
 
 
-def score_parts(state: AccountState, model: ScoringModel, now_day: int) -> ScoreParts | None:
+def score_parts(state: ScoredState, model: ScoringModel, now_day: int) -> ScoreParts | None:
     """Raw values, 0-100 scores (tenths) and rescaled weights of the scored dimensions."""
     weights = model.weights_for(state.profile.segment if state.profile else None)
-    names: list[str] = []
-    raws: list[float] = []
+    raws: list[float | None] = []
     scores_t: list[int] = []
+    for dim in model.dimensions:
+        raw = raw_value(state, dim, model, now_day) if weights.get(dim.name, 0.0) > 0 else None
+        raws.append(raw)
+        scores_t.append(-1 if raw is None else dimension_score_t(dim, raw))
+    return assemble(model, weights, raws, scores_t)
+
+
+def dimension_score_t(dim: DimensionConfig, raw: float) -> int:
+    """A dimension's 0-100 score in tenths, rounded to whole points (see the module docstring)."""
+    return int(normalise(dim.normaliser, raw) + 0.5) * 10
+
+
+def assemble(
+    model: ScoringModel,
+    weights: Mapping[str, float],
+    raws: Sequence[float | None],
+    scores_t: Sequence[int],
+) -> ScoreParts | None:
+    """Weigh per-dimension values (aligned with ``model.dimensions``) into parts.
+
+    Shared by ``score_parts`` and the engine's incremental ``rescore``, so
+    both give the same numbers to the last tenth."""
+    names: list[str] = []
+    kept_raws: list[float] = []
+    kept_scores: list[int] = []
     used: list[float] = []
     excluded: list[str] = []
-    for dim in model.dimensions:
+    for dim, raw, score_t in zip(model.dimensions, raws, scores_t, strict=True):
         weight = weights.get(dim.name, 0.0)
         if weight <= 0:
             continue
-        raw = raw_value(state, dim, model, now_day)
         if raw is None:
             excluded.append(dim.name)
             continue
         names.append(dim.name)
-        raws.append(raw)
-        scores_t.append(int(normalise(dim.normaliser, raw) + 0.5) * 10)
+        kept_raws.append(raw)
+        kept_scores.append(score_t)
         used.append(weight)
     if not names:
         return None
     total_weight = sum(used)
     fractions = tuple(w / total_weight for w in used)
-    total_t, contributions = apportion([f * s for f, s in zip(fractions, scores_t, strict=True)])
+    total_t, contributions = apportion([f * s for f, s in zip(fractions, kept_scores, strict=True)])
     return ScoreParts(
         tuple(names),
-        tuple(raws),
-        tuple(scores_t),
+        tuple(kept_raws),
+        tuple(kept_scores),
         fractions,
         tuple(contributions),
         total_t,
@@ -138,7 +168,7 @@ def score_parts(state: AccountState, model: ScoringModel, now_day: int) -> Score
 
 
 def build_score(
-    state: AccountState,
+    state: ScoredState,
     parts: ScoreParts,
     model: ScoringModel,
     as_of: datetime,

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias, cast
+from typing import Any, Literal, Protocol, TypeAlias, cast
 
 from streams.domain.events import Priority, Segment
 from streams.domain.windows import Features, Series, day_index, decode_series, encode_series
@@ -49,6 +49,23 @@ STATE_ENCODING = 1
 # usage-kind bits in UsageState.kinds_seen: which usage feeds this account has
 SEEN_LOGIN, SEEN_FEATURE, SEEN_RECORDS, SEEN_SEATS = 1, 2, 4, 8
 SEEN_ACTIVITY = SEEN_LOGIN | SEEN_FEATURE | SEEN_RECORDS
+
+# Which scored inputs an applied event touched ("dimension mask"): the rescore
+# after an event recomputes only the dimensions whose bits are set (a login
+# cannot move support load). ``DIM_WEIGHTS``: the profile changed, so the
+# segment weights may have; ``DIM_ALL`` on a new day, when every window slides.
+DIM_USAGE_FREQUENCY, DIM_FEATURE_DEPTH, DIM_DATA_GROWTH = 1, 2, 4
+DIM_SUPPORT_LOAD, DIM_PAYMENT_STATUS, DIM_NPS, DIM_WEIGHTS = 8, 16, 32, 64
+DIM_USAGE = DIM_USAGE_FREQUENCY | DIM_FEATURE_DEPTH | DIM_DATA_GROWTH
+DIM_ALL = 127
+DIM_BITS: dict[str, int] = {
+    "usage_frequency": DIM_USAGE_FREQUENCY,
+    "feature_depth": DIM_FEATURE_DEPTH,
+    "data_growth": DIM_DATA_GROWTH,
+    "support_load": DIM_SUPPORT_LOAD,
+    "payment_status": DIM_PAYMENT_STATUS,
+    "nps": DIM_NPS,
+}
 
 _PRIORITIES: tuple[Priority, ...] = ("low", "normal", "high", "urgent")
 _BANDS: tuple[Band, ...] = ("healthy", "neutral", "at_risk")
@@ -176,6 +193,29 @@ class AccountState:
             return _from_dict(cls, data)
         except (KeyError, TypeError, IndexError) as exc:
             raise ValueError(f"malformed account state: {exc!r}") from exc
+
+
+class ScoredState(Protocol):
+    """What scoring, dimensions and reasons read: an ``AccountState`` or the
+    engine's long-lived mutable draft of one (``apply.StateDraft``), so a step
+    does not have to freeze a copy just to be scored."""
+
+    @property
+    def account_id(self) -> str: ...
+    @property
+    def profile(self) -> Profile | None: ...
+    @property
+    def usage(self) -> UsageState: ...
+    @property
+    def tickets(self) -> TicketState: ...
+    @property
+    def billing(self) -> BillingView: ...
+    @property
+    def nps(self) -> tuple[int, int] | None: ...
+    @property
+    def last_activity_s(self) -> int | None: ...
+    @property
+    def last_score(self) -> ScoreMemo | None: ...
 
 
 def _put(out: dict[str, Any], key: str, value: Any) -> None:

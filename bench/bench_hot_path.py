@@ -1,0 +1,337 @@
+"""Micro-benchmark of the per-message hot path, stage by stage (not a test).
+
+    .venv/bin/python bench/bench_hot_path.py [--accounts 10000] [--days 2] [--save-baseline]
+    .venv/bin/python bench/bench_hot_path.py --profile engine     # cProfile one stage
+
+Input: a fixed simulated run (``Simulation.create``, seed 7, ending on a
+Friday), encoded exactly as producers send it. It is fed in 1,000-message
+polls, the way the consumer hands them over, through each stage:
+
+    decode   schemas.inputs.decode_event      (bytes -> validated model)
+    convert  streams.convert.to_domain        (model -> domain dataclass)
+    engine   PartitionEngine.process          (domain steps + timers; output records stubbed)
+    outputs  health/alert/dunning records     (domain decision -> CloudEvents JSON bytes)
+    total    all of the above in one pass     (a fresh engine, real output records)
+
+Then the day-boundary burst: ``--burst`` accounts (50,000) with a little
+history each, and the cost of ``advance`` across the next event-time midnights.
+
+Figures are CPU microseconds per event (``time.process_time``), so a loaded
+machine inflates them less than wall time; still, compare runs made under the
+same load. ``--save-baseline`` stores them in ``bench/hot_path_baseline.json``;
+later runs print the ratio to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import json
+import pstats
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import streams.engine as engine_module  # noqa: E402
+from schemas.inputs import decode_event  # noqa: E402
+from services.simulator import Simulation  # noqa: E402
+from services.simulator.clock import parse_rfc3339  # noqa: E402
+from streams.config import load_rules  # noqa: E402
+from streams.convert import to_domain  # noqa: E402
+from streams.domain.events import AccountProfile, DomainEvent, UsageEvent  # noqa: E402
+from streams.engine import PartitionEngine  # noqa: E402
+from streams.outputs import Emit, alert_record, dunning_record, health_record  # noqa: E402
+
+BASELINE = Path(__file__).with_name("hot_path_baseline.json")
+END = parse_rfc3339("2026-11-20T00:00:00Z")  # a Friday: the history is weekdays
+POLL = 1000
+RULES = load_rules()
+STAGES = ("decode", "convert", "engine", "outputs", "total")
+
+
+def messages(
+    accounts: int, days: float, warm_days: float = 0
+) -> tuple[list[tuple[str, bytes]], list[tuple[str, bytes]]]:
+    """(warm-up, measured): the last ``days`` are measured; the ``warm_days``
+    before them only build the accounts' state (steady state, not newborns)."""
+    sim = Simulation.create(accounts=accounts, days=days + warm_days, seed=7, end=END)
+    cut = datetime.fromtimestamp(END - int(days * 86_400), UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    warm: list[tuple[str, bytes]] = []
+    measured: list[tuple[str, bytes]] = []
+    for topic, _key, value in sim.events():
+        (warm if _time_of(value) < cut.encode() else measured).append((topic, value))
+    return warm, measured
+
+
+def _time_of(value: bytes) -> bytes:
+    """The event's timestamp text (the simulator writes UTC, second precision)."""
+    i = value.index(b'"time":"') + 8
+    return value[i : i + 19]
+
+
+def warm_again(args: argparse.Namespace) -> list[tuple[str, bytes]]:
+    return messages(args.accounts, args.days, args.warm_days)[0] if args.warm_days else []
+
+
+def warmed_engine(warm: list[tuple[str, bytes]]) -> PartitionEngine:
+    engine = PartitionEngine(0, RULES.model, RULES.policies)
+    for poll in polls(warm):
+        engine.process([to_domain(decode_event(topic, value)) for topic, value in poll])
+    return engine
+
+
+def polls(items: list[Any]) -> Iterator[list[Any]]:
+    for i in range(0, len(items), POLL):
+        yield items[i : i + POLL]
+
+
+# -- output records stubbed out, so the engine stage is the domain alone -------------
+
+
+@contextmanager
+def captured_outputs(sink: list[tuple[str, tuple[Any, ...]]]) -> Iterator[None]:
+    """Replace the engine's record builders by ones that only remember their
+    arguments; the outputs stage then serialises what was remembered."""
+    names = ("health_record", "alert_record", "dunning_record")
+    saved = {name: getattr(engine_module, name) for name in names}
+
+    def stub(name: str) -> Callable[..., Emit]:
+        def record(*args: Any) -> Emit:
+            sink.append((name, args))
+            return _STUB_EMIT
+
+        return record
+
+    for name in names:
+        setattr(engine_module, name, stub(name))
+    try:
+        yield
+    finally:
+        for name, fn in saved.items():
+            setattr(engine_module, name, fn)
+
+
+_STUB_EMIT = Emit("stub", b"", b"", 0.0, "stub")
+_BUILDERS: dict[str, Callable[..., Emit]] = {
+    "health_record": health_record,
+    "alert_record": alert_record,
+    "dunning_record": dunning_record,
+}
+
+
+class GcClock:
+    """CPU time spent in the cyclic garbage collector (it lands in whichever
+    stage allocated last, so it is reported on its own as well)."""
+
+    def __init__(self) -> None:
+        self.spent = 0.0
+        self.collections = [0, 0, 0]
+        self._start = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.process_time()
+        else:
+            self.spent += time.process_time() - self._start
+            self.collections[info["generation"]] += 1
+
+
+# -- stages ----------------------------------------------------------------------------
+
+
+def staged(
+    raw: list[tuple[str, bytes]], engine: PartitionEngine
+) -> tuple[dict[str, float], dict[str, int]]:
+    """CPU seconds per stage, each timed poll by poll."""
+    clock = time.process_time
+    spent = dict.fromkeys(STAGES[:4], 0.0)
+    counts = {"events": len(raw), "health": 0, "alert": 0, "dunning": 0}
+    for poll in polls(raw):
+        t0 = clock()
+        models = [decode_event(topic, value) for topic, value in poll]
+        t1 = clock()
+        events = [to_domain(model) for model in models]
+        t2 = clock()
+        sink: list[tuple[str, tuple[Any, ...]]] = []
+        with captured_outputs(sink):
+            engine.process(events)
+        t3 = clock()
+        for name, args in sink:
+            _BUILDERS[name](*args)
+        t4 = clock()
+        spent["decode"] += t1 - t0
+        spent["convert"] += t2 - t1
+        spent["engine"] += t3 - t2
+        spent["outputs"] += t4 - t3
+        for name, _ in sink:
+            counts[name.split("_")[0]] += 1
+    return spent, counts
+
+
+def together(raw: list[tuple[str, bytes]], engine: PartitionEngine) -> float:
+    start = time.process_time()
+    for poll in polls(raw):
+        engine.process([to_domain(decode_event(topic, value)) for topic, value in poll])
+    return time.process_time() - start
+
+
+# -- day-boundary burst ----------------------------------------------------------------
+
+BURST_DAY = datetime(2026, 11, 16, tzinfo=UTC)
+
+
+def burst_history(accounts: int) -> list[DomainEvent]:
+    """Per account: a profile, feature use two days ago, records and a login yesterday."""
+    out: list[DomainEvent] = []
+    for i in range(accounts):
+        acc = f"b{i:06d}"
+        t0 = BURST_DAY - timedelta(days=2, hours=-9, seconds=-i % 3600)
+        t1 = BURST_DAY - timedelta(days=1, hours=-10, seconds=-i % 3600)
+        segment = ("smb", "enterprise", "free", "mid_market")[i % 4]
+        out.append(AccountProfile(f"{acc}-p", acc, t0, f"Acct {i}", segment, 100_000, "c@x.io"))
+        out.append(UsageEvent(f"{acc}-f", acc, "feature_used", t0, "u1", f"f{i % 7}"))
+        out.append(UsageEvent(f"{acc}-r", acc, "records_changed", t1, "u1", None, 5 + i % 50))
+        out.append(UsageEvent(f"{acc}-l", acc, "login", t1, "u2"))
+    out.sort(key=lambda e: e.at)
+    return out
+
+
+def burst(accounts: int, boundaries: int = 3) -> list[float]:
+    """CPU seconds of each of the next ``boundaries`` midnights (all accounts wake)."""
+    engine = PartitionEngine(0, RULES.model, RULES.policies)
+    for poll in polls(burst_history(accounts)):
+        engine.process(poll)
+    out = []
+    for day in range(boundaries):
+        moment = (BURST_DAY + timedelta(days=day, seconds=1)).timestamp()
+        start = time.process_time()
+        engine.advance(moment)
+        out.append(time.process_time() - start)
+    return out
+
+
+# -- report ----------------------------------------------------------------------------
+
+
+def report(results: dict[str, float], args: argparse.Namespace) -> None:
+    baseline = _baseline(args)
+    print(f"\n{'stage':<26}{'µs/event':>10}{'baseline':>10}{'ratio':>8}")
+    for name, value in results.items():
+        base = baseline.get(name)
+        tail = f"{base:>10.2f}{value / base:>8.2f}" if base else ""
+        print(f"{name:<26}{value:>10.2f}{tail}")
+
+
+def _baseline(args: argparse.Namespace) -> dict[str, float]:
+    if not BASELINE.exists():
+        return {}
+    stored = json.loads(BASELINE.read_text())
+    if stored.get("params") != _params(args):
+        print(f"(baseline was measured with {stored.get('params')}; no ratio)")
+        return {}
+    return dict(stored["results"])
+
+
+def _params(args: argparse.Namespace) -> dict[str, Any]:
+    params = {"accounts": args.accounts, "days": args.days, "burst": args.burst}
+    if args.warm_days:
+        params["warm_days"] = args.warm_days
+    return params
+
+
+def profile(
+    stage: str,
+    raw: list[tuple[str, bytes]],
+    args: argparse.Namespace,
+    warm: list[tuple[str, bytes]],
+) -> None:
+    prof = cProfile.Profile()
+    if stage == "burst":
+        engine = PartitionEngine(0, RULES.model, RULES.policies)
+        for poll in polls(burst_history(args.burst)):
+            engine.process(poll)
+        prof.runcall(engine.advance, (BURST_DAY + timedelta(seconds=1)).timestamp())
+    elif stage in ("decode", "convert"):
+        models = [decode_event(t, v) for t, v in raw] if stage == "convert" else []
+        if stage == "decode":
+            prof.runcall(lambda: [decode_event(t, v) for t, v in raw])
+        else:
+            prof.runcall(lambda: [to_domain(m) for m in models])
+    else:
+        events = [to_domain(decode_event(t, v)) for t, v in raw]
+        engine = warmed_engine(warm)
+        sink: list[tuple[str, tuple[Any, ...]]] = []
+        if stage == "engine":
+            with captured_outputs(sink):
+                prof.runcall(lambda: [engine.process(p) for p in polls(events)])
+        else:
+            prof.runcall(lambda: [engine.process(p) for p in polls(events)])
+    pstats.Stats(prof).sort_stats(args.sort).print_stats(args.top)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--accounts", type=int, default=10_000)
+    parser.add_argument("--days", type=float, default=2)
+    parser.add_argument(
+        "--warm-days", type=float, default=0, help="history before the measured days (untimed)"
+    )
+    parser.add_argument("--burst", type=int, default=50_000, help="accounts waking at midnight")
+    parser.add_argument("--save-baseline", action="store_true")
+    parser.add_argument("--profile", choices=("decode", "convert", "engine", "total", "burst"))
+    parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--sort", default="tottime", help="cProfile sort key (tottime, cumulative)")
+    parser.add_argument("--skip-burst", action="store_true")
+    parser.add_argument("--only-burst", action="store_true")
+    parser.add_argument("--no-gc", action="store_true", help="gc.disable(): how much is GC's")
+    args = parser.parse_args()
+    if args.only_burst:
+        results = {
+            f"burst midnight {day} (µs/acct)": seconds / args.burst * 1e6
+            for day, seconds in enumerate(burst(args.burst), start=1)
+        }
+        report(results, args)
+        return
+    warm, raw = messages(args.accounts, args.days, args.warm_days)
+    if args.no_gc:
+        gc.disable()
+    print(
+        f"{len(raw):,} messages measured ({len(warm):,} warm-up), {args.accounts:,} accounts, "
+        f"{args.days} days after {args.warm_days}, polls of {POLL}"
+    )
+    if args.profile:
+        profile(args.profile, raw, args, warm)
+        return
+    engine = warmed_engine(warm)
+    del warm
+    gc.collect()
+    gc_clock = GcClock()
+    gc.callbacks.append(gc_clock)
+    spent, counts = staged(raw, engine)
+    gc.callbacks.remove(gc_clock)
+    n = len(raw)
+    print(f"outputs per run: {counts}; gc collections per generation: {gc_clock.collections}")
+    results = {name: seconds / n * 1e6 for name, seconds in spent.items()}
+    results["decode+convert"] = results["decode"] + results["convert"]
+    results["engine+outputs"] = results["engine"] + results["outputs"]
+    results["(gc, inside the above)"] = gc_clock.spent / n * 1e6
+    del engine
+    results["total (one pass)"] = together(raw, warmed_engine(warm_again(args))) / n * 1e6
+    if not args.skip_burst:
+        for day, seconds in enumerate(burst(args.burst), start=1):
+            results[f"burst midnight {day} (µs/acct)"] = seconds / args.burst * 1e6
+    report(results, args)
+    if args.save_baseline:
+        BASELINE.write_text(json.dumps({"params": _params(args), "results": results}, indent=1))
+        print(f"baseline saved to {BASELINE}")
+
+
+if __name__ == "__main__":
+    main()
