@@ -30,7 +30,7 @@ def account_views(engines: Iterable[PartitionEngine]) -> tuple[Counter[str], Cou
     cases: Counter[str] = Counter()
     for engine in engines:
         for account in engine.accounts.values():
-            memo = account.score.last_score if account.score is not None else None
+            memo = account.draft.last_score if account.draft is not None else None
             if memo is not None:
                 bands[memo.band] += 1
             if account.dunning is not None:
