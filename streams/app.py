@@ -7,6 +7,8 @@ Agents, topics and tables live in their own modules and register themselves on
 from __future__ import annotations
 
 import faust
+from faust.sensors.prometheus import setup_prometheus_sensors
+from prometheus_client import CollectorRegistry
 
 from services.observability.logging import logging_dict_config
 from streams import faust_patches
@@ -18,7 +20,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if settings.fast_drain:
         faust_patches.install()
-    return faust.App(
+    app = faust.App(
         settings.app_id,
         broker=settings.broker_urls,
         store=settings.store,
@@ -43,6 +45,13 @@ def create_app(settings: WorkerSettings) -> faust.App:
         # logging at worker start (its banner still goes to stdout as text).
         logging_config=logging_dict_config(settings.log_level),
     )
+    # Faust's own worker metrics (rebalances, commit latency, table sizes...)
+    # on Faust's web port (/metrics), in a registry of their own: some of
+    # Faust's names (``*_runtime_ms``) fail ``promtool check metrics``, ours must not.
+    setup_prometheus_sensors(
+        app, pattern="/metrics", registry=CollectorRegistry(), name_prefix="faust"
+    )
+    return app
 
 
 settings = WorkerSettings()

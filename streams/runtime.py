@@ -54,10 +54,11 @@ class Runtime:
             out.extend(engine.advance(now_s))
         return out
 
-    def dirty_records(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        """Every account changed since the last call, once each."""
-        for engine in self.engines.values():
-            yield from engine.take_dirty()
+    def dirty_records(self) -> Iterator[tuple[int, str, dict[str, Any]]]:
+        """(partition, account, record) for every account changed since the last call."""
+        for partition, engine in self.engines.items():
+            for account_id, record in engine.take_dirty():
+                yield partition, account_id, record
 
     def forget(self, partitions: Iterable[int]) -> None:
         """Drop engines of revoked partitions; their state lives on in the table."""

@@ -88,8 +88,9 @@ async def _dunning(bootstrap: str, want: int) -> list[bytes]:
 
 
 @pytest.mark.timeout(300)
+@pytest.mark.parametrize("store", ["memory://", "rocksdb://"])
 async def test_restart_mid_sequence_loses_and_repeats_nothing(
-    fresh_apache_kafka_bootstrap: str, tmp_path: Path
+    fresh_apache_kafka_bootstrap: str, tmp_path: Path, store: str
 ) -> None:
     history = _history()
     cut = _at(10.9)
@@ -104,12 +105,12 @@ async def test_restart_mid_sequence_loses_and_repeats_nothing(
     bootstrap = fresh_apache_kafka_bootstrap
     await ensure_topics(bootstrap, PARTITIONS)
     await produce(bootstrap, _records(first))
-    with running_worker(bootstrap, "dunning-restart", tmp_path / "run1"):
+    with running_worker(bootstrap, "dunning-restart", tmp_path / "run1", HEALTHSCORE_STORE=store):
         seen = await _dunning(bootstrap, len(before))
     assert Counter(seen) == Counter(before)
 
     await produce(bootstrap, _records(rest))
-    with running_worker(bootstrap, "dunning-restart", tmp_path / "run2"):
+    with running_worker(bootstrap, "dunning-restart", tmp_path / "run2", HEALTHSCORE_STORE=store):
         seen = await _dunning(bootstrap, len(expected))
 
     ids = [orjson.loads(v)["id"] for v in seen]
