@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, get_args
 
 from streams.domain.dunning_codec import opt_to_iso, to_iso
 
@@ -31,17 +31,7 @@ DunningStepName: TypeAlias = Literal[
     "card_expiry_reminder",
 ]
 
-DUNNING_STEPS: tuple[DunningStepName, ...] = (
-    "payment_failed_notice",
-    "retry_scheduled",
-    "update_card_requested",
-    "grace_started",
-    "escalated",
-    "canceled",
-    "recovered",
-    "renewal_reminder",
-    "card_expiry_reminder",
-)
+DUNNING_STEPS: tuple[DunningStepName, ...] = get_args(DunningStepName)
 
 
 @dataclass(frozen=True, slots=True)
