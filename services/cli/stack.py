@@ -1,0 +1,202 @@
+"""``healthscore stack``: the whole pipeline on one machine, one command, Ctrl-C stops it.
+
+With ``EMBEDDED=1`` (default) it starts Tansu and Redis exactly where
+``KAFKA_BOOTSTRAP_SERVERS`` and ``REDIS_URL`` point (port 0: a free one); with
+``EMBEDDED=0`` it uses the ones those name. Then it creates the contract topics
+and supervises whichever pipeline processes exist in this checkout (worker, API,
+notifier, read-model projector, simulator), all configured through the same
+environment variables. See :mod:`services.stack.settings` for the variables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from services.stack.process import ServerProcess
+    from services.stack.supervisor import ProcessSpec
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--infra-only",
+        action="store_true",
+        help="start the broker and Redis and create topics, but no pipeline process",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from services.stack.process import StackError, free_port
+    from services.stack.settings import StackSettings, generate_dev_api_keys, parse_api_keys
+
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)  # until the supervisor takes over
+    settings = StackSettings()
+    configured = settings.api_keys.get_secret_value() if settings.api_keys else None
+    api_keys = configured or generate_dev_api_keys()
+    try:
+        parse_api_keys(api_keys)
+    except ValueError as exc:
+        return _fail(f"HEALTHSCORE_API_KEYS: {exc}")
+    servers: list[ServerProcess] = []
+    try:
+        bootstrap, redis_url = settings.kafka_bootstrap_servers, settings.redis_url
+        if settings.embedded:
+            servers = _start_embedded(bootstrap, redis_url)
+            bootstrap = servers[0].address
+            redis_url = _with_port(redis_url, servers[1].port)
+        _create_topics(bootstrap, settings.partitions)
+        env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "REDIS_URL": redis_url,
+            "HEALTHSCORE_API_PORT": str(settings.api_port or free_port()),
+            "HEALTHSCORE_API_KEYS": api_keys,
+            "HEALTHSCORE_PARTITIONS": str(settings.partitions),
+            "PYTHONUNBUFFERED": "1",
+        }
+        specs = [] if args.infra_only else pipeline_specs(env, simulate=settings.simulate)
+        _print_summary(sys.stdout, env, specs, servers, None if configured else api_keys)
+        return _supervise(specs, servers)
+    except StackError as exc:
+        return _fail(str(exc))
+    finally:
+        for server in reversed(servers):
+            server.stop()
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)  # unwinds through run()'s finally: servers stop
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write(f"healthscore stack: {message}\n")
+    return 1
+
+
+def _with_port(url: str, port: int) -> str:
+    """``url`` with its port replaced (the embedded Redis may have picked a free one)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    netloc = f"{parts.hostname}:{port}"
+    if parts.username or parts.password:
+        netloc = f"{parts.username or ''}:{parts.password or ''}@{netloc}"
+    return parts._replace(netloc=netloc).geturl()
+
+
+def _start_embedded(bootstrap: str, redis_url: str) -> list[ServerProcess]:
+    """Tansu and Redis where the settings point (port 0: free); [tansu, redis]."""
+    from services.stack.process import StackError, is_port_open, split_host_port
+    from services.stack.redis import start_redis
+    from services.stack.tansu import start_tansu
+
+    kafka_host, kafka_port = split_host_port(bootstrap, 9092)
+    redis_host, redis_port = split_host_port(redis_url, 6379)
+    for what, host, port, var in (
+        ("Kafka", kafka_host, kafka_port, "KAFKA_BOOTSTRAP_SERVERS"),
+        ("Redis", redis_host, redis_port, "REDIS_URL"),
+    ):
+        if port and is_port_open(host, port):
+            raise StackError(
+                f"{host}:{port} ({what}) is already in use: is another stack running? "
+                f"Set {var} to a free port (port 0 picks one), or EMBEDDED=0 to use the "
+                f"servers already running."
+            )
+    tansu = start_tansu(kafka_port, kafka_host)
+    try:
+        redis = start_redis(redis_port, redis_host)
+    except BaseException:
+        tansu.stop()
+        raise
+    return [tansu, redis]
+
+
+def _create_topics(bootstrap: str, partitions: int) -> None:
+    from services.stack.probe import run_sync
+    from services.stack.topics import ensure_topics
+
+    run_sync(ensure_topics(bootstrap, partitions))
+
+
+def _has_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # a parent package is missing
+        return False
+
+
+def pipeline_specs(env: dict[str, str], *, simulate: bool) -> list[ProcessSpec]:
+    """The pipeline processes present in this checkout, in start order."""
+    from services.stack.supervisor import ProcessSpec
+
+    py, port = sys.executable, env["HEALTHSCORE_API_PORT"]
+    api = f"http://127.0.0.1:{port}"
+    candidates = [
+        ("worker", "streams.__main__", [py, "-m", "streams", "worker", "-l", "warn"], {}, True),
+        ("api", "services.api.main",
+         [py, "-m", "uvicorn", "services.api.main:app", "--host", "127.0.0.1", "--port", port],
+         {"API": api, "API docs": f"{api}/docs", "API metrics": f"{api}/metrics"}, True),
+        ("notifier", "services.notifier.__main__", [py, "-m", "services.notifier"], {}, True),
+        ("readmodel", "services.readmodel.__main__", [py, "-m", "services.readmodel"], {}, True),
+        ("simulator", "services.cli.simulate",
+         [py, "-m", "services.cli.main", "simulate", "--days", "30", "--follow", "--rate", "200"],
+         {}, False),
+    ]  # fmt: skip
+    return [
+        ProcessSpec(name, argv, env=env, cwd=str(ROOT), essential=essential, urls=urls)
+        for name, module, argv, urls, essential in candidates
+        if _has_module(module) and (name != "simulator" or simulate)
+    ]
+
+
+def _print_summary(
+    out: TextIO,
+    env: dict[str, str],
+    specs: list[ProcessSpec],
+    servers: list[ServerProcess],
+    dev_key: str | None,
+) -> None:
+    embedded = {s.name: s for s in servers}
+    lines = ["", "healthscore stack", "-----------------"]
+    kafka_note = (
+        f"Tansu, embedded, pid {embedded['tansu'].pid}" if "tansu" in embedded else "external"
+    )
+    redis_note = f"embedded, pid {embedded['redis'].pid}" if "redis" in embedded else "external"
+    lines.append(f"  Kafka bootstrap : {env['KAFKA_BOOTSTRAP_SERVERS']}  ({kafka_note})")
+    lines.append(f"  Redis           : {env['REDIS_URL']}  ({redis_note})")
+    lines.append(f"  topics          : created, {env['HEALTHSCORE_PARTITIONS']} partitions each")
+    for spec in specs:
+        lines.append(f"  process         : {spec.name}")
+        lines.extend(f"    {label:<14}: {url}" for label, url in spec.urls.items())
+    if not specs:
+        lines.append("  processes       : none (no pipeline module found, or --infra-only)")
+    if dev_key:
+        lines.append(f"  dev API key     : {dev_key.split(':')[1]}  (scopes read|ingest|admin)")
+        lines.append(f"    use it as     : Authorization: Bearer {dev_key.split(':')[1]}")
+        lines.append(f"    HEALTHSCORE_API_KEYS={dev_key}")
+    lines += ["  Ctrl-C stops everything.", ""]
+    out.write("\n".join(lines) + "\n")
+    out.flush()
+
+
+def _supervise(specs: list[ProcessSpec], servers: list[ServerProcess]) -> int:
+    import asyncio
+
+    from services.stack.supervisor import Supervisor
+
+    return asyncio.run(Supervisor(specs, watched=servers).run())
+
+
+if __name__ == "__main__":  # `python -m services.cli.stack`, without the other subcommands
+    _parser = argparse.ArgumentParser(prog="healthscore stack", description=__doc__)
+    configure(_parser)
+    sys.exit(run(_parser.parse_args()))

@@ -1,0 +1,37 @@
+"""Realistic simulated customer events: the demo data and the load generator.
+
+Pure and deterministic (see ``generator.Simulation``); the Kafka producer lives
+in ``services.simulator.producer`` so importing this package stays cheap.
+"""
+
+from services.simulator.feed import EventFeed
+from services.simulator.generator import SimEvent, Simulation
+from services.simulator.population import (
+    CARD_EXPIRING,
+    DISENGAGING,
+    HARD_DECLINE,
+    HEALTHY,
+    PERSONAS,
+    RENEWING_SOON,
+    SOFT_DECLINE,
+    TICKET_STORM,
+    Account,
+)
+from services.simulator.topics import TOPIC_BY_TYPE, topic_of
+
+__all__ = [
+    "CARD_EXPIRING",
+    "DISENGAGING",
+    "HARD_DECLINE",
+    "HEALTHY",
+    "PERSONAS",
+    "RENEWING_SOON",
+    "SOFT_DECLINE",
+    "TICKET_STORM",
+    "TOPIC_BY_TYPE",
+    "Account",
+    "EventFeed",
+    "SimEvent",
+    "Simulation",
+    "topic_of",
+]

@@ -1,0 +1,159 @@
+"""Shared fixtures: real brokers and Redis on loopback, started lazily, stopped always.
+
+Nothing starts unless a test asks for it, so the unit layers stay fast.
+Tests that use a server fixture are marked ``integration`` automatically
+(``make test-fast`` deselects them).
+
+- ``tansu_bootstrap``: one in-memory Tansu for the session (~0.2 s to start).
+  Tansu reports high-water marks short: never wait for lag = 0 on it.
+- ``fresh_tansu_bootstrap``: a new, empty Tansu for one test (use it when the
+  test needs the fixed contract topic names to itself).
+- ``apache_kafka_bootstrap``: Apache Kafka (KRaft, official jars via ``mvn``;
+  first run downloads them into ~/.m2, later starts take ~10 s). Skips when it
+  cannot start (no Java/Maven), but fails with ``HEALTHSCORE_REQUIRE_APACHE_KAFKA=1``
+  (CI sets it).
+- ``kafka_bootstrap``: parametrized over both brokers (ids ``tansu``, ``apache``):
+  a contract test written once runs against each.
+- ``redis_url`` (session) and ``clean_redis_url`` (flushed before the test).
+- ``unique_name``, ``topic_factory``, ``consumer_group``: per-test names, so
+  tests sharing a session broker never see each other's data.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from services.stack.probe import run_sync
+from services.stack.process import StackError
+
+SERVER_FIXTURES = frozenset(
+    {
+        "tansu_bootstrap",
+        "fresh_tansu_bootstrap",
+        "apache_kafka_bootstrap",
+        "kafka_bootstrap",
+        "redis_url",
+        "clean_redis_url",
+    }
+)
+BROKER_FIXTURES = {"tansu": "tansu_bootstrap", "apache": "apache_kafka_bootstrap"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs a real server as ``integration``."""
+    for item in items:
+        if SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def tansu_bootstrap() -> Iterator[str]:
+    from services.stack.tansu import start_tansu
+
+    server = start_tansu()
+    yield server.address
+    server.stop()
+
+
+@pytest.fixture
+def fresh_tansu_bootstrap() -> Iterator[str]:
+    from services.stack.tansu import start_tansu
+
+    server = start_tansu()
+    yield server.address
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def apache_kafka_bootstrap(request: pytest.FixtureRequest) -> Iterator[str]:
+    from services.stack.kafka import start_kafka
+
+    try:
+        server = start_kafka(progress=_terminal_writer(request))
+    except StackError as exc:
+        reason = f"Apache Kafka could not be started: {exc}"
+        if os.environ.get("HEALTHSCORE_REQUIRE_APACHE_KAFKA") == "1":
+            pytest.fail(reason + " (HEALTHSCORE_REQUIRE_APACHE_KAFKA=1)", pytrace=False)
+        pytest.skip(reason)
+    yield server.address
+    server.stop()
+
+
+@pytest.fixture(scope="session", params=sorted(BROKER_FIXTURES), ids=sorted(BROKER_FIXTURES))
+def kafka_bootstrap(request: pytest.FixtureRequest) -> str:
+    """The bootstrap address of each broker in turn (Apache Kafka, then Tansu)."""
+    address: str = request.getfixturevalue(BROKER_FIXTURES[request.param])
+    return address
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    from services.stack.redis import start_redis
+
+    server = start_redis()
+    yield server.address
+    server.stop()
+
+
+@pytest.fixture
+def clean_redis_url(redis_url: str) -> str:
+    """The session Redis, emptied (FLUSHALL) before this test."""
+    import redis
+
+    with redis.Redis.from_url(redis_url) as client:
+        client.flushall()
+    return redis_url
+
+
+@pytest.fixture
+def unique_name(request: pytest.FixtureRequest) -> Callable[[str], str]:
+    """``unique_name("orders")`` -> ``"orders-test_x-3f2a9c1b"``: new on every call."""
+    test = request.node.name.split("[")[0][:40]
+
+    def make(prefix: str = "t") -> str:
+        return f"{prefix}-{test}-{uuid.uuid4().hex[:8]}"
+
+    return make
+
+
+@pytest.fixture
+def topic_factory(unique_name: Callable[[str], str]) -> Callable[..., str]:
+    """``topic_factory(bootstrap, partitions=1, prefix="t", compacted=False) -> name``.
+
+    Creates a uniquely named topic and waits until it has leaders.
+    """
+    from services.stack.topics import ensure_topics
+
+    def make(
+        bootstrap: str, partitions: int = 1, *, prefix: str = "t", compacted: bool = False
+    ) -> str:
+        name = unique_name(prefix)
+        run_sync(
+            ensure_topics(bootstrap, partitions, [name], compacted={name} if compacted else ())
+        )
+        return name
+
+    return make
+
+
+@pytest.fixture
+def consumer_group(unique_name: Callable[[str], str]) -> str:
+    """A consumer-group id no other test uses."""
+    return unique_name("group")
+
+
+def _terminal_writer(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Progress lines straight to the terminal, past pytest's capture (cold mvn runs)."""
+    capman = request.config.pluginmanager.getplugin("capturemanager")
+
+    def write(line: str) -> None:
+        if capman is None:
+            return
+        with capman.global_and_fixture_disabled():
+            print(f"\n[apache-kafka] {line}", end="", flush=True)
+
+    return write
