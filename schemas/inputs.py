@@ -27,6 +27,7 @@ from schemas.common import MAX_EVENT_BYTES, InputEvent
 from schemas.errors import InvalidEventError
 from schemas.feedback import CsatResponse, FeedbackEvent, NpsResponse
 from schemas.tickets import TicketEvent, TicketOpened, TicketReopened, TicketSolved, TicketUpdated
+from schemas.topics import TYPE_TO_TOPIC
 from schemas.usage import FeatureUsed, Login, RecordsChanged, SeatsChanged, UsageEvent
 
 #: Input topic -> the event models it carries.
@@ -44,13 +45,16 @@ TOPIC_MODELS: Final[dict[str, tuple[type[InputEvent], ...]]] = {
     topics.ACCOUNTS: (AccountUpserted,),
 }
 
-#: Event ``type`` -> topic, for HTTP ingestion and file replay, where the
-#: topic is implied by the type (types are unique across topics).
-TYPE_TO_TOPIC: Final[dict[str, str]] = {
-    get_args(model.model_fields["type"].annotation)[0]: topic
-    for topic, models in TOPIC_MODELS.items()
-    for model in models
-}
+
+def model_types() -> dict[str, str]:
+    """Event ``type`` -> topic as the models define it (checked against
+    ``schemas.topics.TYPE_TO_TOPIC``, the dependency-free copy)."""
+    return {
+        get_args(model.model_fields["type"].annotation)[0]: topic
+        for topic, models in TOPIC_MODELS.items()
+        for model in models
+    }
+
 
 INPUT_ADAPTERS: Final[dict[str, TypeAdapter[Any]]] = {
     topics.USAGE: TypeAdapter(UsageEvent),

@@ -24,3 +24,30 @@ OUTPUT_TOPICS: Final = (HEALTH, ALERTS, DUNNING, DEADLETTER)
 #: Latest-value topics: only the newest record per account matters.
 COMPACTED_TOPICS: Final = frozenset({ACCOUNTS, HEALTH})
 ALL_TOPICS: Final = INPUT_TOPICS + OUTPUT_TOPICS
+
+#: Event ``type`` -> input topic. Types are unique across topics, so an event
+#: posted over HTTP or read from a file carries its topic implicitly.
+#: ``tests/unit/schemas`` checks this table against the models.
+TYPE_TO_TOPIC: Final[dict[str, str]] = {
+    **dict.fromkeys(("login", "feature_used", "records_changed", "seats_changed"), USAGE),
+    **dict.fromkeys(
+        ("ticket_opened", "ticket_updated", "ticket_solved", "ticket_reopened"), TICKETS
+    ),
+    **dict.fromkeys(
+        (
+            "payment_failed",
+            "payment_succeeded",
+            "card_expiring",
+            "renewal_scheduled",
+            "subscription_canceled",
+        ),
+        BILLING,
+    ),
+    **dict.fromkeys(("nps_response", "csat_response"), FEEDBACK),
+    "account_upserted": ACCOUNTS,
+}
+
+
+def topic_of_type(event_type: str) -> str:
+    """The input topic of ``event_type``; ``KeyError`` for a type not in the contract."""
+    return TYPE_TO_TOPIC[event_type]

@@ -17,7 +17,6 @@ from services.simulator.population import (
     TICKET_STORM,
     Account,
 )
-from services.simulator.topics import TOPIC_BY_TYPE, topic_of
 
 __all__ = [
     "CARD_EXPIRING",
@@ -28,10 +27,8 @@ __all__ = [
     "RENEWING_SOON",
     "SOFT_DECLINE",
     "TICKET_STORM",
-    "TOPIC_BY_TYPE",
     "Account",
     "EventFeed",
     "SimEvent",
     "Simulation",
-    "topic_of",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from services.simulator.fragments import RawEvent
 from services.simulator.generator import SimEvent, Simulation
 
 
@@ -22,8 +23,8 @@ class EventFeed:
         if max_events is not None and max_events < 0:
             raise ValueError("max_events must be >= 0")
         self._sim = sim
-        self._history: Iterator[list[SimEvent]] | None = sim.history()
-        self._buffer: list[SimEvent] = []
+        self._history: Iterator[list[RawEvent]] | None = sim.history_raw()
+        self._buffer: list[RawEvent] = []
         self._pos = 0
         self._follow = follow
         self._remaining = max_events
@@ -46,7 +47,7 @@ class EventFeed:
             except StopIteration:
                 self._history, self._buffer, self._pos = None, [], 0
         if self._pos < len(self._buffer):
-            events = self._buffer[self._pos : self._pos + n]
+            events = self._sim.encode(self._buffer[self._pos : self._pos + n])
             self._pos += len(events)
         elif self._follow:
             events = self._sim.live_batch(now, n)

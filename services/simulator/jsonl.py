@@ -1,7 +1,7 @@
 """Writing simulated events as JSON Lines: one input event per line.
 
 The line is exactly the Kafka message value (compact JSON, UTF-8); the topic is
-not written because each event's ``type`` implies it (``topics.TOPIC_BY_TYPE``)
+not written because each event's ``type`` implies it (``topics.TYPE_TO_TOPIC``)
 and the key because it is the event's ``account_id``. That is the file format
 ``healthscore replay --from-file`` reads.
 """

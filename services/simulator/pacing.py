@@ -3,10 +3,13 @@
 A load generator is only useful if "50,000 events/s" means 50,000 events/s.
 Sleeping per event cannot do that (asyncio's timer resolution is ~1 ms), so
 the loop works in chunks: a token bucket refills continuously at ``rate`` and
-holds at most 20 ms worth, each chunk takes what has accrued, and the loop
-sleeps only until the next token is due. Over any second the error is one
-chunk at most; when the sink cannot keep up, the bucket caps and the rate is
-simply what the sink achieves, without a catch-up burst afterwards.
+holds at most 250 ms worth, each chunk takes what has accrued, and the loop
+sleeps until about 2 ms worth has accrued again (waking for every single token
+at 50k/s would spend the time on wake-ups and tiny chunks, and fall short of
+the rate). The burst absorbs the loop's own stalls (a day of history being
+generated, a GC pass) by catching up right after, so the rate holds over any
+second; when the sink cannot keep up, the bucket caps and the rate is simply
+what the sink achieves, without a longer catch-up burst afterwards.
 """
 
 from __future__ import annotations
@@ -24,9 +27,12 @@ from services.simulator.generator import SimEvent
 
 #: Largest chunk handed to a sink at once (also the chunk when unpaced).
 MAX_CHUNK = 2_000
-#: The bucket holds this many seconds of tokens: small enough to keep bursts
-#: short, large enough to absorb the loop's scheduling jitter at 50k/s.
-BURST_SECONDS = 0.02
+#: The bucket holds this many seconds of tokens: large enough to absorb the
+#: event loop's stalls (generating a day of a 20k-account history takes ~100 ms)
+#: without losing rate, small enough that a catch-up burst stays short.
+BURST_SECONDS = 0.25
+#: The loop sleeps until this many seconds of tokens have accrued (at least one).
+QUANTUM_SECONDS = 0.002
 
 
 class Sink(Protocol):
@@ -58,9 +64,9 @@ class TokenBucket:
         self.tokens -= granted
         return granted
 
-    def delay(self) -> float:
-        """Seconds until at least one whole token has accrued (after ``take``)."""
-        return max(0.0, (1.0 - self.tokens) / self.rate)
+    def delay(self, tokens: float = 1.0) -> float:
+        """Seconds until ``tokens`` (capped at the burst) have accrued, after ``take``."""
+        return max(0.0, (min(tokens, self.burst) - self.tokens) / self.rate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +91,7 @@ async def pump(
     """Move events from ``feed`` to ``sink`` at ``rate`` (0 = unpaced) until the
     feed is exhausted or ``stop`` is set; returns the number of events sent."""
     bucket = TokenBucket(rate, max(1.0, rate * BURST_SECONDS)) if rate > 0 else None
+    quantum = max(1.0, rate * QUANTUM_SECONDS)
     sent = reported = 0
     last_report = clock()
     while not stop.is_set():
@@ -93,7 +100,7 @@ async def pump(
         if bucket is not None:
             want = bucket.take(MAX_CHUNK, now)
             if want == 0:
-                await asyncio.sleep(bucket.delay())
+                await asyncio.sleep(bucket.delay(quantum))
                 continue
         events = feed.take(want, int(wall_clock()))
         if not events:

@@ -96,11 +96,13 @@ class AccountPlanner:
         if not acc.is_paid:
             return
         decline_day = acc.decline_at // DAY if acc.decline_at is not None else None
+        # After a hard decline the subscription is canceled: no later invoices.
+        last_day = decline_day if decline_day is not None and HARD_DECLINE in acc.personas else None
         for day, yyyymm in invoice_days:
             invoice = f"in_{acc.index:05d}_{yyyymm}"
             if day == decline_day:
                 self.decline(invoice)
-            elif acc.decline_at is None or HARD_DECLINE not in acc.personas or day < decline_day:
+            elif last_day is None or day < last_day:
                 self._payment(
                     day * DAY + self.rng.randint(2 * HOUR, 6 * HOUR), "payment_succeeded", invoice
                 )

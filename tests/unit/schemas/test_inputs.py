@@ -12,7 +12,14 @@ import pytest
 from schemas import topics
 from schemas.common import MAX_EVENT_BYTES
 from schemas.errors import InvalidEventError
-from schemas.inputs import TOPIC_MODELS, TYPE_TO_TOPIC, decode_any, decode_event, validate_python
+from schemas.inputs import (
+    TOPIC_MODELS,
+    TYPE_TO_TOPIC,
+    decode_any,
+    decode_event,
+    model_types,
+    validate_python,
+)
 
 SAMPLES = [
     line
@@ -149,3 +156,7 @@ def test_decode_any_routes_by_type_and_validate_python_matches_json_rules() -> N
 
 def test_every_input_topic_has_models() -> None:
     assert set(TOPIC_MODELS) == set(topics.INPUT_TOPICS)
+
+
+def test_type_table_matches_the_models() -> None:
+    assert model_types() == TYPE_TO_TOPIC

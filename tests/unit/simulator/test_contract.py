@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from schemas import topics
-from services.simulator import TOPIC_BY_TYPE, topic_of
+from schemas.topics import TYPE_TO_TOPIC, topic_of_type
 
 Check = Callable[[Any], bool]
 
@@ -110,13 +110,13 @@ def test_every_event_type_of_the_contract_is_simulated(events):
 
 def test_topic_and_key_follow_the_type_and_account(events):
     for topic, key, event in events:
-        assert topic == topic_of(event["type"])
+        assert topic == topic_of_type(event["type"])
         assert key == event["account_id"].encode()
 
 
 def test_type_table_covers_exactly_the_input_topics():
-    assert set(TOPIC_BY_TYPE) == set(CONTRACT)
-    assert set(TOPIC_BY_TYPE.values()) == set(topics.INPUT_TOPICS)
+    assert set(TYPE_TO_TOPIC) == set(CONTRACT)
+    assert set(TYPE_TO_TOPIC.values()) == set(topics.INPUT_TOPICS)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,1 @@
+"""Logging and metrics plumbing shared by every healthscore process."""
