@@ -42,6 +42,9 @@ class RenewalScheduled(InputEvent):
 class SubscriptionCanceled(InputEvent):
     type: Literal["subscription_canceled"]
     reason: ShortText | None = None
+    invoice_id: Identifier | None = Field(default=None, description="The unpaid invoice, if any.")
+    amount_cents: Cents | None = None
+    currency: Currency | None = None
 
 
 BillingEvent = Annotated[

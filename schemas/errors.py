@@ -1,10 +1,11 @@
-"""The one exception family of healthscore (``HealthscoreError``)."""
+"""Contract errors. They share ``HealthscoreError`` with the rest of the
+project; the base lives in the dependency-free domain package."""
 
 from __future__ import annotations
 
+from streams.domain.errors import HealthscoreError
 
-class HealthscoreError(Exception):
-    """Base of every error healthscore raises on purpose."""
+__all__ = ["HealthscoreError", "InvalidEventError"]
 
 
 class InvalidEventError(HealthscoreError, ValueError):

@@ -1,0 +1,256 @@
+"""Health score: six dimensions, normalised, weighted per segment, explained.
+
+Precision: scores have one decimal. Internally everything is integer tenths of
+a point, because the explanation promises that the per-dimension
+contributions add up to the score *exactly*, and binary floats cannot promise
+that (0.1 + 0.2 != 0.3). The contributions are apportioned with the
+largest-remainder method: each exact contribution is floored to a tenth, the
+total is the exact sum rounded half-up, and the missing tenths go to the
+dimensions with the largest remainders. ``score_tenths`` and
+``contribution_tenths`` are the exact values; ``score`` / ``contribution`` are
+the same numbers as floats for display.
+
+Dimension scores are whole points (stored as tenths, multiples of 10): a
+records event moves the data-growth ratio a little every time, and a
+0.1-point wiggle of one dimension is not worth a ``health.changed`` event;
+whole points cut those outputs (and their cost on the hot path) without
+hiding any move a CSM would act on.
+
+Missing data: a dimension without data (``dimensions.raw_value`` is None) is
+listed in ``excluded`` and the other weights are rescaled to sum to 100.
+A dimension with weight 0 for the account's segment is not scored at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
+
+from streams.domain.dimensions import raw_value
+from streams.domain.model import DIMENSIONS, BandThresholds, ScoringModel, normalise
+from streams.domain.state import AccountState, Band, ScoreMemo
+from streams.domain.windows import day_index
+
+
+@dataclass(frozen=True, slots=True)
+class DimensionScore:
+    """One dimension's part of a score. ``weight`` is after rescaling (all
+    scored weights sum to 100); ``contribution`` = weight x score / 100,
+    apportioned so that the contributions sum to the total exactly."""
+
+    name: str
+    raw: float
+    score: float
+    weight: float
+    contribution: float
+    score_tenths: int
+    contribution_tenths: int
+
+
+@dataclass(frozen=True, slots=True)
+class DimensionChange:
+    """How one dimension moved since the previous score (None = not scored then/now)."""
+
+    name: str
+    previous_score: float | None
+    score: float | None
+    previous_contribution: float | None
+    contribution: float | None
+    delta: float
+    """Change of the contribution in points: what it did to the total."""
+
+
+@dataclass(frozen=True, slots=True)
+class HealthScore:
+    """A scored account at ``as_of`` with its explanation."""
+
+    account_id: str
+    score: float
+    score_tenths: int
+    band: Band
+    dimensions: tuple[DimensionScore, ...]
+    excluded: tuple[str, ...]
+    model_version: str
+    as_of: datetime
+    previous_score: float | None
+    previous_band: Band | None
+    changes: tuple[DimensionChange, ...]
+
+
+class ScoreParts(NamedTuple):
+    """The numbers of a score before they are dressed for output. Cheap to
+    compute and to compare with the memo, so a rescore that changes nothing
+    builds no output objects. Per-dimension tuples follow ``model.dimensions``."""
+
+    names: tuple[str, ...]
+    raws: tuple[float, ...]
+    scores_t: tuple[int, ...]
+    weights: tuple[float, ...]
+    contributions_t: tuple[int, ...]
+    total_t: int
+    excluded: tuple[str, ...]
+
+
+def score_account(state: AccountState, model: ScoringModel, now: datetime) -> HealthScore | None:
+    """Score ``state`` as of event time ``now``; None when no dimension has data
+    (an account known only by its profile has no health yet, rather than 0)."""
+    parts = score_parts(state, model, day_index(int(now.timestamp())))
+    if parts is None:
+        return None
+    return build_score(state, parts, model, now, state.last_score)
+
+
+def score_parts(state: AccountState, model: ScoringModel, now_day: int) -> ScoreParts | None:
+    """Raw values, 0-100 scores (tenths) and rescaled weights of the scored dimensions."""
+    weights = model.weights_for(state.profile.segment if state.profile else None)
+    names: list[str] = []
+    raws: list[float] = []
+    scores_t: list[int] = []
+    used: list[float] = []
+    excluded: list[str] = []
+    for dim in model.dimensions:
+        weight = weights.get(dim.name, 0.0)
+        if weight <= 0:
+            continue
+        raw = raw_value(state, dim, model, now_day)
+        if raw is None:
+            excluded.append(dim.name)
+            continue
+        names.append(dim.name)
+        raws.append(raw)
+        scores_t.append(int(normalise(dim.normaliser, raw) + 0.5) * 10)
+        used.append(weight)
+    if not names:
+        return None
+    total_weight = sum(used)
+    fractions = tuple(w / total_weight for w in used)
+    total_t, contributions = apportion([f * s for f, s in zip(fractions, scores_t, strict=True)])
+    return ScoreParts(
+        tuple(names),
+        tuple(raws),
+        tuple(scores_t),
+        fractions,
+        tuple(contributions),
+        total_t,
+        tuple(excluded),
+    )
+
+
+def build_score(
+    state: AccountState,
+    parts: ScoreParts,
+    model: ScoringModel,
+    as_of: datetime,
+    previous: ScoreMemo | None,
+) -> HealthScore:
+    """Dress ``parts`` as a ``HealthScore`` with the changes since ``previous``."""
+    dimensions = tuple(
+        DimensionScore(
+            name=name,
+            raw=raw,
+            score=s_t / 10,
+            weight=round(fraction * 100, 2),
+            contribution=c_t / 10,
+            score_tenths=s_t,
+            contribution_tenths=c_t,
+        )
+        for name, raw, s_t, fraction, c_t in zip(
+            parts.names, parts.raws, parts.scores_t, parts.weights, parts.contributions_t,
+            strict=True,
+        )
+    )  # fmt: skip
+    memo = previous
+    return HealthScore(
+        account_id=state.account_id,
+        score=parts.total_t / 10,
+        score_tenths=parts.total_t,
+        band=band_of(parts.total_t, model.bands),
+        dimensions=dimensions,
+        excluded=parts.excluded,
+        model_version=model.version,
+        as_of=as_of,
+        previous_score=None if memo is None else memo.score_t / 10,
+        previous_band=None if memo is None else memo.band,
+        changes=changes_since(memo, dimensions),
+    )
+
+
+def apportion(exact_tenths: list[float]) -> tuple[int, list[int]]:
+    """Round parts so they sum to the rounded total (largest remainder, ties to
+    the earlier part, so the result is deterministic)."""
+    floors = [int(x) for x in exact_tenths]  # parts are >= 0, int() floors
+    total = int(sum(exact_tenths) + 0.5)
+    missing = total - sum(floors)
+    if missing > 0:
+        order = sorted(range(len(floors)), key=lambda i: floors[i] - exact_tenths[i])
+        for i in order[:missing]:
+            floors[i] += 1
+    return total, floors
+
+
+def band_of(score_tenths: int, bands: BandThresholds) -> Band:
+    """healthy >= bands.healthy; at_risk < bands.at_risk; neutral between."""
+    if score_tenths >= bands.healthy * 10:
+        return "healthy"
+    if score_tenths < bands.at_risk * 10:
+        return "at_risk"
+    return "neutral"
+
+
+def changes_since(
+    memo: ScoreMemo | None, dimensions: tuple[DimensionScore, ...]
+) -> tuple[DimensionChange, ...]:
+    """Dimensions whose contribution changed since ``memo``, biggest move first."""
+    if memo is None:
+        return ()
+    now = {d.name: d for d in dimensions}
+    changes: list[DimensionChange] = []
+    for i, name in enumerate(DIMENSIONS):
+        before_c, before_s = memo.contributions_t[i], memo.dim_scores_t[i]
+        current = now.get(name)
+        after_c = -1 if current is None else current.contribution_tenths
+        if before_c == after_c and (current is None or before_s == current.score_tenths):
+            continue
+        changes.append(
+            DimensionChange(
+                name=name,
+                previous_score=None if before_s < 0 else before_s / 10,
+                score=None if current is None else current.score,
+                previous_contribution=None if before_c < 0 else before_c / 10,
+                contribution=None if current is None else current.contribution,
+                delta=(max(after_c, 0) - max(before_c, 0)) / 10,
+            )
+        )
+    changes.sort(key=lambda c: -abs(c.delta))
+    return tuple(changes)
+
+
+_INDEX: dict[str, int] = {name: i for i, name in enumerate(DIMENSIONS)}
+
+
+def memo_of(parts: ScoreParts, model: ScoringModel, day: int) -> ScoreMemo:
+    """What the state remembers of a score (per dimension, in ``DIMENSIONS`` order)."""
+    scores = [-1] * len(DIMENSIONS)
+    contributions = [-1] * len(DIMENSIONS)
+    for name, s_t, c_t in zip(parts.names, parts.scores_t, parts.contributions_t, strict=True):
+        i = _INDEX[name]
+        scores[i], contributions[i] = s_t, c_t
+    return ScoreMemo(
+        score_t=parts.total_t,
+        band=band_of(parts.total_t, model.bands),
+        day=day,
+        model_version=model.version,
+        dim_scores_t=tuple(scores),
+        contributions_t=tuple(contributions),
+    )
+
+
+def same_score(a: ScoreMemo, b: ScoreMemo) -> bool:
+    """Equal apart from the day: nothing a reader of the score could notice moved."""
+    return (
+        a.score_t == b.score_t
+        and a.contributions_t == b.contributions_t
+        and a.dim_scores_t == b.dim_scores_t
+        and a.model_version == b.model_version
+    )
