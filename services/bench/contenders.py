@@ -30,6 +30,8 @@ class Contender:
     bootstrap: str
     partitions: int
     app_id: str = ""
+    #: Directory ``python -m`` runs in: the checkout whose ``streams/`` is measured.
+    root: Path = REPO_ROOT
     data_dirs: list[tempfile.TemporaryDirectory[str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -58,7 +60,7 @@ class Contender:
         data_dir = tempfile.TemporaryDirectory(prefix=f"bench-{self.kind}-data-")
         self.data_dirs.append(data_dir)
         argv = [sys.executable, "-m", MODULES[self.kind], "worker", "-l", log_level]
-        return WorkerProcess(self.kind, argv, self.env(data_dir.name), REPO_ROOT)
+        return WorkerProcess(self.kind, argv, self.env(data_dir.name), self.root)
 
     def cleanup(self) -> None:
         for data_dir in self.data_dirs:

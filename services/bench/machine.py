@@ -92,3 +92,21 @@ def kafka_version() -> str | None:
 def broker_facts(kind: str) -> dict[str, Any]:
     version = tansu_version() if kind == "tansu" else kafka_version()
     return {"kind": kind, "version": version}
+
+
+def source_revision(path: Path) -> dict[str, Any]:
+    """The git commit of the checkout at ``path`` (and whether it has local changes),
+    so a result names the code it measured; None outside a git checkout."""
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", "-C", str(path), *args], capture_output=True,
+                                  text=True, timeout=10, check=False)
+        except OSError:
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    dirty = git("status", "--porcelain", "--", "streams", "schemas")
+    changed = bool(dirty) if commit else None
+    return {"dir": str(path), "git_commit": commit, "local_changes": changed}

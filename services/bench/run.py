@@ -7,7 +7,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from services.bench.machine import load_average, machine_facts
+from services.bench.machine import load_average, machine_facts, source_revision
 from services.bench.progress import ProgressLine
 from services.bench.report import SCHEMA
 from services.bench.suite import BenchParams, BrokerBench
@@ -45,6 +45,7 @@ def run_bench(params: BenchParams, brokers: list[str], bar: ProgressLine) -> dic
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine_facts(),
         "parameters": params.to_json(),
+        "pipeline_source": source_revision(params.pipeline_dir),
         "brokers": {},
     }
     for kind in brokers:

@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from services.bench.ceiling import run_ceiling
@@ -33,9 +34,13 @@ class BenchParams:
     latency_rate: float = 5000.0
     latency_seconds: float = 20.0
     seed: int = 42
+    #: Checkout whose ``streams/`` worker is measured (default: this one).
+    pipeline_dir: Path = REPO_ROOT
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "history_days": history_days(self.events, self.accounts)}
+        data = asdict(self)
+        data["pipeline_dir"] = str(self.pipeline_dir)
+        return {**data, "history_days": history_days(self.events, self.accounts)}
 
 
 def _ratio(a: float, b: float) -> float | None:
@@ -100,7 +105,7 @@ class BrokerBench:
 
     async def pipeline(self, sim: Simulation, produced: Produced) -> dict[str, Any]:
         p = self.params
-        contender = Contender("pipeline", self.bootstrap, p.partitions)
+        contender = Contender("pipeline", self.bootstrap, p.partitions, root=p.pipeline_dir)
         worker = contender.spawn()
         try:
             result = await wait_consumed(

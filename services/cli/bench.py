@@ -75,6 +75,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="tiny sizes for a smoke test (3,000 events, 300 accounts)",
     )
+    parser.add_argument(
+        "--pipeline-dir",
+        type=Path,
+        default=None,
+        help="checkout whose streams/ worker is measured (default: this one)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
 
 
@@ -108,12 +114,14 @@ def run(args: argparse.Namespace) -> int:
     }
     if args.quick:
         sizes.update(QUICK)
+    if args.pipeline_dir is not None:
+        sizes["pipeline_dir"] = args.pipeline_dir.resolve()
     params = BenchParams(seed=args.seed, **sizes)  # type: ignore[arg-type]
     bar = ProgressLine(enabled=not args.no_progress)
     try:
         results = run_bench(params, _brokers(args.broker), bar)
     except (BenchError, StackError) as exc:
-        bar.note(f"failed: {exc}")
+        sys.stderr.write(f"\nbench: failed: {exc}\n")
         return 1
     results["parameters"]["quick"] = args.quick
     write_json(results, args.output)
