@@ -100,8 +100,13 @@ def source_revision(path: Path) -> dict[str, Any]:
 
     def git(*args: str) -> str | None:
         try:
-            done = subprocess.run(["git", "-C", str(path), *args], capture_output=True,
-                                  text=True, timeout=10, check=False)
+            done = subprocess.run(
+                ["git", "-C", str(path), *args],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=False,
+            )
         except OSError:
             return None
         return done.stdout.strip() if done.returncode == 0 else None

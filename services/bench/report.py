@@ -77,5 +77,8 @@ def format_table(results: dict[str, Any]) -> str:
     ]
     for name, result in results["brokers"].items():
         lines.append("")
+        if "error" in result:
+            lines.append(f"{name}: failed: {result['error'].splitlines()[0]}")
+            continue
         lines.extend(_broker_table(name, result))
     return "\n".join(lines) + "\n"

@@ -10,7 +10,9 @@ from typing import Any
 from services.bench.machine import load_average, machine_facts, source_revision
 from services.bench.progress import ProgressLine
 from services.bench.report import SCHEMA
+from services.bench.runner import BenchError
 from services.bench.suite import BenchParams, BrokerBench
+from services.stack.process import StackError
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,14 @@ def _start(kind: str, bar: ProgressLine) -> Any:
     return start_kafka(progress=bar.note)
 
 
+def _bench_one(kind: str, params: BenchParams, bar: ProgressLine) -> dict[str, Any]:
+    server = _start(kind, bar)
+    try:
+        return asyncio.run(BrokerBench(kind, server.address, params, bar).run())
+    finally:
+        server.stop()
+
+
 def run_bench(params: BenchParams, brokers: list[str], bar: ProgressLine) -> dict[str, Any]:
     """Benchmark ``brokers`` one after another; returns the results document."""
     results: dict[str, Any] = {
@@ -49,12 +59,12 @@ def run_bench(params: BenchParams, brokers: list[str], bar: ProgressLine) -> dic
         "brokers": {},
     }
     for kind in brokers:
-        server = _start(kind, bar)
         try:
-            results["brokers"][kind] = asyncio.run(
-                BrokerBench(kind, server.address, params, bar).run()
-            )
-        finally:
-            server.stop()
+            results["brokers"][kind] = _bench_one(kind, params, bar)
+        except (BenchError, StackError) as exc:
+            # One broker failing (e.g. no JVM for Apache Kafka) must not throw
+            # away the other's figures: the error is recorded in their place.
+            bar.note(f"[{kind}] failed: {exc}")
+            results["brokers"][kind] = {"error": str(exc)}
     results["load_average_at_end"] = load_average()
     return results

@@ -100,9 +100,7 @@ def run(args: argparse.Namespace) -> int:
     from services.bench.progress import ProgressLine
     from services.bench.report import format_table, write_json
     from services.bench.run import run_bench
-    from services.bench.runner import BenchError
     from services.bench.suite import BenchParams
-    from services.stack.process import StackError
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     sizes = {
@@ -118,16 +116,15 @@ def run(args: argparse.Namespace) -> int:
         sizes["pipeline_dir"] = args.pipeline_dir.resolve()
     params = BenchParams(seed=args.seed, **sizes)  # type: ignore[arg-type]
     bar = ProgressLine(enabled=not args.no_progress)
-    try:
-        results = run_bench(params, _brokers(args.broker), bar)
-    except (BenchError, StackError) as exc:
-        sys.stderr.write(f"\nbench: failed: {exc}\n")
-        return 1
+    results = run_bench(params, _brokers(args.broker), bar)
     results["parameters"]["quick"] = args.quick
     write_json(results, args.output)
     bar.note(f"results written to {args.output}")
     sys.stdout.write(format_table(results))
-    return 0
+    failed = [kind for kind, result in results["brokers"].items() if "error" in result]
+    for kind in failed:
+        sys.stderr.write(f"bench: {kind} failed: {results['brokers'][kind]['error']}\n")
+    return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
