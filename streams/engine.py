@@ -49,6 +49,14 @@ class Account:
     account_id: str
     score: AccountState | None = None
     dunning: DunningState | None = None
+    #: ``next_due_at(dunning)`` in unix seconds, kept because it is asked on
+    #: every step and changes only when the dunning state does.
+    dunning_due: float | None = None
+
+    def set_dunning(self, state: DunningState) -> None:
+        self.dunning = state
+        due = next_due_at(state)
+        self.dunning_due = due.timestamp() if due is not None else None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -60,9 +68,10 @@ class Account:
 
     @classmethod
     def from_dict(cls, account_id: str, data: Mapping[str, Any]) -> Account:
-        score = AccountState.from_dict(data["s"]) if "s" in data else None
-        dunning = DunningState.from_dict(data["d"]) if "d" in data else None
-        return cls(account_id, score, dunning)
+        account = cls(account_id, AccountState.from_dict(data["s"]) if "s" in data else None)
+        if "d" in data:
+            account.set_dunning(DunningState.from_dict(data["d"]))
+        return account
 
 
 @dataclass(slots=True)
@@ -135,11 +144,10 @@ class PartitionEngine:
     def _wake(self, account: Account, due_s: float) -> list[Emit]:
         now = _dt(due_s)
         out = self._score(account, advance_time(account.score, self.model, now))
-        if account.dunning is not None:
-            due = next_due_at(account.dunning)
-            if due is not None and due.timestamp() <= due_s:
-                policy = self.policies.for_segment(_segment(account))
-                out.extend(self._dun(account, advance_dunning(account.dunning, policy, now)))
+        due = account.dunning_due
+        if account.dunning is not None and due is not None and due <= due_s:
+            policy = self.policies.for_segment(_segment(account))
+            out.extend(self._dun(account, advance_dunning(account.dunning, policy, now)))
         self._touch(account)
         return out
 
@@ -153,7 +161,7 @@ class PartitionEngine:
         return out
 
     def _dun(self, account: Account, step: DunningStep) -> list[Emit]:
-        account.dunning = step.state
+        account.set_dunning(step.state)
         profile = account.score.profile if account.score is not None else None
         return [dunning_record(decision, profile) for decision in step.decisions]
 
@@ -231,8 +239,6 @@ def _next_wakeup(account: Account) -> float | None:
         last = score.last_activity_s or score.as_of_s
         if score.as_of_s - last <= QUIET_AFTER_S:
             candidates.append((score.as_of_s // DAY_SECONDS + 1) * DAY_SECONDS)
-    if account.dunning is not None:
-        due = next_due_at(account.dunning)
-        if due is not None:
-            candidates.append(due.timestamp())
+    if account.dunning_due is not None:
+        candidates.append(account.dunning_due)
     return min(candidates) if candidates else None

@@ -51,6 +51,11 @@ class WorkerSettings(BaseSettings):
     metrics_port: int = Field(
         9101, ge=0, validation_alias="HEALTHSCORE_WORKER_METRICS_PORT", description="0 = off"
     )
+    metrics_host: str = Field(
+        "127.0.0.1",
+        validation_alias="HEALTHSCORE_METRICS_HOST",
+        description="0.0.0.0 in containers so Prometheus can scrape.",
+    )
     web_port: int = Field(6066, ge=1, validation_alias="HEALTHSCORE_WORKER_WEB_PORT")
     deadletter_max_ratio: float = Field(
         0.9,

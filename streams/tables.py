@@ -15,8 +15,6 @@ from streams.app import app
 accounts = app.Table(
     "accounts",
     default=None,
-    key_type=bytes,
-    key_serializer="raw",
-    value_serializer="json",
+    key_type=bytes,  # -> raw key serializer; values are JSON
     use_partitioner=True,
 )

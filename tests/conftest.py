@@ -154,6 +154,6 @@ def _terminal_writer(request: pytest.FixtureRequest) -> Callable[[str], None]:
         if capman is None:
             return
         with capman.global_and_fixture_disabled():
-            print(f"\n[apache-kafka] {line}", end="", flush=True)
+            print(f"\n[apache-kafka] {line}", flush=True)
 
     return write

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         if settings.embedded:
             servers = _start_embedded(bootstrap, redis_url)
             bootstrap = servers[0].address
-            redis_url = _with_port(redis_url, servers[1].port)
+            redis_url = replace_port(redis_url, servers[1].port)
         _create_topics(bootstrap, settings.partitions)
         env = {
             **os.environ,
@@ -82,7 +82,7 @@ def _fail(message: str) -> int:
     return 1
 
 
-def _with_port(url: str, port: int) -> str:
+def replace_port(url: str, port: int) -> str:
     """``url`` with its port replaced (the embedded Redis may have picked a free one)."""
     from urllib.parse import urlsplit
 
@@ -141,12 +141,15 @@ def pipeline_specs(env: dict[str, str], *, simulate: bool) -> list[ProcessSpec]:
     py, port = sys.executable, env["HEALTHSCORE_API_PORT"]
     api = f"http://127.0.0.1:{port}"
     candidates = [
-        ("worker", "streams.__main__", [py, "-m", "streams", "worker", "-l", "warn"], {}, True),
+        ("worker", "streams.__main__", [py, "-m", "streams", "worker", "-l", "warn"],
+         {"worker metrics": "http://127.0.0.1:9101/metrics"}, True),
         ("api", "services.api.main",
          [py, "-m", "uvicorn", "services.api.main:app", "--host", "127.0.0.1", "--port", port],
          {"API": api, "API docs": f"{api}/docs", "API metrics": f"{api}/metrics"}, True),
-        ("notifier", "services.notifier.__main__", [py, "-m", "services.notifier"], {}, True),
-        ("readmodel", "services.readmodel.__main__", [py, "-m", "services.readmodel"], {}, True),
+        ("notifier", "services.notifier.__main__", [py, "-m", "services.notifier"],
+         {"notifier metrics": "http://127.0.0.1:9103/metrics"}, True),
+        ("readmodel", "services.readmodel.__main__", [py, "-m", "services.readmodel"],
+         {"readmodel metrics": "http://127.0.0.1:9102/metrics"}, True),
         ("simulator", "services.cli.simulate",
          [py, "-m", "services.cli.main", "simulate", "--days", "30", "--follow", "--rate", "200"],
          {}, False),
@@ -183,6 +186,9 @@ def _print_summary(
         lines.append(f"  dev API key     : {dev_key.split(':')[1]}  (scopes read|ingest|admin)")
         lines.append(f"    use it as     : Authorization: Bearer {dev_key.split(':')[1]}")
         lines.append(f"    HEALTHSCORE_API_KEYS={dev_key}")
+    else:
+        count = len(env["HEALTHSCORE_API_KEYS"].split(","))
+        lines.append(f"  API keys        : {count} from HEALTHSCORE_API_KEYS")
     lines += ["  Ctrl-C stops everything.", ""]
     out.write("\n".join(lines) + "\n")
     out.flush()

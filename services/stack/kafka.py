@@ -118,8 +118,9 @@ def _run_mvn(argv: list[str], progress: Progress | None) -> None:
     lines: list[str] = []
     for line in proc.stdout:
         lines.append(line.rstrip())
-        if progress and line.startswith("Downloaded from") and ".jar " in line:
-            progress("  " + line.split(": ", 1)[-1].strip())
+        if progress and "Downloaded from" in line and ".jar " in line:  # "[INFO] Downloaded..."
+            url, _, size = line.split(": ", 1)[-1].strip().partition(" (")
+            progress(f"  {url.rsplit('/', 1)[-1]} ({size.split(' at ')[0]})")
     if proc.wait() != 0:
         tail = "\n".join(lines[-30:])
         raise StackError(f"mvn could not resolve the Kafka jars (exit {proc.returncode}):\n{tail}")

@@ -100,8 +100,11 @@ def next_alert_state(
         now_day = day_index(step.now_s)
         history = tuple(h for h in history if h[0] > now_day - policy.sudden_drop_days)
         peak = max((v for _, v in history), default=None)
+        # A drop that still leaves the account healthy is noise, not a risk:
+        # early-life scores settle by 20+ points as data sources appear.
         if (
             peak is not None
+            and step.band != "healthy"
             and peak - score_t >= policy.sudden_drop_points * 10
             and (drop_s is None or cause - drop_s >= policy.sudden_drop_days * DAY_SECONDS)
         ):

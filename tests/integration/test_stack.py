@@ -161,10 +161,14 @@ def running_stack() -> Iterator[tuple[subprocess.Popen[str], str]]:
     threading.Thread(target=_read_lines, args=(proc, lines), daemon=True).start()
     try:
         yield proc, _read_summary(lines, within=60)
-    finally:
+    finally:  # a clean stop, so the stack removes its servers' temp dirs
         if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(10)
+            proc.wait(10)
 
 
 def _read_lines(proc: subprocess.Popen[str], lines: queue.Queue[str | None]) -> None:

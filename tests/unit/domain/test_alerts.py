@@ -159,3 +159,18 @@ def test_alert_ids_differ_per_account_and_type() -> None:
     )
     assert [x.type for x in a.alerts] == ["health_below_threshold"]
     assert a.alerts[0].id != b.alerts[0].id
+
+
+def test_sudden_drop_needs_the_account_to_leave_the_healthy_band() -> None:
+    model = make_model(
+        dimensions={"nps": {"normalise": {"kind": "bands", "bands": [[0, 0], [7, 78], [9, 100]]}}},
+        weights={"default": {"nps": 100}},
+    )
+    still_healthy: list[list[DomainEvent]] = [
+        [make_nps(at=at_day(1, 3), score=10)],
+        [make_nps(at=at_day(2, 3), score=7)],  # 100 -> 78: 22 points, still healthy
+    ]
+    state, results = run(still_healthy, model)
+    assert alerts_of(results, "sudden_drop") == []
+    _, results = run([[make_nps(at=at_day(3, 3), score=5)]], model, state=state)
+    assert len(alerts_of(results, "sudden_drop")) == 1  # 78 -> 0: at risk now

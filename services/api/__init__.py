@@ -1,0 +1,1 @@
+"""The healthscore HTTP API (FastAPI): read model, alert feed, ingestion, subscriptions."""

@@ -1,0 +1,76 @@
+"""The FastAPI application: ``create_app(settings)`` builds it, ``app`` serves it.
+
+``app`` is created lazily on first access (``uvicorn services.api.main:app``),
+so importing this module reads no environment and tests build their own app
+from explicit settings.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from redis.asyncio import Redis
+
+from services.api.auth import Authenticator
+from services.api.errors import install_error_handlers
+from services.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from services.api.producer import KafkaEventProducer
+from services.api.routes import api_router
+from services.api.settings import ApiSettings
+from services.readmodel.store import ReadModelStore
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+Real-time customer health scores, risk alerts and dunning.
+
+Authenticate with `Authorization: Bearer <API key>`; keys carry the scopes
+`read`, `ingest` and `admin` (admin implies the others). `/healthz`, `/readyz`,
+`/metrics` and these docs are open.
+"""
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    settings = settings or ApiSettings()
+    development = settings.env == "development"
+    authenticator = Authenticator.from_config(settings.api_keys.get_secret_value(), development)
+    if authenticator.open_access:
+        log.warning("no API keys configured: every request is admin (development only)")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        redis = Redis.from_url(settings.redis_url, decode_responses=True, socket_connect_timeout=2)
+        producer = KafkaEventProducer(settings.kafka_bootstrap_servers)
+        producer.start()
+        app.state.redis = redis
+        app.state.store = ReadModelStore(redis)
+        app.state.producer = producer
+        try:
+            yield
+        finally:
+            await producer.stop()
+            await redis.aclose()
+
+    app = FastAPI(
+        title="healthscore",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.authenticator = authenticator
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)  # outermost: sees every response
+    app.include_router(api_router)
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)

@@ -1,0 +1,46 @@
+"""The API's settings, read once from the environment by ``create_app``'s caller."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ApiSettings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
+    )
+    redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias="REDIS_URL")
+    port: int = Field(8000, ge=1, le=65535, validation_alias="HEALTHSCORE_API_PORT")
+    api_keys: SecretStr = Field(
+        SecretStr(""),
+        validation_alias="HEALTHSCORE_API_KEYS",
+        description="Comma-separated name:secret:scope1|scope2 (scopes read, ingest, admin).",
+    )
+    env: Literal["development", "test", "production"] = Field(
+        "production", validation_alias="HEALTHSCORE_ENV"
+    )
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, validation_alias="HEALTHSCORE_API_MAX_BODY")
+    max_batch_events: int = Field(1000, ge=1, validation_alias="HEALTHSCORE_API_MAX_BATCH")
+    sse_ping_seconds: float = Field(15.0, gt=0, validation_alias="HEALTHSCORE_SSE_PING_SECONDS")
+    sse_block_ms: int = Field(
+        5000,
+        ge=10,
+        validation_alias="HEALTHSCORE_SSE_BLOCK_MS",
+        description="How long one XREAD waits for a new alert before looping.",
+    )
+    ready_timeout_seconds: float = Field(2.0, gt=0, validation_alias="HEALTHSCORE_READY_TIMEOUT")
+
+    @model_validator(mode="after")
+    def _require_keys_outside_development(self) -> ApiSettings:
+        # An API without keys is an open API: only acceptable on a laptop.
+        if not self.api_keys.get_secret_value().strip() and self.env != "development":
+            raise ValueError(
+                "HEALTHSCORE_API_KEYS is empty: set name:secret:scopes keys, "
+                "or HEALTHSCORE_ENV=development to run without authentication"
+            )
+        return self

@@ -1,0 +1,114 @@
+"""The projector: Kafka output topics in, Redis read model out.
+
+At-least-once: a batch is fetched with ``getmany``, planned (pure), written in
+one Redis pipeline, and only then are the offsets committed. A crash between
+the write and the commit replays the batch, which the store's compare-and-set
+and alert de-duplication turn into no-ops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections import Counter
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from prometheus_client import start_http_server
+from redis.asyncio import Redis
+
+from schemas import topics
+from schemas.errors import InvalidEventError
+from services.api.metrics import READMODEL_UPDATES
+from services.readmodel.ops import Op, PutAlert, PutDunning, PutHealth
+from services.readmodel.plan import plan_record
+from services.readmodel.settings import ReadModelSettings
+from services.readmodel.store import ReadModelStore, StoreLimits
+
+log = logging.getLogger(__name__)
+
+READ_MODEL_TOPICS = (topics.HEALTH, topics.ALERTS, topics.DUNNING)
+_APPLIED_KIND = {PutHealth: "health", PutAlert: "alert", PutDunning: "dunning"}
+_SKIPPED_KIND = {PutHealth: "stale", PutAlert: "duplicate", PutDunning: "stale"}
+
+
+def plan_batch(records: Iterable[ConsumerRecord[bytes, bytes]]) -> tuple[list[Op], Counter[str]]:
+    """The writes for a batch, and counts of records that need none."""
+    ops: list[Op] = []
+    skipped: Counter[str] = Counter()
+    for record in records:
+        try:
+            op = plan_record(record.topic, record.value)
+        except InvalidEventError as exc:
+            # Our own worker wrote it; log and count rather than stall the read model.
+            log.warning(
+                "unreadable record %s[%d]@%d: %s",
+                record.topic,
+                record.partition,
+                record.offset,
+                exc.reason,
+            )
+            skipped["invalid"] += 1
+            continue
+        if op is None:
+            skipped["ignored"] += 1
+        else:
+            ops.append(op)
+    return ops, skipped
+
+
+async def project(
+    store: ReadModelStore, records: list[ConsumerRecord[bytes, bytes]]
+) -> Counter[str]:
+    """Plan and write one batch; the outcome counts per kind."""
+    ops, outcome = plan_batch(records)
+    for op, changed in zip(ops, await store.apply_ops(ops), strict=True):
+        outcome[(_APPLIED_KIND if changed else _SKIPPED_KIND)[type(op)]] += 1
+    for kind, n in outcome.items():
+        READMODEL_UPDATES.labels(kind=kind).inc(n)
+    return outcome
+
+
+def make_consumer(settings: ReadModelSettings) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        *READ_MODEL_TOPICS,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=settings.group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        # Short timeouts: the first group join takes seconds, not half a minute.
+        session_timeout_ms=10_000,
+        heartbeat_interval_ms=1_000,
+        rebalance_timeout_ms=5_000,
+    )
+
+
+async def run(settings: ReadModelSettings, stop: asyncio.Event | None = None) -> None:
+    """Project until ``stop`` is set (or SIGINT/SIGTERM when run as a process)."""
+    stop = stop or _stop_on_signals()
+    if settings.metrics_port:
+        start_http_server(settings.metrics_port)
+    redis = Redis.from_url(settings.redis_url, decode_responses=True)
+    store = ReadModelStore(redis, StoreLimits(alerts_maxlen=settings.alerts_maxlen))
+    consumer = make_consumer(settings)
+    await consumer.start()
+    log.info("projecting %s into %s", ", ".join(READ_MODEL_TOPICS), settings.redis_url)
+    try:
+        while not stop.is_set():
+            fetched = await consumer.getmany(timeout_ms=500, max_records=settings.batch_max_records)
+            records = [r for batch in fetched.values() for r in batch]
+            if records:
+                await project(store, records)
+                await consumer.commit()
+    finally:
+        await consumer.stop()
+        await redis.aclose()
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop

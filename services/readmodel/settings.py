@@ -1,0 +1,30 @@
+"""The projector's settings, read once from the environment at start-up."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ReadModelSettings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
+    )
+    redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias="REDIS_URL")
+    group_id: str = Field(
+        "healthscore-readmodel",
+        validation_alias="HEALTHSCORE_READMODEL_GROUP",
+        description="Consumer group; one per read model (tests use their own).",
+    )
+    batch_max_records: int = Field(1000, ge=1, validation_alias="HEALTHSCORE_READMODEL_BATCH")
+    metrics_port: int = Field(
+        9102, ge=0, validation_alias="HEALTHSCORE_READMODEL_METRICS_PORT", description="0 = off"
+    )
+    alerts_maxlen: int = Field(
+        100_000,
+        ge=100,
+        validation_alias="HEALTHSCORE_ALERTS_MAXLEN",
+        description="Alerts kept in the feed (and resumable over SSE).",
+    )
