@@ -35,6 +35,7 @@ from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from services.bench.produce import Counts
+from services.stack.process import die_with_parent
 
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 #: A sample counts as busy when its CPU rate is at least this share of the
@@ -71,8 +72,14 @@ class WorkerProcess:
         self.log_path = Path(self._tmp.name) / "output.log"
         self._log = self.log_path.open("wb")
         self.started = time.monotonic()
+        # die_with_parent: a bench killed mid-run must not leave a worker behind.
         self.popen = subprocess.Popen(
-            list(argv), env=dict(env), cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT
+            list(argv),
+            env=dict(env),
+            cwd=cwd,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent(),
         )
         self.pid = self.popen.pid
 
