@@ -61,10 +61,12 @@ def run_bench(params: BenchParams, brokers: list[str], bar: ProgressLine) -> dic
     for kind in brokers:
         try:
             results["brokers"][kind] = _bench_one(kind, params, bar)
-        except (BenchError, StackError) as exc:
-            # One broker failing (e.g. no JVM for Apache Kafka) must not throw
-            # away the other's figures: the error is recorded in their place.
-            bar.note(f"[{kind}] failed: {exc}")
-            results["brokers"][kind] = {"error": str(exc)}
+        except Exception as exc:
+            # One broker failing (no JVM for Apache Kafka, a broker quirk) must
+            # not throw away the other's figures: the error takes their place.
+            if not isinstance(exc, BenchError | StackError):
+                log.exception("bench on %s failed", kind)
+            bar.note(f"[{kind}] failed: {exc!r}")
+            results["brokers"][kind] = {"error": repr(exc)}
     results["load_average_at_end"] = load_average()
     return results

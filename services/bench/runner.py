@@ -33,6 +33,7 @@ from typing import Any
 
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from services.bench.produce import Counts
 from services.stack.process import die_with_parent
@@ -149,7 +150,13 @@ async def committed_total(admin: AIOKafkaAdminClient, group: str, counts: Counts
     # Explicit partitions: Tansu 0.6 answers the "all partitions" form (null
     # topic list) with a response aiokafka cannot parse.
     wanted = [TopicPartition(t, p) for t, p in counts]
-    offsets = await admin.list_consumer_group_offsets(group, partitions=wanted)
+    try:
+        offsets = await admin.list_consumer_group_offsets(group, partitions=wanted)
+    except KafkaError as exc:
+        # Apache Kafka: no coordinator for a group that has not joined yet.
+        if getattr(exc, "retriable", False):
+            return 0
+        raise
     total = 0
     for (topic, partition), count in counts.items():
         meta = offsets.get(TopicPartition(topic, partition))
