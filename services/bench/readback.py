@@ -10,6 +10,7 @@ health records back does not hold a million values in memory.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable, Mapping
 
@@ -62,15 +63,25 @@ async def read_until_idle(
 ) -> int:
     """Visit every record of ``topics`` from the beginning until none arrives for
     ``idle`` seconds; returns the number of records visited."""
-    consumer = await _consumer(bootstrap)
+    # Subscribing without a group gets every partition from the start
+    # (auto_offset_reset=earliest, nothing committed) and fetches the metadata
+    # itself; assign() would need partition counts the client may not have cached.
+    names = list(topics)
+    if not names:
+        return 0
+    consumer = AIOKafkaConsumer(
+        *names,
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
     seen = 0
     try:
-        await consumer.topics()  # fills the metadata cache that partitions_for_topic reads
-        tps = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
-        if not tps:
-            return 0
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
+        for _ in range(300):  # the idle clock starts once partitions are assigned (<= 15 s)
+            if consumer.assignment():
+                break
+            await asyncio.sleep(0.05)
         quiet_since = time.monotonic()
         while time.monotonic() - quiet_since < idle:
             batches = await consumer.getmany(timeout_ms=500)
