@@ -1,0 +1,68 @@
+"""How the two Faust contenders are started: same env, same flags, own group.
+
+Both get a fresh app id (= consumer group and changelog prefix), an empty data
+directory and free loopback ports; the worker's live tick is off so it does no
+wall-clock work the baseline does not do either.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from services.bench.runner import WorkerProcess
+from services.stack.process import free_port
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+MODULES = {"naive": "services.bench.naive_app", "pipeline": "streams"}
+
+
+@dataclass
+class Contender:
+    """One Faust app under test; ``spawn`` may be called again (recovery)."""
+
+    kind: str  # naive | pipeline
+    bootstrap: str
+    partitions: int
+    app_id: str = ""
+    #: Directory ``python -m`` runs in: the checkout whose ``streams/`` is measured.
+    root: Path = REPO_ROOT
+    data_dirs: list[tempfile.TemporaryDirectory[str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.kind not in MODULES:
+            raise ValueError(f"unknown contender {self.kind!r}")
+        self.app_id = self.app_id or f"bench-{self.kind}-{uuid.uuid4().hex[:8]}"
+
+    def env(self, data_dir: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHSCORE_")}
+        env.update(
+            {
+                "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+                "HEALTHSCORE_APP_ID": self.app_id,
+                "HEALTHSCORE_DATA_DIR": data_dir,
+                "HEALTHSCORE_PARTITIONS": str(self.partitions),
+                "HEALTHSCORE_WORKER_WEB_PORT": str(free_port()),
+                "HEALTHSCORE_WORKER_METRICS_PORT": str(free_port()),
+                "HEALTHSCORE_LIVE_TICK": "0",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        return env
+
+    def spawn(self, log_level: str = "warn") -> WorkerProcess:
+        """Start a worker with a new, empty data directory."""
+        data_dir = tempfile.TemporaryDirectory(prefix=f"bench-{self.kind}-data-")
+        self.data_dirs.append(data_dir)
+        argv = [sys.executable, "-m", MODULES[self.kind], "worker", "-l", log_level]
+        return WorkerProcess(self.kind, argv, self.env(data_dir.name), self.root)
+
+    def cleanup(self) -> None:
+        for data_dir in self.data_dirs:
+            data_dir.cleanup()
+        self.data_dirs.clear()

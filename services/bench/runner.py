@@ -1,0 +1,229 @@
+"""Measuring a consumer process from outside: progress, CPU and memory.
+
+The naive baseline and the real worker are run the same way: as their own
+process with a fresh consumer group, watched by polling
+
+- the group's committed offsets (admin ``OffsetFetch``), against the counts the
+  bench produced per partition (not the broker's high-water marks: Tansu's are
+  short);
+- ``/proc/<pid>/stat`` utime+stime (CPU seconds) and ``/proc/<pid>/status``
+  VmHWM (peak resident memory).
+
+The rate is measured over a steady window, not from process start, so the
+import time and the group join (seconds, and not what we compare) stay out:
+the window opens at the first committed offset and closes at the last sample
+at which the process was still busy (CPU-wise) before everything was committed.
+Committed offsets move only once per commit interval (Faust: 2.8 s); closing on
+the commit would add up to one interval of idle time to the window, closing on
+the last busy CPU sample does not (sampling every ``interval`` seconds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiokafka import TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+
+from services.bench.produce import Counts
+from services.stack.process import die_with_parent
+
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+#: A sample counts as busy when its CPU rate is at least this share of the
+#: window's average rate.
+BUSY_SHARE = 0.3
+
+
+class BenchError(RuntimeError):
+    """A contender failed (exited, or made no progress in time); the message has
+    the tail of its log."""
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of ``pid`` (its threads included, children not)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM of ``pid``: the most resident memory it ever had."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class WorkerProcess:
+    """A contender's process, its output in a log file, stopped for sure."""
+
+    def __init__(self, name: str, argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> None:
+        self.name = name
+        self._tmp = tempfile.TemporaryDirectory(prefix=f"bench-{name}-")
+        self.log_path = Path(self._tmp.name) / "output.log"
+        self._log = self.log_path.open("wb")
+        self.started = time.monotonic()
+        # die_with_parent: a bench killed mid-run must not leave a worker behind.
+        self.popen = subprocess.Popen(
+            list(argv),
+            env=dict(env),
+            cwd=cwd,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent(),
+        )
+        self.pid = self.popen.pid
+
+    def check_alive(self) -> None:
+        code = self.popen.poll()
+        if code is not None:
+            raise BenchError(f"{self.name} exited with {code}:\n{self.log_tail()}")
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log_text().splitlines()[-lines:])
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+        self._log.close()
+        self._tmp.cleanup()
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    t: float  # monotonic seconds
+    committed: int  # events committed, capped per partition at the produced count
+    cpu: float
+
+
+@dataclass(frozen=True, slots=True)
+class Consumption:
+    """What one contender did with the produced events."""
+
+    events: int  # events inside the measured window
+    seconds: float
+    cpu_seconds: float
+    peak_rss_mb: float
+    startup_seconds: float  # spawn -> first committed offset
+    window: str  # "steady" or "whole-process" (everything was done by the first commit)
+
+    @property
+    def events_per_s(self) -> float:
+        return self.events / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def cpu_per_million(self) -> float:
+        return self.cpu_seconds / self.events * 1e6 if self.events else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "events_per_s": round(self.events_per_s, 1),
+            "cpu_s_per_1m_events": round(self.cpu_per_million, 2),
+            "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "measured_events": self.events,
+            "measured_seconds": round(self.seconds, 3),
+            "cpu_seconds": round(self.cpu_seconds, 3),
+            "startup_seconds": round(self.startup_seconds, 2),
+            "window": self.window,
+        }
+
+
+async def committed_total(admin: AIOKafkaAdminClient, group: str, counts: Counts) -> int:
+    # Explicit partitions: Tansu 0.6 answers the "all partitions" form (null
+    # topic list) with a response aiokafka cannot parse.
+    wanted = [TopicPartition(t, p) for t, p in counts]
+    try:
+        offsets = await admin.list_consumer_group_offsets(group, partitions=wanted)
+    except KafkaError as exc:
+        # Apache Kafka: no coordinator for a group that has not joined yet.
+        if getattr(exc, "retriable", False):
+            return 0
+        raise
+    total = 0
+    for (topic, partition), count in counts.items():
+        meta = offsets.get(TopicPartition(topic, partition))
+        if meta is not None and meta.offset > 0:
+            total += min(meta.offset, count)
+    return total
+
+
+async def wait_consumed(
+    worker: WorkerProcess,
+    bootstrap: str,
+    group: str,
+    counts: Counts,
+    *,
+    on_progress: Callable[[int, int], None] | None = None,
+    interval: float = 0.25,
+    stall_timeout: float = 180.0,
+) -> Consumption:
+    """Sample ``worker`` until its group has committed every produced event."""
+    total = sum(counts.values())
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+    await admin.start()
+    samples: list[Sample] = []
+    try:
+        last_change = time.monotonic()
+        while True:
+            worker.check_alive()
+            done = await committed_total(admin, group, counts)
+            now = time.monotonic()
+            sample = Sample(now, done, cpu_seconds(worker.pid))
+            if samples and sample.committed != samples[-1].committed:
+                last_change = now
+            samples.append(sample)
+            if on_progress is not None:
+                on_progress(done, total)
+            if done >= total:
+                break
+            if now - last_change > stall_timeout:
+                raise BenchError(
+                    f"{worker.name} committed nothing new for {stall_timeout:.0f} s "
+                    f"({done:,}/{total:,}):\n{worker.log_tail()}"
+                )
+            await asyncio.sleep(interval)
+    finally:
+        await admin.close()
+    return summarize(samples, total, worker.started, peak_rss_mb(worker.pid))
+
+
+def summarize(samples: list[Sample], total: int, spawned: float, rss: float) -> Consumption:
+    """The steady window (see the module docstring) of a finished run's samples."""
+    first = next(i for i, s in enumerate(samples) if s.committed > 0)
+    last = len(samples) - 1
+    startup = samples[first].t - spawned
+    if first == last:  # all done by the first commit: no steady window to speak of
+        return Consumption(
+            total, samples[last].t - spawned, samples[last].cpu, rss, startup, "whole-process"
+        )
+    end = _last_busy(samples, first, last)
+    a, b = samples[first], samples[end]
+    return Consumption(total - a.committed, b.t - a.t, b.cpu - a.cpu, rss, startup, "steady")
+
+
+def _last_busy(samples: list[Sample], first: int, last: int) -> int:
+    span = samples[last].t - samples[first].t
+    average = (samples[last].cpu - samples[first].cpu) / span if span > 0 else 0.0
+    for j in range(last, first, -1):
+        dt = samples[j].t - samples[j - 1].t
+        if dt > 0 and (samples[j].cpu - samples[j - 1].cpu) / dt >= BUSY_SHARE * average:
+            return j
+    return last

@@ -1,0 +1,192 @@
+"""One broker's benchmark, in order: produce, ceiling, naive, pipeline, latency,
+state, recovery. The contenders run one after another (never together), each
+over the same produced events, so they compete for nothing but the machine.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from services.bench.ceiling import run_ceiling
+from services.bench.contenders import REPO_ROOT, Contender
+from services.bench.latency import measure_latency
+from services.bench.machine import broker_facts, load_average
+from services.bench.produce import Produced, history_days, produce_feed
+from services.bench.progress import ProgressLine
+from services.bench.recovery import time_recovery
+from services.bench.runner import Consumption, wait_consumed
+from services.bench.state import measure_state
+from services.simulator import EventFeed, Simulation
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class BenchParams:
+    events: int = 1_000_000
+    accounts: int = 50_000
+    partitions: int = 4
+    latency_rate: float = 5000.0
+    latency_seconds: float = 20.0
+    seed: int = 42
+    #: Checkout whose ``streams/`` worker is measured (default: this one).
+    pipeline_dir: Path = REPO_ROOT
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["pipeline_dir"] = str(self.pipeline_dir)
+        return {**data, "history_days": history_days(self.events, self.accounts)}
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return round(a / b, 4) if b else None
+
+
+class BrokerBench:
+    """Runs every phase against one broker at ``bootstrap``."""
+
+    def __init__(self, kind: str, bootstrap: str, params: BenchParams, bar: ProgressLine) -> None:
+        self.kind, self.bootstrap, self.params, self.bar = kind, bootstrap, params, bar
+        self.load: dict[str, list[float]] = {"start": load_average()}
+
+    def _bar(self, phase: str) -> Callable[[int, int], None]:
+        return lambda done, total: self.bar.update(phase, done, total)
+
+    async def produce(self) -> tuple[Simulation, Produced]:
+        from services.stack.topics import ensure_topics
+
+        p = self.params
+        await ensure_topics(self.bootstrap, p.partitions)
+        days = history_days(p.events, p.accounts)
+        sim = Simulation.create(accounts=p.accounts, days=days, seed=p.seed, end=int(time.time()))
+        feed = EventFeed(sim, max_events=p.events)
+        produced = await produce_feed(
+            self.bootstrap,
+            feed,
+            partitions=p.partitions,
+            rate=0,
+            on_progress=lambda pr: self.bar.update("producing", pr.sent, p.events, pr.rate),
+        )
+        self.bar.note(
+            f"[{self.kind}] produced {produced.events:,} events at {produced.rate:,.0f}/s"
+        )
+        return sim, produced
+
+    def _done(self, name: str, result: Consumption) -> None:
+        self.load[name] = load_average()
+        self.bar.note(
+            f"[{self.kind}] {name}: {result.events_per_s:,.0f} events/s, "
+            f"{result.cpu_per_million:,.1f} CPU-s/1M, "
+            f"{result.peak_rss_mb:,.0f} MB"
+        )
+
+    async def naive(self, produced: Produced) -> dict[str, Any]:
+        contender = Contender("naive", self.bootstrap, self.params.partitions)
+        worker = contender.spawn()
+        try:
+            result = await wait_consumed(
+                worker,
+                self.bootstrap,
+                contender.app_id,
+                produced.counts,
+                on_progress=self._bar("naive"),
+            )
+        finally:
+            worker.stop()
+            contender.cleanup()
+        self._done("naive", result)
+        state = await measure_state(self.bootstrap, contender.app_id, produced.events)
+        return {**result.to_json(), "state": state}
+
+    async def pipeline(self, sim: Simulation, produced: Produced) -> dict[str, Any]:
+        p = self.params
+        contender = Contender("pipeline", self.bootstrap, p.partitions, root=p.pipeline_dir)
+        worker = contender.spawn()
+        try:
+            result = await wait_consumed(
+                worker,
+                self.bootstrap,
+                contender.app_id,
+                produced.counts,
+                on_progress=self._bar("pipeline"),
+            )
+            self._done("pipeline", result)
+            latency, counts = await measure_latency(
+                self.bootstrap,
+                sim,
+                worker,
+                contender.app_id,
+                produced.counts,
+                partitions=p.partitions,
+                rate=p.latency_rate,
+                seconds=p.latency_seconds,
+                on_progress=lambda ph, d, t: self.bar.update(ph, d, t),
+            )
+        finally:
+            worker.stop()
+        try:
+            consumed = sum(counts.values())
+            state = await measure_state(self.bootstrap, contender.app_id, consumed)
+            self.bar.update("recovery")
+            recovery, restarted = await time_recovery(lambda: contender.spawn("info"))
+            restarted.stop()
+        finally:
+            contender.cleanup()
+        return {
+            **result.to_json(),
+            **_headline(latency, state, recovery),
+            "latency": latency,
+            "state": state,
+            "recovery": recovery,
+        }
+
+    async def run(self) -> dict[str, Any]:
+        sim, produced = await self.produce()
+        self.bar.update("ceiling")
+        ceiling = run_ceiling(self.bootstrap, produced.counts, REPO_ROOT)
+        self._done("ceiling", ceiling)
+        naive = await self.naive(produced)
+        pipeline = await self.pipeline(sim, produced)
+        return {
+            "broker": broker_facts(self.kind),
+            "producer": {
+                "events": produced.events,
+                "events_per_s": round(produced.rate, 1),
+                "seconds": round(produced.seconds, 3),
+            },
+            "contenders": {"ceiling": ceiling.to_json(), "naive": naive, "pipeline": pipeline},
+            "ratios": ratios(ceiling.to_json(), naive, pipeline),
+            "load_average": self.load,
+        }
+
+
+def _headline(
+    latency: dict[str, Any], state: dict[str, Any], recovery: dict[str, Any]
+) -> dict[str, Any]:
+    """The pipeline's one-number figures; latency from outputs when there are any,
+    else from the dead-letter markers (``latency_source`` says which)."""
+    source = "output" if latency["output"]["samples"] else "deadletter_marker"
+    return {
+        "latency_p50_ms": latency[source]["p50_ms"],
+        "latency_p99_ms": latency[source]["p99_ms"],
+        "latency_source": source,
+        "state_bytes_per_account": state["bytes_per_account"],
+        "recovery_seconds": recovery["recovery_seconds"],
+    }
+
+
+def ratios(
+    ceiling: dict[str, Any], naive: dict[str, Any], pipeline: dict[str, Any]
+) -> dict[str, float | None]:
+    rate, cpu = "events_per_s", "cpu_s_per_1m_events"
+    return {
+        "pipeline_vs_ceiling": _ratio(pipeline[rate], ceiling[rate]),
+        "pipeline_vs_naive": _ratio(pipeline[rate], naive[rate]),
+        "cpu_pipeline_vs_ceiling": _ratio(pipeline[cpu], ceiling[cpu]),
+        "cpu_pipeline_vs_naive": _ratio(pipeline[cpu], naive[cpu]),
+    }

@@ -1,0 +1,92 @@
+"""The bench's pure measuring parts: steady window, percentiles, output matching.
+
+No broker: samples and records are built by hand.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import orjson
+import pytest
+from aiokafka import ConsumerRecord
+
+from schemas.topics import DEADLETTER, HEALTH, USAGE
+from services.bench.latency import Matcher, percentile
+from services.bench.produce import MARKER_PREFIX, marker_value
+from services.bench.runner import Sample, summarize
+
+
+def make_samples(rows: list[tuple[float, int, float]]) -> list[Sample]:
+    return [Sample(t, committed, cpu) for t, committed, cpu in rows]
+
+
+def make_record(topic: str, key: bytes, value: bytes, timestamp: int) -> ConsumerRecord[Any, Any]:
+    return ConsumerRecord(topic, 0, 0, timestamp, 0, key, value, None, len(key), len(value), ())
+
+
+def make_input(account: str, time: str, timestamp: int) -> ConsumerRecord[Any, Any]:
+    value = orjson.dumps({"id": "x", "account_id": account, "type": "login", "time": time})
+    return make_record(USAGE, account.encode(), value, timestamp)
+
+
+def make_health(account: str, time: str, timestamp: int) -> ConsumerRecord[Any, Any]:
+    value = orjson.dumps({"subject": account, "time": time, "type": "health"})
+    return make_record(HEALTH, account.encode(), value, timestamp)
+
+
+def test_steady_window_starts_at_first_commit_and_ends_at_last_busy_sample() -> None:
+    # spawned at 0; commits from t=2; busy (1 CPU-s per s) until t=5, idle after.
+    samples = make_samples(
+        [
+            (1, 0, 1.0),
+            (2, 100, 2.0),
+            (3, 200, 3.0),
+            (4, 300, 4.0),
+            (5, 350, 5.0),
+            (6, 350, 5.01),
+            (7, 400, 5.02),
+        ]
+    )
+    result = summarize(samples, total=400, spawned=0.0, rss=50.0)
+    assert result.window == "steady"
+    assert result.events == 300
+    assert result.seconds == pytest.approx(3.0)
+    assert result.cpu_seconds == pytest.approx(3.0)
+    assert result.startup_seconds == pytest.approx(2.0)
+
+
+def test_everything_done_by_the_first_commit_falls_back_to_the_whole_process() -> None:
+    result = summarize(make_samples([(1, 0, 0.5), (3, 50, 2.0)]), 50, spawned=0.5, rss=1.0)
+    assert (result.window, result.events, result.seconds) == ("whole-process", 50, 2.5)
+
+
+@pytest.mark.parametrize(
+    ("values", "q", "expected"),
+    [([], 0.5, None), ([7], 0.99, 7), ([1, 2, 3, 4], 0.5, 2), (list(range(1, 101)), 0.99, 99)],
+)
+def test_percentile_is_nearest_rank(values: list[float], q: float, expected: float | None) -> None:
+    assert percentile(values, q) == expected
+
+
+def test_output_matches_latest_input_of_its_account_and_second() -> None:
+    matcher = Matcher(since_ms=1000)
+    matcher.add_input(make_input("a", "2026-11-23T10:00:00Z", 1000))
+    matcher.add_input(make_input("a", "2026-11-23T10:00:00Z", 1200))
+    matcher.add_input(make_input("b", "2026-11-23T10:00:00Z", 1100))
+    matcher.add_output(make_health("a", "2026-11-23T10:00:00+00:00", 1250))
+    matcher.add_output(make_health("b", "2026-11-23T10:00:01Z", 1300))  # no input that second
+    matcher.add_output(make_health("a", "2026-11-23T10:00:00Z", 900))  # before the phase
+    assert matcher.output_ms == [50]
+    assert matcher.output_unmatched == 1
+
+
+def test_dead_lettered_marker_matches_by_id() -> None:
+    matcher = Matcher(since_ms=0)
+    marker = marker_value("run1", 7)
+    assert marker.startswith(MARKER_PREFIX)
+    matcher.add_input(make_record(USAGE, b"a", marker, 5000))
+    letter = orjson.dumps({"value_b64": base64.b64encode(marker).decode(), "reason": "x"})
+    matcher.add_output(make_record(DEADLETTER, b"a", letter, 5420))
+    assert matcher.marker_ms == [420]
