@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 
 from services.simulator import EventFeed, SimEvent, Simulation
-from services.simulator.kafka_sinks import BatchingSink
+from streams.batching import BatchingSink
 from services.simulator.pacing import Progress, Sink, pump
 from services.simulator.producer import ProducerSettings
 
