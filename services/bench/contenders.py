@@ -39,7 +39,7 @@ class Contender:
             raise ValueError(f"unknown contender {self.kind!r}")
         self.app_id = self.app_id or f"bench-{self.kind}-{uuid.uuid4().hex[:8]}"
 
-    def env(self, data_dir: str) -> dict[str, str]:
+    def env(self, data_dir: str, log_level: str = "warn") -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHSCORE_")}
         env.update(
             {
@@ -50,6 +50,9 @@ class Contender:
                 "HEALTHSCORE_WORKER_WEB_PORT": str(free_port()),
                 "HEALTHSCORE_WORKER_METRICS_PORT": str(free_port()),
                 "HEALTHSCORE_LIVE_TICK": "0",
+                # The worker's JSON logging takes its level from here, not from
+                # Faust's -l: recovery timing reads Faust's info lines.
+                "HEALTHSCORE_LOG_LEVEL": log_level,
                 "PYTHONUNBUFFERED": "1",
             }
         )
@@ -60,7 +63,7 @@ class Contender:
         data_dir = tempfile.TemporaryDirectory(prefix=f"bench-{self.kind}-data-")
         self.data_dirs.append(data_dir)
         argv = [sys.executable, "-m", MODULES[self.kind], "worker", "-l", log_level]
-        return WorkerProcess(self.kind, argv, self.env(data_dir.name), self.root)
+        return WorkerProcess(self.kind, argv, self.env(data_dir.name, log_level), self.root)
 
     def cleanup(self) -> None:
         for data_dir in self.data_dirs:
