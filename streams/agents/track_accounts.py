@@ -77,6 +77,20 @@ async def persist_state() -> None:
         await fast_ingest.flush()
 
 
+@app.on_partitions_revoked.connect
+async def drop_revoked(sender: Any, revoked: set[Any], **kwargs: Any) -> None:
+    """After a rebalance took partitions away, forget their engines: another
+    worker may change those accounts, and if a partition comes back its state
+    must be restored from the table, not from this worker's stale copy.
+    (Faust has already waited for our in-flight messages to be acked, i.e.
+    persisted, before sending this signal.)"""
+    if _pipeline is None:
+        return
+    async with fast_ingest.lock:
+        await _pipeline.persist()
+        _pipeline.runtime.forget({tp.partition for tp in revoked})
+
+
 @app.timer(settings.tick_seconds)
 async def tick_clock() -> None:
     """Live mode: silent accounts lose health as wall-clock days pass."""
@@ -93,3 +107,5 @@ async def report_gauges() -> None:
         metrics.ACCOUNTS_BY_BAND.labels(band).set(bands[band])
     for state in ("open", "retrying", "grace", "restricted"):
         metrics.DUNNING_CASES.labels(state).set(cases[state])
+    for partition, engine in pipeline().runtime.engines.items():
+        metrics.WATERMARK_SECONDS.labels(str(partition)).set(engine.watermark_s)
