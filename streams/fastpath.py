@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from streams import metrics
+from streams.faust_patches import ack_batch, track_batch
 from streams.pipeline import Pipeline
 
 
@@ -30,17 +31,17 @@ class FastIngest:
         self._persist_every = persist_every
         #: Held by anything that changes or persists state: batches, persists, ticks.
         self.lock = asyncio.Lock()
-        self._unacked: list[tuple[Any, Any]] = []
+        #: Fetched batches processed but not yet acked, with their consumer.
+        self._unacked: list[tuple[Any, list[Any]]] = []
         self._next_persist = 0.0
 
     async def on_batch(self, consumer: Any, messages: list[Any]) -> None:
         """The ``streams.faust_patches`` divert handler."""
-        for message in messages:
-            consumer.track_message(message)  # a rebalance waits for these
+        track_batch(consumer, messages)  # a rebalance waits for these
         async with self.lock:
             with metrics.BATCH_SECONDS.time():
                 await self._pipeline().handle(messages, persist=False)
-            self._unacked.extend((consumer, message) for message in messages)
+            self._unacked.append((consumer, messages))
             if time.monotonic() >= self._next_persist:
                 await self._persist_and_ack()
 
@@ -51,7 +52,7 @@ class FastIngest:
 
     async def _persist_and_ack(self) -> None:
         await self._pipeline().persist()
-        for consumer, message in self._unacked:
-            consumer.ack(message)
+        for consumer, messages in self._unacked:
+            ack_batch(consumer, messages)
         self._unacked.clear()
         self._next_persist = time.monotonic() + self._persist_every

@@ -85,3 +85,62 @@ def test_install_is_reversible_and_version_pinned(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(faust_patches.faust, "__version__", "9.9.9")
     with pytest.raises(RuntimeError, match="targets faust-streaming"):
         faust_patches.install()
+
+
+# -- batch track / ack against Faust's own per-message methods ----------------
+
+
+def _real_consumer(acking: set[str]) -> Any:
+    """Faust's aiokafka Consumer, never started (no broker): only its ack bookkeeping."""
+    import faust
+
+    app = faust.App(f"patch-test-{len(acking)}", broker="kafka://127.0.0.1:1")
+
+    async def callback(message: Any) -> None:
+        return None
+
+    consumer = app.transport.create_consumer(
+        callback=callback, on_partitions_revoked=None, on_partitions_assigned=None
+    )
+    app.topics._acking_topics.update(acking)
+    return consumer
+
+
+def _messages() -> list[Any]:
+    from faust.types import TP
+    from faust.types.tuples import Message
+
+    rows = [("in", 0, 5), ("in", 0, 6), ("in", 1, 2), ("in", 0, 6), ("other", 0, 1), ("in", 1, 0)]
+    return [
+        Message(topic, part, offset, 0.0, None, None, b"k", b"v", None, tp=TP(topic, part))
+        for topic, part, offset in rows
+    ]
+
+
+def _bookkeeping(consumer: Any) -> tuple[Any, ...]:
+    return (
+        {tp: list(offsets) for tp, offsets in consumer._acked.items()},
+        {tp: set(index) for tp, index in consumer._acked_index.items()},
+        consumer._n_acked,
+        sorted((m.topic, m.partition, m.offset) for m in consumer._unacked_messages),
+    )
+
+
+async def test_track_and_ack_batch_keep_fausts_exact_bookkeeping() -> None:
+    from faust.types import TP
+
+    one, batch = _real_consumer({"in"}), _real_consumer({"in"})
+    for consumer in (one, batch):
+        consumer._committed_offset[TP("in", 1)] = 1  # offset 0 there is already committed
+    singles, batched = _messages(), _messages()
+    for message in singles:
+        one.track_message(message)
+    faust_patches.track_batch(batch, batched)
+    assert len(batch._unacked_messages) == len(one._unacked_messages) == 6
+
+    newly = [one.ack(message) for message in singles]
+    assert faust_patches.ack_batch(batch, batched) == sum(newly) == 3
+    assert _bookkeeping(batch) == _bookkeeping(one)
+    assert [m.acked for m in batched] == [m.acked for m in singles] == [True] * 6
+    assert faust_patches.ack_batch(batch, batched) == 0  # acking twice changes nothing
+    assert _bookkeeping(batch) == _bookkeeping(one)

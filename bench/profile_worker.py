@@ -1,0 +1,163 @@
+"""Profile the real worker under load with py-spy (a dev tool, not a test).
+
+    .venv/bin/python bench/profile_worker.py [--events 100000] [--accounts 5000]
+        [--broker tansu|apache] [--out bench/results/profile_worker.txt]
+    .venv/bin/python bench/profile_worker.py --compare ../baseline-checkout [--rounds 2]
+
+Starts a fresh broker, produces the bench's simulated feed unpaced, starts one
+pipeline worker exactly as ``healthscore bench`` does, and samples it with
+``py-spy record`` from its start until it has consumed everything. Prints the
+events/s and CPU-s per 1M events of that run and the top of the profile (by
+own time and by inclusive time), and writes both to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from services.bench.contenders import REPO_ROOT, Contender  # noqa: E402
+from services.bench.produce import history_days, produce_feed  # noqa: E402
+from services.bench.runner import wait_consumed  # noqa: E402
+from services.simulator import EventFeed, Simulation  # noqa: E402
+
+PY_SPY = Path(sys.executable).with_name("py-spy")
+
+
+_LINE = re.compile(r":\d+\)$")
+
+
+def _frames(line: str) -> tuple[list[str], int]:
+    """A collapsed stack's frames, by function (line numbers dropped), and its count."""
+    stack, _, count = line.rpartition(" ")
+    return [_LINE.sub(")", frame) for frame in stack.split(";")], int(count)
+
+
+def summarise(collapsed: Path, top: int) -> str:
+    """Own and inclusive time per function from py-spy's collapsed stacks."""
+    own: collections.Counter[str] = collections.Counter()
+    inclusive: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in collapsed.read_text().splitlines():
+        if not line.strip():
+            continue
+        frames, count = _frames(line)
+        total += count
+        own[frames[-1]] += count
+        for frame in set(frames):
+            inclusive[frame] += count
+    rows = [f"{total:,} samples"]
+    for title, counter in (("own time", own), ("inclusive time", inclusive)):
+        rows.append(f"\n-- top {top} by {title} --")
+        for frame, count in counter.most_common(top):
+            rows.append(f"{100 * count / total:5.1f}%  {frame}")
+    return "\n".join(rows)
+
+
+async def produce(bootstrap: str, events: int, accounts: int, partitions: int) -> dict[str, int]:
+    from services.stack.topics import ensure_topics
+
+    await ensure_topics(bootstrap, partitions)
+    days = history_days(events, accounts)
+    sim = Simulation.create(accounts=accounts, days=days, seed=42, end=int(time.time()))
+    produced = await produce_feed(bootstrap, EventFeed(sim, max_events=events), partitions=partitions, rate=0)
+    return produced.counts
+
+
+async def compare(bootstrap: str, args: argparse.Namespace) -> str:
+    """Alternate runs of ``--compare``'s worker (the baseline) and this one on the
+    same produced input, no profiler attached; report each and the ratios."""
+    counts = await produce(bootstrap, args.events, args.accounts, args.partitions)
+    runs: dict[str, list[tuple[float, float]]] = {"baseline": [], "this": []}
+    order = [("baseline", args.compare), ("this", REPO_ROOT)]
+    for _ in range(args.rounds):
+        for name, root in order:
+            contender = Contender("pipeline", bootstrap, args.partitions, root=root)
+            worker = contender.spawn()
+            try:
+                result = await wait_consumed(worker, bootstrap, contender.app_id, counts)
+            finally:
+                worker.stop()
+                contender.cleanup()
+            runs[name].append((result.events_per_s, result.cpu_per_million))
+            print(f"{name:9} {result.events_per_s:9,.0f} events/s {result.cpu_per_million:7.1f} CPU-s/1M",
+                  flush=True)  # fmt: skip
+        order.reverse()  # neither side always runs on the warmer broker
+    best = {name: (max(r[0] for r in rs), min(r[1] for r in rs)) for name, rs in runs.items()}
+    return (
+        f"{args.events:,} events, {args.accounts:,} accounts, {args.broker}, best of {args.rounds}: "
+        f"baseline {best['baseline'][0]:,.0f} events/s {best['baseline'][1]:.1f} CPU-s/1M; "
+        f"this {best['this'][0]:,.0f} events/s {best['this'][1]:.1f} CPU-s/1M; "
+        f"events/s ratio {best['this'][0] / best['baseline'][0]:.2f}, "
+        f"CPU ratio {best['this'][1] / best['baseline'][1]:.2f}"
+    )
+
+
+async def profile(bootstrap: str, args: argparse.Namespace, collapsed: Path) -> str:
+    counts = await produce(bootstrap, args.events, args.accounts, args.partitions)
+    contender = Contender("pipeline", bootstrap, args.partitions)
+    worker = contender.spawn()
+    spy = subprocess.Popen(
+        [str(PY_SPY), "record", "--pid", str(worker.pid), "--format", "raw", "--rate", "200",
+         "--nonblocking", "--output", str(collapsed)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        result = await wait_consumed(worker, bootstrap, contender.app_id, counts)
+    finally:
+        spy.send_signal(2)  # SIGINT: py-spy writes its output and exits
+        spy.wait(timeout=60)
+        worker.stop()
+        contender.cleanup()
+    return (
+        f"{args.events:,} events, {args.accounts:,} accounts, {args.broker}: "
+        f"{result.events_per_s:,.0f} events/s, {result.cpu_per_million:,.1f} CPU-s/1M"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--accounts", type=int, default=5_000)
+    parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--broker", choices=("tansu", "apache"), default="tansu")
+    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--out", type=Path, default=Path("bench/results/profile_worker.txt"))
+    parser.add_argument("--compare", type=Path, help="baseline checkout: A/B, no profile")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    if args.broker == "tansu":
+        from services.stack.tansu import start_tansu
+
+        server = start_tansu()
+    else:
+        from services.stack.kafka import start_kafka
+
+        server = start_kafka()
+    if args.compare is not None:
+        try:
+            print(asyncio.run(compare(server.address, args)))
+        finally:
+            server.stop()
+        return
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    collapsed = args.out.with_suffix(".collapsed")  # kept: summarise again, or flamegraph it
+    try:
+        headline = asyncio.run(profile(server.address, args, collapsed))
+    finally:
+        server.stop()
+    report = headline + "\n" + summarise(collapsed, args.top)
+    args.out.write_text(report + "\n")
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
