@@ -72,15 +72,22 @@ async def produce(bootstrap: str, events: int, accounts: int, partitions: int) -
     return produced.counts
 
 
+def _env(pairs: list[str]) -> dict[str, str]:
+    return dict(pair.split("=", 1) for pair in pairs)
+
+
 async def compare(bootstrap: str, args: argparse.Namespace) -> str:
     """Alternate runs of ``--compare``'s worker (the baseline) and this one on the
     same produced input, no profiler attached; report each and the ratios."""
     counts = await produce(bootstrap, args.events, args.accounts, args.partitions)
     runs: dict[str, list[tuple[float, float]]] = {"baseline": [], "this": []}
+    envs = {"baseline": _env(args.env_baseline), "this": _env(args.env_this)}
     order = [("baseline", args.compare), ("this", REPO_ROOT)]
     for _ in range(args.rounds):
         for name, root in order:
-            contender = Contender("pipeline", bootstrap, args.partitions, root=root)
+            contender = Contender(
+                "pipeline", bootstrap, args.partitions, root=root, extra_env=envs[name]
+            )
             worker = contender.spawn()
             try:
                 result = await wait_consumed(worker, bootstrap, contender.app_id, counts)
@@ -133,6 +140,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/results/profile_worker.txt"))
     parser.add_argument("--compare", type=Path, help="baseline checkout: A/B, no profile")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--env-this", action="append", default=[], metavar="K=V")
+    parser.add_argument("--env-baseline", action="append", default=[], metavar="K=V")
     args = parser.parse_args()
     if args.broker == "tansu":
         from services.stack.tansu import start_tansu

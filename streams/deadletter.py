@@ -13,6 +13,7 @@ import base64
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import repeat
 
 from schemas.deadletter import DeadLetter
 from schemas.errors import HealthscoreError, InvalidEventError
@@ -48,6 +49,29 @@ class DeadLetterLimit:
             raise TooManyInvalidEventsError(
                 f"{self._invalid} of the last {self.window} input messages were invalid"
             )
+
+    def record_valid(self, count: int) -> None:
+        """``record(True)`` ``count`` times, without a Python step per event:
+        valid outcomes only push older ones out, so the limit can trip only at
+        the moment the window first fills up, with the rejects it holds now."""
+        filling = len(self._outcomes) < self.window <= len(self._outcomes) + count
+        if filling and self._invalid > self.max_ratio * self.window:
+            raise TooManyInvalidEventsError(
+                f"{self._invalid} of the last {self.window} input messages were invalid"
+            )
+        if count >= self.window:
+            self._outcomes, self._invalid = deque(repeat(True, self.window)), 0
+            return
+        outcomes = self._outcomes
+        outcomes.extend(repeat(True, count))
+        excess = len(outcomes) - self.window
+        if excess <= 0:
+            return
+        if self._invalid == 0:  # all True: trimming changes no count
+            self._outcomes = deque(repeat(True, self.window))
+            return
+        for _ in range(excess):
+            self._invalid -= not outcomes.popleft()
 
 
 def dead_letter_value(

@@ -15,6 +15,10 @@ stream queue, no per-message lock. The handler gets the list fetched in one
 ``getmany`` (at most ``divert_max`` at a time), tracks and acks them itself;
 offsets are still committed by Faust, only for acked messages.
 
+``track_batch`` / ``ack_batch`` are the consumer's own pending-set and ack
+bookkeeping done once per diverted batch (the test compares them with
+``Consumer.track_message`` / ``Consumer.ack`` on a real Faust consumer).
+
 Kept as a copy of one method, pinned to the Faust version it was taken from:
 ``install()`` refuses any other version rather than patching blind.
 """

@@ -141,8 +141,7 @@ class Pipeline:
                 },
             )
             self.limit.record(False)
-        for _ in batch.accepted:
-            self.limit.record(True)
+        self.limit.record_valid(len(batch.accepted))
         for code, count in decline_codes(item.event for item in batch.accepted).items():
             metrics.PAYMENT_FAILURES.labels(code).inc(count)
 
@@ -156,16 +155,22 @@ def _observe(records: Sequence[Emit], ingested: Mapping[bytes, float] | None) ->
         if record.topic == topics.DUNNING:
             metrics.DUNNING_STEPS.labels(record.kind).inc()
             continue
-        is_health = record.topic == topics.HEALTH
-        if is_health:
+        if record.topic == topics.HEALTH:
             metrics.HEALTH_CHANGES.inc()
+            by_event, by_ingest = _SCORE_LATENCY
         else:
             metrics.ALERTS_EMITTED.labels(record.kind).inc()
-        latency = metrics.EVENT_TO_SCORE_SECONDS if is_health else metrics.EVENT_TO_ALERT_SECONDS
-        latency.labels("event").observe(max(0.0, now - record.caused_at))
+            by_event, by_ingest = _ALERT_LATENCY
+        by_event.observe(max(0.0, now - record.caused_at))
         appended = ingested.get(record.key) if ingested else None
         if appended is not None:
-            latency.labels("ingest").observe(max(0.0, now - appended))
+            by_ingest.observe(max(0.0, now - appended))
+
+
+#: The latency histograms' children, bound once: ``labels()`` takes a lock and
+#: a dict lookup, per output record otherwise.
+_SCORE_LATENCY = tuple(metrics.EVENT_TO_SCORE_SECONDS.labels(c) for c in ("event", "ingest"))
+_ALERT_LATENCY = tuple(metrics.EVENT_TO_ALERT_SECONDS.labels(c) for c in ("event", "ingest"))
 
 
 def _append_times(batch: DecodedBatch) -> dict[bytes, float]:

@@ -70,10 +70,13 @@ class WorkerSettings(BaseSettings):
         description="Feed fetched batches straight to the pipeline (no Faust stream).",
     )
     persist_seconds: float = Field(
-        1.0,
+        5.0,
         gt=0,
         validation_alias="HEALTHSCORE_PERSIST_SECONDS",
-        description="Fast path: write each dirty account's state at most this often.",
+        description=(
+            "Fast path: write each dirty account's state, and ack its inputs, at most this"
+            " often (a busy account changes many times in between; outputs are not delayed)."
+        ),
     )
     fast_drain: bool = Field(
         True,

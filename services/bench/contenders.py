@@ -33,6 +33,8 @@ class Contender:
     #: Directory ``python -m`` runs in: the checkout whose ``streams/`` is measured.
     root: Path = REPO_ROOT
     data_dirs: list[tempfile.TemporaryDirectory[str]] = field(default_factory=list)
+    #: Settings on top of the bench's own (``HEALTHSCORE_PERSIST_SECONDS=5``, ...).
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.kind not in MODULES:
@@ -54,6 +56,7 @@ class Contender:
                 # Faust's -l: recovery timing reads Faust's info lines.
                 "HEALTHSCORE_LOG_LEVEL": log_level,
                 "PYTHONUNBUFFERED": "1",
+                **self.extra_env,
             }
         )
         return env
