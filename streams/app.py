@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from services.observability.logging import logging_dict_config
 from streams import faust_patches
+from streams.faust_monitor import install_monitor
 from streams.settings import WorkerSettings
 
 
@@ -45,12 +46,12 @@ def create_app(settings: WorkerSettings) -> faust.App:
         # logging at worker start (its banner still goes to stdout as text).
         logging_config=logging_dict_config(settings.log_level),
     )
+    faust_registry = CollectorRegistry()
     # Faust's own worker metrics (rebalances, commit latency, table sizes...)
     # on Faust's web port (/metrics), in a registry of their own: some of
     # Faust's names (``*_runtime_ms``) fail ``promtool check metrics``, ours must not.
-    setup_prometheus_sensors(
-        app, pattern="/metrics", registry=CollectorRegistry(), name_prefix="faust"
-    )
+    setup_prometheus_sensors(app, pattern="/metrics", registry=faust_registry, name_prefix="faust")
+    install_monitor(app)
     return app
 
 
