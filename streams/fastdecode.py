@@ -17,17 +17,18 @@ one, non-ASCII in an email, duplicate-prone JSON that orjson rejects) declines.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, NamedTuple, get_args
 
 import orjson
 
-from schemas import topics
-from schemas.common import MAX_EVENT_BYTES
-from schemas.inputs import decode_any, decode_event
+from schemas.common import MAX_EVENT_BYTES, InputEvent
+from schemas.inputs import TOPIC_MODELS, decode_any, decode_event
 from streams.convert import to_domain
 from streams.domain.events import (
     AccountProfile,
@@ -40,9 +41,6 @@ from streams.domain.events import (
 
 __all__ = ["decode_domain", "fast_decode"]
 
-#: A check returns the value to store, or ``_NO`` to decline.
-Check = Callable[[Any], Any]
-_NO: Final = object()
 
 #: The one timestamp shape both pydantic (speedate) and ``datetime.fromisoformat``
 #: read identically: ``T``, 1-6 fraction digits, ``Z`` or ``±HH:MM`` in range.
@@ -60,192 +58,183 @@ _CURRENCY: Final = re.compile(r"[A-Z]{3}")
 _EMAIL: Final = re.compile(r"[!-?A-~]+@[!-?A-~]+\.[!-?A-~]+")
 
 
-def _timestamp(value: Any) -> Any:
+def _timestamp(value: Any) -> datetime | None:
     if type(value) is not str or _TIMESTAMP.fullmatch(value) is None:
-        return _NO
+        return None
     try:
         return datetime.fromisoformat(value).astimezone(UTC)
     except (ValueError, OverflowError):  # a bad day, or near year 1/9999: pydantic decides
-        return _NO
+        return None
 
 
-def _text(min_length: int = 0, max_length: int = 256) -> Check:
-    def check(value: Any) -> Any:
-        ok = type(value) is str and min_length <= len(value) <= max_length
-        return value if ok else _NO
+class Rule(NamedTuple):
+    """One field's check: exact Python type (``datetime`` = RFC 3339 string),
+    bounds on the length (``str``) or the value (``int``), ``None`` allowed or
+    not, and an extra predicate on strings (pattern or enum)."""
 
-    return check
-
-
-def _matching(pattern: re.Pattern[str], max_length: int) -> Check:
-    def check(value: Any) -> Any:
-        ok = type(value) is str and len(value) <= max_length and pattern.fullmatch(value)
-        return value if ok else _NO
-
-    return check
+    kind: type
+    lo: float
+    hi: float
+    nullable: bool = False
+    extra: Callable[[str], object] | None = None
 
 
-def _integer(ge: int | None = None, le: int | None = None) -> Check:
-    def check(value: Any) -> Any:
-        if type(value) is not int:  # excludes bool and 3.0, as strict pydantic does
-            return _NO
-        if (ge is not None and value < ge) or (le is not None and value > le):
-            return _NO
-        return value
-
-    return check
+def text(lo: int = 0, hi: int = 256, extra: Callable[[str], object] | None = None) -> Rule:
+    return Rule(str, lo, hi, False, extra)
 
 
-def _one_of(*allowed: str) -> Check:
-    options = frozenset(allowed)
-    return lambda value: value if type(value) is str and value in options else _NO
+def integer(lo: float = -math.inf, hi: float = math.inf) -> Rule:
+    return Rule(int, lo, hi)
 
 
-def _nullable(check: Check) -> Check:
-    return lambda value: None if value is None else check(value)
+def one_of(*allowed: str) -> Rule:
+    return text(1, 64, frozenset(allowed).__contains__)
 
 
-IDENT: Final = _text(1, 128)
-SHORT: Final = _text(0, 256)
-CENTS: Final = _integer(ge=0)
-CURRENCY: Final = _matching(_CURRENCY, 3)
-PRIORITY: Final = _one_of("low", "normal", "high", "urgent")
-SEGMENT: Final = _one_of("free", "smb", "mid_market", "enterprise")
+def nullable(rule: Rule) -> Rule:
+    return rule._replace(nullable=True)
 
-#: JSON key -> (domain attribute or None to validate and drop, check).
-Fields = dict[str, tuple[str | None, Check]]
-_BASE: Final[Fields] = {"id": ("id", IDENT), "account_id": ("account_id", IDENT)}
-_TIME: Final[Fields] = {"time": ("at", _timestamp)}
+
+TIMESTAMP: Final = Rule(datetime, 0, 0)
+IDENT: Final = text(1, 128)
+SHORT: Final = text(0, 256)
+CENTS: Final = integer(0)
+CURRENCY: Final = text(3, 3, _CURRENCY.fullmatch)
+OWNER: Final = text(1, 254, _EMAIL.fullmatch)
+
+#: JSON key -> (domain attribute, or None to check and drop; rule).
+Fields = dict[str, tuple[str | None, Rule]]
+_BASE: Final[Fields] = {
+    "id": ("id", IDENT),
+    "account_id": ("account_id", IDENT),
+    "time": ("at", TIMESTAMP),
+}
 _PAYMENT: Final[Fields] = {
     "invoice_id": ("invoice_id", IDENT),
     "amount_cents": ("amount_cents", CENTS),
     "currency": ("currency", CURRENCY),
 }
-_OPTIONAL_PAYMENT: Final[Fields] = {k: (a, _nullable(c)) for k, (a, c) in _PAYMENT.items()}
+_NULLABLE_PAYMENT: Final[Fields] = {k: (a, nullable(r)) for k, (a, r) in _PAYMENT.items()}
+_USER: Final[Fields] = {"user_id": ("user_id", nullable(IDENT))}
+_TICKET: Final[Fields] = {
+    "ticket_id": ("ticket_id", IDENT),
+    "priority": ("priority", one_of("low", "normal", "high", "urgent")),
+}
+_COMMENT: Final[Fields] = {
+    "comment": ("comment", nullable(text(0, 4096))),
+    "user_id": (None, nullable(IDENT)),
+}
 
-
-@dataclass(frozen=True, slots=True)
-class _Spec:
-    """How one event ``type`` is checked and built. ``optional`` keys may be
-    absent (the dataclass default then equals the model's default; a test
-    checks it); ``kind`` is passed as ``kind=`` unless the class has none."""
-
-    build: Callable[..., DomainEvent]
-    kind: str | None
-    required: Fields
-    optional: Fields
-
-    @property
-    def fields(self) -> Fields:
-        return {**self.required, **self.optional}
-
-
-def _spec(
-    build: Callable[..., DomainEvent],
-    kind: str | None,
-    required: Fields | None = None,
-    optional: Fields | None = None,
-) -> _Spec:
-    return _Spec(build, kind, {**_BASE, **_TIME, **(required or {})}, optional or {})
-
-
-_USER: Final[Fields] = {"user_id": ("user_id", _nullable(IDENT))}
-_PRIORITY: Final[Fields] = {"priority": ("priority", PRIORITY)}
-_TICKET: Final[Fields] = {"ticket_id": ("ticket_id", IDENT)}
-_COMMENT: Final[Fields] = {"comment": ("comment", _nullable(_text(0, 4096)))}
-_FEEDBACK_OPTIONAL: Final[Fields] = {**_COMMENT, "user_id": (None, _nullable(IDENT))}
-
-#: Event ``type`` -> its spec; mirrors schemas/{usage,tickets,billing,feedback,accounts}.py.
-SPECS: Final[dict[str, _Spec]] = {
-    "login": _spec(UsageEvent, "login", optional=_USER),
-    "feature_used": _spec(
+#: Event ``type`` -> (domain class, its fields beyond id/account_id/time/type).
+#: Mirrors schemas/{usage,tickets,billing,feedback,accounts}.py; which keys are
+#: required and their defaults come from the models themselves.
+SPECS: Final[dict[str, tuple[type[DomainEvent], Fields]]] = {
+    "login": (UsageEvent, _USER),
+    "feature_used": (
         UsageEvent,
-        "feature_used",
-        {"feature": ("feature", _text(1, 256))},
-        {**_USER, "quantity": ("quantity", _nullable(_integer(ge=0)))},
+        {**_USER, "feature": ("feature", text(1)), "quantity": ("quantity", nullable(integer(0)))},
     ),
-    "records_changed": _spec(
-        UsageEvent, "records_changed", {"quantity": ("quantity", _integer())}, _USER
-    ),
-    "seats_changed": _spec(
-        UsageEvent, "seats_changed", {"quantity": ("quantity", _integer(ge=0))}, _USER
-    ),
-    "ticket_opened": _spec(TicketEvent, "ticket_opened", _TICKET, _PRIORITY),
-    "ticket_updated": _spec(TicketEvent, "ticket_updated", _TICKET, _PRIORITY),
-    "ticket_reopened": _spec(TicketEvent, "ticket_reopened", _TICKET, _PRIORITY),
-    "ticket_solved": _spec(
-        TicketEvent,
-        "ticket_solved",
-        _TICKET,
-        {**_PRIORITY, "csat": ("csat", _nullable(_integer(ge=1, le=5)))},
-    ),
-    "payment_failed": _spec(
+    "records_changed": (UsageEvent, {**_USER, "quantity": ("quantity", integer())}),
+    "seats_changed": (UsageEvent, {**_USER, "quantity": ("quantity", integer(0))}),
+    "ticket_opened": (TicketEvent, _TICKET),
+    "ticket_updated": (TicketEvent, _TICKET),
+    "ticket_reopened": (TicketEvent, _TICKET),
+    "ticket_solved": (TicketEvent, {**_TICKET, "csat": ("csat", nullable(integer(1, 5)))}),
+    "payment_failed": (BillingEvent, {**_PAYMENT, "decline_code": ("decline_code", text(1, 64))}),
+    "payment_succeeded": (BillingEvent, _PAYMENT),
+    "card_expiring": (BillingEvent, {"card_expires_at": ("card_expires_at", TIMESTAMP)}),
+    "renewal_scheduled": (
         BillingEvent,
-        "payment_failed",
-        {**_PAYMENT, "decline_code": ("decline_code", _text(1, 64))},
+        {"renewal_at": ("renewal_at", TIMESTAMP), **_NULLABLE_PAYMENT},
     ),
-    "payment_succeeded": _spec(BillingEvent, "payment_succeeded", _PAYMENT),
-    "card_expiring": _spec(
-        BillingEvent, "card_expiring", {"card_expires_at": ("card_expires_at", _timestamp)}
-    ),
-    "renewal_scheduled": _spec(
+    "subscription_canceled": (
         BillingEvent,
-        "renewal_scheduled",
-        {"renewal_at": ("renewal_at", _timestamp)},
-        _OPTIONAL_PAYMENT,
+        {"reason": ("reason", nullable(SHORT)), **_NULLABLE_PAYMENT},
     ),
-    "subscription_canceled": _spec(
-        BillingEvent,
-        "subscription_canceled",
-        optional={"reason": ("reason", _nullable(SHORT)), **_OPTIONAL_PAYMENT},
-    ),
-    "nps_response": _spec(
-        FeedbackEvent, "nps_response", {"score": ("score", _integer(0, 10))}, _FEEDBACK_OPTIONAL
-    ),
-    "csat_response": _spec(
-        FeedbackEvent, "csat_response", {"score": ("score", _integer(1, 5))}, _FEEDBACK_OPTIONAL
-    ),
-    "account_upserted": _spec(
+    "nps_response": (FeedbackEvent, {"score": ("score", integer(0, 10)), **_COMMENT}),
+    "csat_response": (FeedbackEvent, {"score": ("score", integer(1, 5)), **_COMMENT}),
+    "account_upserted": (
         AccountProfile,
-        None,
-        {"name": ("name", _text(1, 256)), "segment": ("segment", SEGMENT)},
         {
+            "name": ("name", text(1)),
+            "segment": ("segment", one_of("free", "smb", "mid_market", "enterprise")),
             "arr_cents": ("arr_cents", CENTS),
-            "owner": ("owner", _nullable(_matching(_EMAIL, 254))),
-            "industry": ("industry", _nullable(SHORT)),
-            "plan": ("plan", _nullable(SHORT)),
-            "renewal_at": ("renewal_at", _nullable(_timestamp)),
-            "created_at": ("created_at", _nullable(_timestamp)),
+            "owner": ("owner", nullable(OWNER)),
+            "industry": ("industry", nullable(SHORT)),
+            "plan": ("plan", nullable(SHORT)),
+            "renewal_at": ("renewal_at", nullable(TIMESTAMP)),
+            "created_at": ("created_at", nullable(TIMESTAMP)),
         },
     ),
 }
 
+Setter = Callable[[Any, Any], None]
+#: A compiled field: (slot setter, kind, lo, hi, nullable, extra, required 0/1).
+_Field = tuple[Setter, type, float, float, bool, Callable[[str], object] | None, int]
+
+
+def _drop(event: object, value: object) -> None:
+    """Setter of a field the domain class does not keep (checked, then dropped)."""
+
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """A spec flattened for the loop: key sets and one lookup per key."""
+    """A spec compiled against the model and the domain class.
 
-    spec: _Spec
-    required: frozenset[str]
-    allowed: frozenset[str]
-    fields: Fields
+    The event is built by writing its slots directly rather than calling the
+    frozen dataclass ``__init__`` (one ``object.__setattr__`` per field made
+    construction cost as much as all the checks). ``defaults`` holds the
+    model's default for every slot no required key fills; ``required`` is how
+    many required keys must be seen (unknown keys are declined, so counting is
+    exact)."""
+
+    cls: type[DomainEvent]
+    defaults: tuple[tuple[Setter, Any], ...]
+    fields: dict[str, _Field]
+    required: int
 
 
-def _plans(types: list[str]) -> dict[str, _Plan]:
-    out = {}
-    for kind in types:
-        spec = SPECS[kind]
-        required = frozenset({"type", *spec.required})
-        out[kind] = _Plan(spec, required, required | spec.optional.keys(), spec.fields)
-    return out
+def _compile(kind: str, model: type[InputEvent]) -> _Plan:
+    cls, extra = SPECS[kind]
+    if hasattr(cls, "__post_init__"):
+        raise ValueError(f"{cls.__name__} checks itself; fastdecode would bypass that")
+    names = [f.name for f in dataclasses.fields(cls)]
+    spec: Fields = {**_BASE, "type": ("kind" if "kind" in names else None, one_of(kind)), **extra}
+    if spec.keys() != model.model_fields.keys():
+        raise ValueError(f"fastdecode spec of {kind!r} does not match {model.__name__}")
+    defaults = dict.fromkeys(names)
+    fields: dict[str, _Field] = {}
+    for key, (attr, rule) in spec.items():
+        info = model.model_fields[key]
+        required = info.is_required()
+        setter = _drop if attr is None else vars(cls)[attr].__set__
+        if attr is not None:
+            if required:
+                del defaults[attr]
+            else:
+                defaults[attr] = info.default
+        fields[key] = (setter, *rule, int(required))
+    if set(defaults) - {
+        f.name for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING
+    }:
+        raise ValueError(
+            f"fastdecode spec of {kind!r} leaves a required {cls.__name__} field unset"
+        )
+    slots = tuple((vars(cls)[name].__set__, value) for name, value in defaults.items())
+    return _Plan(cls, slots, fields, sum(f[-1] for f in fields.values()))
+
+
+def _type_of(model: type[InputEvent]) -> str:
+    kind: str = get_args(model.model_fields["type"].annotation)[0]
+    return kind
 
 
 #: Topic (or None: any input topic, as ``decode_any``) -> event type -> plan.
 _PLANS: Final[dict[str | None, dict[str, _Plan]]] = {
-    topic: _plans([k for k, t in topics.TYPE_TO_TOPIC.items() if t == topic])
-    for topic in topics.INPUT_TOPICS
+    topic: {_type_of(model): _compile(_type_of(model), model) for model in models}
+    for topic, models in TOPIC_MODELS.items()
 }
-_PLANS[None] = _plans(list(topics.TYPE_TO_TOPIC))
+_PLANS[None] = {kind: plan for plans in list(_PLANS.values()) for kind, plan in plans.items()}
 
 
 def fast_decode(topic: str | None, raw: bytes) -> DomainEvent | None:
@@ -267,23 +256,42 @@ def fast_decode(topic: str | None, raw: bytes) -> DomainEvent | None:
     plan = plans.get(kind) if type(kind) is str else None
     if plan is None:
         return None
-    keys = obj.keys()
-    if not (plan.required <= keys and keys <= plan.allowed):
-        return None
-    values: dict[str, Any] = {}
+    return _build(plan, obj)
+
+
+def _build(plan: _Plan, obj: dict[str, Any]) -> DomainEvent | None:
+    """One pass over the keys, checks inlined (a call per field cost more than the check)."""
+    event = _new(plan.cls)
+    for setter, default in plan.defaults:
+        setter(event, default)
     fields = plan.fields
+    need = plan.required
     for key, value in obj.items():
-        if key == "type":
-            continue
-        attr, check = fields[key]
-        out = check(value)
-        if out is _NO:
+        field = fields.get(key)
+        if field is None:
             return None
-        if attr is not None:
-            values[attr] = out
-    if plan.spec.kind is not None:
-        values["kind"] = kind
-    return plan.spec.build(**values)
+        setter, kind, lo, hi, nullable, extra, required = field
+        need -= required
+        if value is None:
+            if not nullable:
+                return None
+        elif kind is str:
+            if type(value) is not str or not lo <= len(value) <= hi:
+                return None
+            if extra is not None and not extra(value):
+                return None
+        elif kind is int:
+            if type(value) is not int or not lo <= value <= hi:
+                return None
+        else:
+            value = _timestamp(value)
+            if value is None:
+                return None
+        setter(event, value)
+    return None if need else event
+
+
+_new: Final = object.__new__
 
 
 def decode_domain(topic: str | None, raw: bytes) -> DomainEvent:
