@@ -198,28 +198,24 @@ def _compile(kind: str, model: type[InputEvent]) -> _Plan:
     cls, extra = SPECS[kind]
     if hasattr(cls, "__post_init__"):
         raise ValueError(f"{cls.__name__} checks itself; fastdecode would bypass that")
-    names = [f.name for f in dataclasses.fields(cls)]
-    spec: Fields = {**_BASE, "type": ("kind" if "kind" in names else None, one_of(kind)), **extra}
-    if spec.keys() != model.model_fields.keys():
+    spec: Fields = {**_BASE, **extra}
+    if {*spec, "type"} != model.model_fields.keys():
         raise ValueError(f"fastdecode spec of {kind!r} does not match {model.__name__}")
-    defaults = dict.fromkeys(names)
+    names = [f.name for f in dataclasses.fields(cls)]
+    optional = {f.name for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}
+    # ``type`` is popped and matched before the loop: it only fills ``kind``.
+    defaults: dict[str, Any] = dict.fromkeys(names) | ({"kind": kind} if "kind" in names else {})
     fields: dict[str, _Field] = {}
     for key, (attr, rule) in spec.items():
         info = model.model_fields[key]
-        required = info.is_required()
+        if attr is not None and info.is_required():
+            del defaults[attr]
+        elif attr is not None:
+            defaults[attr] = info.default
         setter = _drop if attr is None else vars(cls)[attr].__set__
-        if attr is not None:
-            if required:
-                del defaults[attr]
-            else:
-                defaults[attr] = info.default
-        fields[key] = (setter, *rule, int(required))
-    if set(defaults) - {
-        f.name for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING
-    }:
-        raise ValueError(
-            f"fastdecode spec of {kind!r} leaves a required {cls.__name__} field unset"
-        )
+        fields[key] = (setter, *rule, int(info.is_required()))
+    if not defaults.keys() - {"kind"} <= optional:
+        raise ValueError(f"fastdecode spec of {kind!r} leaves a {cls.__name__} field unset")
     slots = tuple((vars(cls)[name].__set__, value) for name, value in defaults.items())
     return _Plan(cls, slots, fields, sum(f[-1] for f in fields.values()))
 
@@ -252,7 +248,7 @@ def fast_decode(topic: str | None, raw: bytes) -> DomainEvent | None:
         return None
     if type(obj) is not dict:
         return None
-    kind = obj.get("type")
+    kind = obj.pop("type", None)
     plan = plans.get(kind) if type(kind) is str else None
     if plan is None:
         return None
