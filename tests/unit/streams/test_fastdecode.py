@@ -170,6 +170,8 @@ ODD_VALUES: list[Any] = [
     *("a@b.c\n", "é", "\u00a0", "2026-11-02T09:15:00Z"),
 ]
 
+OFFSETS = ["Z", "Z", "z", "", "+00:00", "-00:00", "+05:30", "-23:59", "+23:59", "+24:00"]
+OFFSETS += ["+0530", "+05", "+00:60", "+01:00:30", "UTC", "+5:30"]
 DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=9)
 
 
@@ -180,12 +182,7 @@ def timestamps(draw: st.DrawFn) -> str:
     hms = [draw(st.integers(0, 61)), draw(st.integers(0, 61)), draw(st.integers(0, 61))]
     sep = draw(st.sampled_from(["T", "T", "t", " ", "_", "X"]))
     frac = draw(st.one_of(st.just(""), DIGITS.map(lambda d: "." + d), DIGITS.map("_,{}".format)))
-    offset = draw(
-        st.sampled_from(
-            ["Z", "Z", "z", "", "+00:00", "-00:00", "+05:30", "-23:59", "+23:59", "+24:00"]
-            + ["+0530", "+05", "+00:60", "+01:00:30", "UTC", "+5:30"]
-        )
-    )
+    offset = draw(st.sampled_from(OFFSETS))
     clock = ":".join(f"{n:02d}" for n in hms)
     return f"{year}-{month:02d}-{day:02d}{sep}{clock}{frac.replace('_', '')}{offset}"
 
@@ -200,6 +197,7 @@ def _examples() -> list[tuple[str, bytes]]:
 
 EXAMPLES = _examples()
 EVERY_KEY = sorted({key for _, raw in EXAMPLES for key in orjson.loads(raw)} | {"arr_cents"})
+TIME_KEYS = ["time", "renewal_at", "created_at", "card_expires_at"]
 KEYS = st.sampled_from([*EVERY_KEY, "quantity", "csat", "owner", "reason", "extra", "Type"])
 
 
