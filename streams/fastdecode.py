@@ -120,7 +120,7 @@ _PAYMENT: Final[Fields] = {
     "amount_cents": ("amount_cents", CENTS),
     "currency": ("currency", CURRENCY),
 }
-_NULLABLE_PAYMENT: Final[Fields] = {k: (a, nullable(r)) for k, (a, r) in _PAYMENT.items()}
+_PAY_OPT: Final[Fields] = {k: (a, nullable(r)) for k, (a, r) in _PAYMENT.items()}
 _USER: Final[Fields] = {"user_id": ("user_id", nullable(IDENT))}
 _TICKET: Final[Fields] = {
     "ticket_id": ("ticket_id", IDENT),
@@ -149,14 +149,8 @@ SPECS: Final[dict[str, tuple[type[DomainEvent], Fields]]] = {
     "payment_failed": (BillingEvent, {**_PAYMENT, "decline_code": ("decline_code", text(1, 64))}),
     "payment_succeeded": (BillingEvent, _PAYMENT),
     "card_expiring": (BillingEvent, {"card_expires_at": ("card_expires_at", TIMESTAMP)}),
-    "renewal_scheduled": (
-        BillingEvent,
-        {"renewal_at": ("renewal_at", TIMESTAMP), **_NULLABLE_PAYMENT},
-    ),
-    "subscription_canceled": (
-        BillingEvent,
-        {"reason": ("reason", nullable(SHORT)), **_NULLABLE_PAYMENT},
-    ),
+    "renewal_scheduled": (BillingEvent, {"renewal_at": ("renewal_at", TIMESTAMP), **_PAY_OPT}),
+    "subscription_canceled": (BillingEvent, {"reason": ("reason", nullable(SHORT)), **_PAY_OPT}),
     "nps_response": (FeedbackEvent, {"score": ("score", integer(0, 10)), **_COMMENT}),
     "csat_response": (FeedbackEvent, {"score": ("score", integer(1, 5)), **_COMMENT}),
     "account_upserted": (
@@ -200,7 +194,8 @@ class _Plan:
     required: int
 
 
-def _compile(kind: str, model: type[InputEvent]) -> _Plan:
+def _compile(model: type[InputEvent]) -> tuple[str, _Plan]:
+    kind: str = get_args(model.model_fields["type"].annotation)[0]
     cls, extra = SPECS[kind]
     if hasattr(cls, "__post_init__"):
         raise ValueError(f"{cls.__name__} checks itself; fastdecode would bypass that")
@@ -223,18 +218,12 @@ def _compile(kind: str, model: type[InputEvent]) -> _Plan:
     if not defaults.keys() - {"kind"} <= optional:
         raise ValueError(f"fastdecode spec of {kind!r} leaves a {cls.__name__} field unset")
     slots = tuple((vars(cls)[name].__set__, value) for name, value in defaults.items())
-    return _Plan(cls, slots, fields, sum(f[-1] for f in fields.values()))
-
-
-def _type_of(model: type[InputEvent]) -> str:
-    kind: str = get_args(model.model_fields["type"].annotation)[0]
-    return kind
+    return kind, _Plan(cls, slots, fields, sum(f[-1] for f in fields.values()))
 
 
 #: Topic (or None: any input topic, as ``decode_any``) -> event type -> plan.
 _PLANS: Final[dict[str | None, dict[str, _Plan]]] = {
-    topic: {_type_of(model): _compile(_type_of(model), model) for model in models}
-    for topic, models in TOPIC_MODELS.items()
+    topic: dict(_compile(model) for model in models) for topic, models in TOPIC_MODELS.items()
 }
 _PLANS[None] = {kind: plan for plans in list(_PLANS.values()) for kind, plan in plans.items()}
 
