@@ -140,8 +140,16 @@ def test_rejects_are_declined(key: str, value: Any) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    [b"not json", b"[1]", b'"x"', b"\xff", b"{}", b" " * (MAX_EVENT_BYTES + 1)],
-    ids=["text", "array", "string", "utf8", "empty", "too-large"],
+    [
+        b"not json",
+        b"[1]",
+        b'"x"',
+        b"\xff",
+        b"{}",
+        b'{"id":"\\ud800"}',
+        b" " * (MAX_EVENT_BYTES + 1),
+    ],
+    ids=["text", "array", "string", "utf8", "empty", "lone-surrogate", "too-large"],
 )
 def test_unparseable_is_declined_and_gets_pydantics_reason(raw: bytes) -> None:
     assert fast_decode(topics.USAGE, raw) is None
@@ -167,7 +175,7 @@ ODD_VALUES: list[Any] = [
     *("", "x", "x" * 64, "x" * 65, "x" * 128, "x" * 129, "x" * 256, "x" * 257, "x" * 4097),
     *("USD", "usd", "US", "USDD", "USD\n", "ÜSD", "login", "feature_used", "low", "urgent"),
     *("free", "enterprise", "giant", "a@b.co", "a@@b.co", "a b@c.de", "é@x.io", "a@b\x1c.co"),
-    *("a@b.c\n", "é", "\u00a0", "2026-11-02T09:15:00Z"),
+    *("a@b.c\n", "é", "\u00a0", "2026-11-02T09:15:00Z", "😀" * 128, "😀" * 129, "\x00"),
 ]
 
 OFFSETS = ["Z", "Z", "z", "", "+00:00", "-00:00", "+05:30", "-23:59", "+23:59", "+24:00"]
