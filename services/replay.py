@@ -14,12 +14,11 @@ import orjson
 
 from schemas import topics
 from schemas.errors import HealthscoreError, InvalidEventError
-from schemas.inputs import decode_any
 from streams.config import load_rules
-from streams.convert import to_domain
 from streams.domain.events import DomainEvent
 from streams.domain.model import ModelError
 from streams.engine import PartitionEngine
+from streams.fastdecode import decode_domain
 from streams.outputs import Emit
 from streams.partitioning import partition_for
 
@@ -60,14 +59,14 @@ def read_events(path: Path, summary: ReplaySummary) -> Iterator[DomainEvent]:
             if not line.strip():
                 continue
             try:
-                event = decode_any(line.rstrip(b"\r\n"))
+                event = decode_domain(None, line.rstrip(b"\r\n"))
             except InvalidEventError as err:
                 summary.rejected += 1
                 if len(summary.first_rejects) < 10:
                     summary.first_rejects.append(f"line {number}: {err.reason}")
                 continue
             summary.events += 1
-            yield to_domain(event)
+            yield event
 
 
 def replay_events(

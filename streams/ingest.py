@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from schemas.errors import InvalidEventError
-from schemas.inputs import decode_event
-from streams.convert import to_domain
 from streams.deadletter import dead_letter_value
 from streams.domain.events import DomainEvent
+from streams.fastdecode import decode_domain
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +60,7 @@ def decode_batch(messages: Iterable[RawMessage], now: datetime | None = None) ->
     for msg in messages:
         consumed[msg.topic] += 1
         try:
-            model = decode_event(msg.topic, msg.value or b"")
+            event = decode_domain(msg.topic, msg.value or b"")
         except InvalidEventError as err:
             record = dead_letter_value(
                 topic=msg.topic,
@@ -75,5 +74,5 @@ def decode_batch(messages: Iterable[RawMessage], now: datetime | None = None) ->
             origin = (msg.partition, msg.offset, err.reason)
             rejected.append(Rejected(msg.topic, msg.key, err.kind, record, *origin))
             continue
-        accepted.append(Accepted(msg.partition, to_domain(model), msg.timestamp))
+        accepted.append(Accepted(msg.partition, event, msg.timestamp))
     return DecodedBatch(accepted, rejected, consumed)
