@@ -21,7 +21,12 @@ MAX_EVENT_BYTES = 64 * 1024
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    # At the edges of the calendar (0001-01-01T00:15+01:00) the UTC instant
+    # does not exist; a ValueError makes that a reject, not a worker crash.
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("timestamp is outside the representable range in UTC") from None
 
 
 #: RFC 3339 timestamp that must carry an offset; stored in UTC.

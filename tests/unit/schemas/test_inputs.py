@@ -81,6 +81,8 @@ def test_offsets_are_normalised_to_utc() -> None:
         (topics.USAGE, _event(account_id="x" * 129), "account_id: String should have at most"),
         (topics.USAGE, _event(time="2026-11-02T09:15:00"), "time: Input should have timezone"),
         (topics.USAGE, _event(time="yesterday"), "time: Input should be a valid datetime"),
+        (topics.USAGE, _event(time="0001-01-01T00:15:00+01:00"), "time: Value error, timestamp"),
+        (topics.USAGE, _event(time="9999-12-31T23:59:59-01:00"), "outside the representable"),
         (topics.USAGE, _event(user_id=42), "user_id: Input should be a valid string"),
         (topics.USAGE, _event(usr_id="u1"), "usr_id: unknown field"),
         (topics.USAGE, _event(type="records_changed"), "quantity: field required"),

@@ -160,11 +160,13 @@ def test_unparseable_is_declined_and_gets_pydantics_reason(raw: bytes) -> None:
     assert (fast.value.kind, fast.value.reason) == (slow.value.kind, slow.value.reason)
 
 
-def test_overflowing_timestamp_is_left_to_pydantic() -> None:
-    """pydantic's UTC validator raises OverflowError here (not a reject); the
-    fast path must not hide that difference by deciding on its own."""
+def test_overflowing_timestamp_is_left_to_pydantic_and_dead_lettered() -> None:
+    """No UTC instant exists for it: the fast path declines, and the schema
+    rejects it (it used to raise OverflowError, which crashed the worker)."""
     raw = mutated(LOGIN, "time", "0001-01-01T00:15:00+01:00")
     assert fast_decode(topics.USAGE, raw) is None
+    with pytest.raises(InvalidEventError, match="outside the representable range"):
+        decode_domain(topics.USAGE, raw)
 
 
 # -- hypothesis: mutations of valid events ----------------------------------------------
