@@ -192,6 +192,8 @@ def apply_usage(
     """
     day = day_index(at_s)
     bit = _KIND_BIT[event.kind]
+    if _repeats_today(usage, event, day, bit):
+        return usage, 0
     if event.kind == "seats_changed":
         return replace(usage, kinds_seen=usage.kinds_seen | bit, seats=event.quantity), 0
     mask = 0 if usage.kinds_seen & bit else DIM_USAGE
@@ -246,6 +248,26 @@ def apply_usage(
         ),
         mask,
     )
+
+
+def _repeats_today(usage: UsageState, event: UsageEvent, day: int, bit: int) -> bool:
+    """Whether ``event`` repeats what today's state already holds - a known user
+    of today's active day logging in again, a feature already marked today -
+    which is most usage traffic: a shortcut that skips building anything."""
+    if day != usage.users_day or not usage.kinds_seen & bit:
+        return False
+    active = usage.active_users
+    if not active or active[-1][0] != day:
+        return False
+    user = event.user_id
+    if user is not None and not usage.users_bitmap & user_bit(user):
+        return False
+    kind = event.kind
+    if kind == "login":
+        return True
+    if kind == "feature_used":
+        return not event.feature or (event.feature, day) in usage.features
+    return kind == "records_changed" and not event.quantity
 
 
 def apply_ticket(tickets: TicketState, event: TicketEvent, at_s: int) -> TicketState:

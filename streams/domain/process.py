@@ -205,8 +205,7 @@ def _decide(
         new_memo = memo if parts is None else memo_of(parts, model, now_day)
         changed = new_memo is not None and (memo is None or not same_score(memo, new_memo))
     draft.last_score = new_memo
-    as_of = datetime.fromtimestamp(now_s, UTC)
-    explained = _Explainer(draft, model, as_of, parts, memo)
+    explained = _Explainer(draft, model, now_s, parts, memo)
     step = AlertInput(
         account_id=draft.account_id,
         profile=draft.profile,
@@ -259,17 +258,17 @@ class _Explainer:
     """Builds the output score and the reasons at most once per step, and only
     when something is emitted (most steps emit nothing)."""
 
-    __slots__ = ("_as_of", "_model", "_parts", "_previous", "_reasons", "_score", "_state")
+    __slots__ = ("_model", "_now_s", "_parts", "_previous", "_reasons", "_score", "_state")
 
     def __init__(
         self,
         state: ScoredState,
         model: ScoringModel,
-        as_of: datetime,
+        now_s: int,
         parts: ScoreParts | None,
         previous: ScoreMemo | None,
     ) -> None:
-        self._state, self._model, self._as_of, self._parts = state, model, as_of, parts
+        self._state, self._model, self._now_s, self._parts = state, model, now_s, parts
         self._previous = previous
         self._score: HealthScore | None = None
         self._reasons: tuple[str, ...] | None = None
@@ -277,20 +276,17 @@ class _Explainer:
     def score(self) -> HealthScore | None:
         """The output score (None if the account has no scored data)."""
         if self._score is None:
-            parts = self._parts or score_parts(
-                self._state, self._model, day_index(int(self._as_of.timestamp()))
-            )
+            parts = self._parts or score_parts(self._state, self._model, day_index(self._now_s))
             if parts is not None:
-                self._score = build_score(
-                    self._state, parts, self._model, self._as_of, self._previous
-                )
+                as_of = datetime.fromtimestamp(self._now_s, UTC)
+                self._score = build_score(self._state, parts, self._model, as_of, self._previous)
         return self._score
 
     def reasons(self) -> tuple[str, ...]:
         if self._reasons is None:
             score = self.score()
             self._reasons = (
-                () if score is None else explain(self._state, score, self._model, self._as_of)
+                () if score is None else explain(self._state, score, self._model, score.as_of)
             )
         return self._reasons
 
