@@ -25,6 +25,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Literal, TypeAlias
 
 from streams.domain.model import AlertPolicy
@@ -98,8 +99,8 @@ def next_alert_state(
     if step.rescored and step.score_t is not None:
         score_t, cause = step.score_t, step.cause_s
         now_day = day_index(step.now_s)
-        history = tuple(h for h in history if h[0] > now_day - policy.sudden_drop_days)
-        peak = max((v for _, v in history), default=None)
+        history = _recent_peaks(history, now_day - policy.sudden_drop_days)
+        peak = max(map(_second, history)) if history else None
         # A drop that still leaves the account healthy is noise, not a risk:
         # early-life scores settle by 20+ points as data sources appear.
         if (
@@ -120,6 +121,19 @@ def next_alert_state(
     if not out and history is alerts.history:
         return alerts, ()
     return AlertState(armed, spell, drop_s, history), tuple(out)
+
+
+_second = itemgetter(1)
+
+
+def _recent_peaks(
+    history: tuple[tuple[int, int], ...], cutoff_day: int
+) -> tuple[tuple[int, int], ...]:
+    """The daily peaks after ``cutoff_day``; ``history`` is in ascending day
+    order (``_record_peak`` appends the newest day), so usually nothing is old."""
+    if not history or history[0][0] > cutoff_day:
+        return history
+    return tuple(h for h in history if h[0] > cutoff_day)
 
 
 def _record_peak(

@@ -47,6 +47,7 @@ from streams.domain.state import (
     UsageState,
 )
 from streams.domain.windows import (
+    Features,
     add,
     day_index,
     estimate_users,
@@ -99,7 +100,7 @@ class StateDraft:
     __slots__ = (
         "account_id", "alerts", "as_of_s", "billing", "dim_day", "dim_model", "dim_raws",
         "dim_scores", "feature_window", "last_activity_s", "last_score", "nps", "profile",
-        "recent", "tickets", "usage", "watermark_s",
+        "recent", "recent_counts", "tickets", "usage", "watermark_s",
     )  # fmt: skip
 
     def __init__(self, state: AccountState, feature_window: int = 1) -> None:
@@ -116,6 +117,11 @@ class StateDraft:
         self.last_score = state.last_score
         self.alerts = state.alerts
         self.recent: list[bytes] = list(state.recent_ids)
+        #: ``recent`` as a multiset, so the duplicate check is a hash lookup
+        #: rather than a scan of ``RECENT_IDS`` byte strings on every event.
+        self.recent_counts: dict[bytes, int] = {}
+        for digest in self.recent:
+            self.recent_counts[digest] = self.recent_counts.get(digest, 0) + 1
         self.dim_day: int | None = None
         self.dim_model: object = None
         self.dim_raws: list[float | None] = []
@@ -123,14 +129,20 @@ class StateDraft:
 
     def is_duplicate(self, digest: bytes) -> bool:
         """Whether this input id digest was applied recently."""
-        return digest in self.recent
+        return digest in self.recent_counts
 
     def remember(self, digest: bytes) -> None:
         """Record an applied input id (the oldest beyond ``RECENT_IDS`` is forgotten)."""
-        recent = self.recent
+        recent, counts = self.recent, self.recent_counts
         recent.append(digest)
+        counts[digest] = counts.get(digest, 0) + 1
         if len(recent) > RECENT_IDS:
-            del recent[0]
+            oldest = recent.pop(0)
+            left = counts[oldest] - 1
+            if left:
+                counts[oldest] = left
+            else:
+                del counts[oldest]
 
     def apply(self, event: DomainEvent, at_s: int) -> int:
         """Fold ``event`` in; returns the mask of scored dimensions it changed
@@ -266,8 +278,20 @@ def _repeats_today(usage: UsageState, event: UsageEvent, day: int, bit: int) -> 
     if kind == "login":
         return True
     if kind == "feature_used":
-        return not event.feature or (event.feature, day) in usage.features
+        return not event.feature or _marked_today(usage.features, event.feature, day)
     return kind == "records_changed" and not event.quantity
+
+
+def _marked_today(features: Features, name: str, day: int) -> bool:
+    """``(name, day) in features``, scanning only today's tail: features are in
+    ascending last-use order, so today's are the last ones (a miss is only a
+    missed shortcut - the full path then decides)."""
+    for feature, last in reversed(features):
+        if last != day:
+            return False
+        if feature == name:
+            return True
+    return False
 
 
 def apply_ticket(tickets: TicketState, event: TicketEvent, at_s: int) -> TicketState:

@@ -166,7 +166,7 @@ class AccountState:
         if self.profile is not None:
             p = self.profile
             out["p"] = [p.name, p.segment, p.owner, p.arr_cents, p.at_s]
-        if self.usage != UsageState():
+        if self.usage != _NO_USAGE:
             out["u"] = _usage_to_dict(self.usage, base)
         if self.tickets.seen:
             out["t"] = _tickets_to_dict(self.tickets, base)
@@ -178,7 +178,7 @@ class AccountState:
         _put(out, "o", self.as_of_s)
         if self.last_score is not None:
             out["m"] = _memo_to_dict(self.last_score, base)
-        if self.alerts != AlertState():
+        if self.alerts != _NO_ALERTS:
             out["al"] = _alerts_to_dict(self.alerts, base)
         if self.recent_ids:
             out["i"] = base64.b64encode(b"".join(self.recent_ids)).decode("ascii")
@@ -193,6 +193,10 @@ class AccountState:
             return _from_dict(cls, data)
         except (KeyError, TypeError, IndexError) as exc:
             raise ValueError(f"malformed account state: {exc!r}") from exc
+
+
+_NO_USAGE = UsageState()
+_NO_ALERTS = AlertState()
 
 
 class ScoredState(Protocol):
