@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Literal, TypeAlias
 
+from streams.domain.frozen import fast_init
 from streams.domain.model import AlertPolicy
 from streams.domain.state import AlertState, Band, Profile
 from streams.domain.windows import DAY_SECONDS, day_index
@@ -37,6 +38,7 @@ AlertType: TypeAlias = Literal[
 ]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AlertDecision:
     """A risk alert to emit; ``time`` is the event time of its cause."""
@@ -60,6 +62,7 @@ class AlertDecision:
     """inactivity: the policy's day count that was reached."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AlertInput:
     """What one step knows when deciding alerts. Scores are in tenths; ``rescored``

@@ -38,6 +38,7 @@ from operator import attrgetter
 from streams.domain.alerts import AlertDecision, AlertInput, next_alert_state
 from streams.domain.apply import StateDraft, id_digest
 from streams.domain.events import DomainEvent
+from streams.domain.frozen import fast_init
 from streams.domain.model import ScoringModel
 from streams.domain.reasons import explain
 from streams.domain.rescore import cached_parts, rescore, score_vector
@@ -61,6 +62,7 @@ from streams.domain.windows import (
 _at = attrgetter("at")
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class HealthChange:
     """A new score to publish on ``cs.health.v1`` (only when something moved)."""

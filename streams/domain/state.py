@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeAlias, cast
 
 from streams.domain.events import Priority, Segment
+from streams.domain.frozen import fast_init
 from streams.domain.windows import Features, Series, day_index, decode_series, encode_series
 
 Band: TypeAlias = Literal["healthy", "neutral", "at_risk"]
@@ -71,6 +72,7 @@ _PRIORITIES: tuple[Priority, ...] = ("low", "normal", "high", "urgent")
 _BANDS: tuple[Band, ...] = ("healthy", "neutral", "at_risk")
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Profile:
     """The profile fields alerts and weights need (the rest stays in the profile topic)."""
@@ -82,6 +84,7 @@ class Profile:
     at_s: int
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class UsageState:
     """Usage windows. A bucket in ``active_users`` is an active day; its value is
@@ -98,6 +101,7 @@ class UsageState:
     seats: int | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TicketState:
     """Open tickets with their priority, daily opened/reopened counts, recent CSAT."""
@@ -109,6 +113,7 @@ class TicketState:
     csat: tuple[tuple[int, int], ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class BillingView:
     """Open failed invoices: ``(invoice_id, first_failed_at_s, amount_cents)``."""
@@ -117,6 +122,7 @@ class BillingView:
     open_failures: tuple[tuple[str, int, int], ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ScoreMemo:
     """The last computed score, for change detection, ``changes`` and skipping
@@ -131,6 +137,7 @@ class ScoreMemo:
     contributions_t: tuple[int, ...]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AlertState:
     """Alert memory: hysteresis arm, once-per-spell/once-per-week guards, and the
@@ -142,6 +149,7 @@ class AlertState:
     history: tuple[tuple[int, int], ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AccountState:
     """Everything the domain knows about one account; replace, never mutate."""
