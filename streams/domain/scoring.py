@@ -179,21 +179,14 @@ def build_score(
     previous: ScoreMemo | None,
 ) -> HealthScore:
     """Dress ``parts`` as a ``HealthScore`` with the changes since ``previous``."""
-    dimensions = tuple(
-        DimensionScore(
-            name=name,
-            raw=raw,
-            score=s_t / 10,
-            weight=round(fraction * 100, 2),
-            contribution=c_t / 10,
-            score_tenths=s_t,
-            contribution_tenths=c_t,
-        )
+    dimensions = tuple([
+        # positional: name, raw, score, weight, contribution, score_tenths, contribution_tenths
+        DimensionScore(name, raw, s_t / 10, round(fraction * 100, 2), c_t / 10, s_t, c_t)
         for name, raw, s_t, fraction, c_t in zip(
             parts.names, parts.raws, parts.scores_t, parts.weights, parts.contributions_t,
             strict=True,
         )
-    )  # fmt: skip
+    ])  # fmt: skip
     memo = previous
     return HealthScore(
         account_id=state.account_id,
