@@ -20,6 +20,18 @@ Figures are CPU microseconds per event (``time.process_time``), so a loaded
 machine inflates them less than wall time; still, compare runs made under the
 same load. ``--save-baseline`` stores them in ``bench/hot_path_baseline.json``;
 later runs print the ratio to it.
+
+GC: the worker's settings (``gc.freeze()``, ``gc.set_threshold(50_000, 20, 20)``,
+see ``streams/__main__.py``) unless ``--default-gc``: the worker is what counts.
+
+Output check: the "total" pass prints a sha256 over every emitted record
+(topic, key, value, in order) and one over every account's stored record; the
+burst prints one over its records (``--burst-days 16`` adds untimed midnights
+so decay and inactivity alerts fire). An optimisation must leave them all equal:
+
+    bench_hot_path.py --accounts 5000 --days 1 --skip-burst
+    bench_hot_path.py --accounts 2000 --days 3 --warm-days 30 --skip-burst
+    bench_hot_path.py --only-burst --burst 10000 --burst-days 16
 """
 
 from __future__ import annotations
