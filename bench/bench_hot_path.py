@@ -24,6 +24,18 @@ Figures are CPU microseconds per event (``time.process_time``), so a loaded
 machine inflates them less than wall time; still, compare runs made under the
 same load. ``--save-baseline`` stores them in ``bench/hot_path_baseline.json``;
 later runs print the ratio to it.
+
+GC: the worker's settings (``gc.freeze()``, ``gc.set_threshold(50_000, 20, 20)``,
+see ``streams/__main__.py``) unless ``--default-gc``: the worker is what counts.
+
+Output check: the "total" pass prints a sha256 over every emitted record
+(topic, key, value, in order) and one over every account's stored record; the
+burst prints one over its records (``--burst-days 16`` adds untimed midnights
+so decay and inactivity alerts fire). An optimisation must leave them all equal:
+
+    bench_hot_path.py --accounts 5000 --days 1 --skip-burst
+    bench_hot_path.py --accounts 2000 --days 3 --warm-days 30 --skip-burst
+    bench_hot_path.py --only-burst --burst 10000 --burst-days 16
 """
 
 from __future__ import annotations
@@ -31,6 +43,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
+import hashlib
 import json
 import pstats
 import sys
@@ -201,11 +214,37 @@ def decode_both(
     return first if fast_first else second
 
 
-def together(raw: list[tuple[str, bytes]], engine: PartitionEngine) -> float:
-    start = time.process_time()
+def together(
+    raw: list[tuple[str, bytes]], engine: PartitionEngine, digest: Any
+) -> tuple[float, int]:
+    """CPU seconds of one real pass; every emitted record goes into ``digest``
+    (outside the timed part), so an optimisation can prove its outputs unchanged."""
+    spent = 0.0
+    emitted = 0
     for poll in polls(raw):
-        engine.process([decode_domain(topic, value) for topic, value in poll])
-    return time.process_time() - start
+        start = time.process_time()
+        out = engine.process([decode_domain(topic, value) for topic, value in poll])
+        spent += time.process_time() - start
+        emitted += len(out)
+        digest_records(digest, out)
+    return spent, emitted
+
+
+def digest_records(digest: Any, records: list[Emit]) -> None:
+    for emit in records:
+        digest.update(b"%d:%s|%d:%s|%d:%s\n" % (
+            len(emit.topic), emit.topic.encode(), len(emit.key), emit.key,
+            len(emit.value), emit.value,
+        ))  # fmt: skip
+
+
+def state_digest(engine: PartitionEngine) -> str:
+    """sha256 of every account's stored record (``to_dict``, canonical JSON)."""
+    digest = hashlib.sha256()
+    for account_id in sorted(engine.accounts):
+        record = engine.accounts[account_id].to_dict()
+        digest.update(json.dumps(record, sort_keys=True, separators=(",", ":")).encode())
+    return digest.hexdigest()
 
 
 # -- day-boundary burst ----------------------------------------------------------------
@@ -229,18 +268,34 @@ def burst_history(accounts: int) -> list[DomainEvent]:
     return out
 
 
-def burst(accounts: int, boundaries: int = 3) -> list[float]:
-    """CPU seconds of each of the next ``boundaries`` midnights (all accounts wake)."""
+def burst(accounts: int, boundaries: int = 3, days: int = 0) -> list[float]:
+    """CPU seconds of each of the next ``boundaries`` midnights (all accounts
+    wake); then ``days`` more midnights (untimed) so decay and inactivity
+    alerts fire, all emitted records hashed into one printed digest."""
     engine = PartitionEngine(0, RULES.model, RULES.policies)
     for poll in polls(burst_history(accounts)):
         engine.process(poll)
     out = []
-    for day in range(boundaries):
+    digest = hashlib.sha256()
+    emitted = 0
+    for day in range(boundaries + days):
         moment = (BURST_DAY + timedelta(days=day, seconds=1)).timestamp()
         start = time.process_time()
-        engine.advance(moment)
-        out.append(time.process_time() - start)
+        records = engine.advance(moment)
+        if day < boundaries:
+            out.append(time.process_time() - start)
+        emitted += len(records)
+        digest_records(digest, records)
+    print(f"burst: {emitted:,} records over {boundaries + days} midnights, "
+          f"sha256 {digest.hexdigest()}")  # fmt: skip
     return out
+
+
+def use_worker_gc() -> None:
+    """The worker's GC settings (streams/__main__.py): what a worker pays."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
 
 
 # -- report ----------------------------------------------------------------------------
@@ -267,6 +322,8 @@ def _baseline(args: argparse.Namespace) -> dict[str, float]:
 
 def _params(args: argparse.Namespace) -> dict[str, Any]:
     params = {"accounts": args.accounts, "days": args.days, "burst": args.burst}
+    # the stored baseline predates this key: it was measured with the default GC
+    params["gc"] = "default" if args.default_gc else "worker"
     if args.warm_days:
         params["warm_days"] = args.warm_days
     return params
@@ -312,14 +369,23 @@ def main() -> None:
     parser.add_argument("--profile", choices=("decode", "pydantic", "engine", "total", "burst"))
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--sort", default="tottime", help="cProfile sort key (tottime, cumulative)")
+    parser.add_argument(
+        "--burst-days", type=int, default=0,
+        help="untimed midnights after the timed ones (decay, inactivity alerts: try 16)",
+    )  # fmt: skip
     parser.add_argument("--skip-burst", action="store_true")
     parser.add_argument("--only-burst", action="store_true")
     parser.add_argument("--no-gc", action="store_true", help="gc.disable(): how much is GC's")
+    parser.add_argument(
+        "--default-gc", action="store_true", help="CPython's GC thresholds, not the worker's"
+    )
     args = parser.parse_args()
+    if not args.default_gc:
+        use_worker_gc()
     if args.only_burst:
         results = {
             f"burst midnight {day} (µs/acct)": seconds / args.burst * 1e6
-            for day, seconds in enumerate(burst(args.burst), start=1)
+            for day, seconds in enumerate(burst(args.burst, days=args.burst_days), start=1)
         }
         report(results, args)
         return
@@ -349,9 +415,15 @@ def main() -> None:
     results["engine+outputs"] = results["engine"] + results["outputs"]
     results["(gc, inside the above)"] = gc_clock.spent / n * 1e6
     del engine
-    results["total (one pass)"] = together(raw, warmed_engine(warm_again(args))) / n * 1e6
+    digest = hashlib.sha256()
+    engine = warmed_engine(warm_again(args))
+    spent_total, emitted = together(raw, engine, digest)
+    results["total (one pass)"] = spent_total / n * 1e6
+    print(f"total pass: {emitted:,} records, sha256 {digest.hexdigest()}")
+    print(f"stored state sha256 {state_digest(engine)}")
+    del engine
     if not args.skip_burst:
-        for day, seconds in enumerate(burst(args.burst), start=1):
+        for day, seconds in enumerate(burst(args.burst, days=args.burst_days), start=1):
             results[f"burst midnight {day} (µs/acct)"] = seconds / args.burst * 1e6
     report(results, args)
     if args.save_baseline:

@@ -25,8 +25,10 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Literal, TypeAlias
 
+from streams.domain.frozen import fast_init
 from streams.domain.model import AlertPolicy
 from streams.domain.state import AlertState, Band, Profile
 from streams.domain.windows import DAY_SECONDS, day_index
@@ -36,6 +38,7 @@ AlertType: TypeAlias = Literal[
 ]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AlertDecision:
     """A risk alert to emit; ``time`` is the event time of its cause."""
@@ -59,6 +62,7 @@ class AlertDecision:
     """inactivity: the policy's day count that was reached."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AlertInput:
     """What one step knows when deciding alerts. Scores are in tenths; ``rescored``
@@ -98,8 +102,8 @@ def next_alert_state(
     if step.rescored and step.score_t is not None:
         score_t, cause = step.score_t, step.cause_s
         now_day = day_index(step.now_s)
-        history = tuple(h for h in history if h[0] > now_day - policy.sudden_drop_days)
-        peak = max((v for _, v in history), default=None)
+        history = _recent_peaks(history, now_day - policy.sudden_drop_days)
+        peak = max(map(_second, history)) if history else None
         # A drop that still leaves the account healthy is noise, not a risk:
         # early-life scores settle by 20+ points as data sources appear.
         if (
@@ -120,6 +124,19 @@ def next_alert_state(
     if not out and history is alerts.history:
         return alerts, ()
     return AlertState(armed, spell, drop_s, history), tuple(out)
+
+
+_second = itemgetter(1)
+
+
+def _recent_peaks(
+    history: tuple[tuple[int, int], ...], cutoff_day: int
+) -> tuple[tuple[int, int], ...]:
+    """The daily peaks after ``cutoff_day``; ``history`` is in ascending day
+    order (``_record_peak`` appends the newest day), so usually nothing is old."""
+    if not history or history[0][0] > cutoff_day:
+        return history
+    return tuple(h for h in history if h[0] > cutoff_day)
 
 
 def _record_peak(

@@ -47,6 +47,7 @@ from streams.domain.state import (
     UsageState,
 )
 from streams.domain.windows import (
+    Features,
     add,
     day_index,
     estimate_users,
@@ -99,7 +100,7 @@ class StateDraft:
     __slots__ = (
         "account_id", "alerts", "as_of_s", "billing", "dim_day", "dim_model", "dim_raws",
         "dim_scores", "feature_window", "last_activity_s", "last_score", "nps", "profile",
-        "recent", "tickets", "usage", "watermark_s",
+        "recent", "recent_counts", "tickets", "usage", "watermark_s",
     )  # fmt: skip
 
     def __init__(self, state: AccountState, feature_window: int = 1) -> None:
@@ -116,6 +117,11 @@ class StateDraft:
         self.last_score = state.last_score
         self.alerts = state.alerts
         self.recent: list[bytes] = list(state.recent_ids)
+        #: ``recent`` as a multiset, so the duplicate check is a hash lookup
+        #: rather than a scan of ``RECENT_IDS`` byte strings on every event.
+        self.recent_counts: dict[bytes, int] = {}
+        for digest in self.recent:
+            self.recent_counts[digest] = self.recent_counts.get(digest, 0) + 1
         self.dim_day: int | None = None
         self.dim_model: object = None
         self.dim_raws: list[float | None] = []
@@ -123,14 +129,20 @@ class StateDraft:
 
     def is_duplicate(self, digest: bytes) -> bool:
         """Whether this input id digest was applied recently."""
-        return digest in self.recent
+        return digest in self.recent_counts
 
     def remember(self, digest: bytes) -> None:
         """Record an applied input id (the oldest beyond ``RECENT_IDS`` is forgotten)."""
-        recent = self.recent
+        recent, counts = self.recent, self.recent_counts
         recent.append(digest)
+        counts[digest] = counts.get(digest, 0) + 1
         if len(recent) > RECENT_IDS:
-            del recent[0]
+            oldest = recent.pop(0)
+            left = counts[oldest] - 1
+            if left:
+                counts[oldest] = left
+            else:
+                del counts[oldest]
 
     def apply(self, event: DomainEvent, at_s: int) -> int:
         """Fold ``event`` in; returns the mask of scored dimensions it changed
@@ -192,6 +204,8 @@ def apply_usage(
     """
     day = day_index(at_s)
     bit = _KIND_BIT[event.kind]
+    if _repeats_today(usage, event, day):
+        return usage, 0
     if event.kind == "seats_changed":
         return replace(usage, kinds_seen=usage.kinds_seen | bit, seats=event.quantity), 0
     mask = 0 if usage.kinds_seen & bit else DIM_USAGE
@@ -246,6 +260,35 @@ def apply_usage(
         ),
         mask,
     )
+
+
+def _repeats_today(usage: UsageState, event: UsageEvent, day: int) -> bool:
+    """Whether ``event`` is a known user of today's active day using a feature
+    already marked today: over half of all feature uses, which change nothing,
+    so they skip building anything. Other kinds are rarely repeats (a login is
+    usually a user's first event of the day) and take the full path."""
+    feature = event.feature
+    if event.kind != "feature_used" or not feature or day != usage.users_day:
+        return False
+    if not usage.kinds_seen & SEEN_FEATURE or not _marked_today(usage.features, feature, day):
+        return False
+    active = usage.active_users
+    if not active or active[-1][0] != day:
+        return False
+    user = event.user_id
+    return user is None or bool(usage.users_bitmap & user_bit(user))
+
+
+def _marked_today(features: Features, name: str, day: int) -> bool:
+    """``(name, day) in features``, scanning only today's tail: features are in
+    ascending last-use order, so today's are the last ones (a miss is only a
+    missed shortcut - the full path then decides)."""
+    for feature, last in reversed(features):
+        if last != day:
+            return False
+        if feature == name:
+            return True
+    return False
 
 
 def apply_ticket(tickets: TicketState, event: TicketEvent, at_s: int) -> TicketState:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, TypeAlias
 
+from streams.domain.frozen import fast_init
+
 UsageKind: TypeAlias = Literal["login", "feature_used", "records_changed", "seats_changed"]
 TicketKind: TypeAlias = Literal[
     "ticket_opened", "ticket_updated", "ticket_solved", "ticket_reopened"
@@ -30,6 +32,7 @@ FeedbackKind: TypeAlias = Literal["nps_response", "csat_response"]
 Segment: TypeAlias = Literal["free", "smb", "mid_market", "enterprise"]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class UsageEvent:
     """A product-usage fact; ``quantity`` is the records delta or the new seat count."""
@@ -43,6 +46,7 @@ class UsageEvent:
     quantity: int | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TicketEvent:
     """A support-ticket lifecycle fact; ``csat`` (1-5) only comes with a solve."""
@@ -56,6 +60,7 @@ class TicketEvent:
     csat: int | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class BillingEvent:
     """A billing fact. Which optional fields are set depends on ``kind``:
@@ -76,6 +81,7 @@ class BillingEvent:
     reason: str | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class FeedbackEvent:
     """A survey answer: NPS 0-10 or CSAT 1-5."""
@@ -88,6 +94,7 @@ class FeedbackEvent:
     comment: str | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AccountProfile:
     """The latest account profile (compacted topic): who owns it and what it is worth."""

@@ -38,6 +38,7 @@ from operator import attrgetter
 from streams.domain.alerts import AlertDecision, AlertInput, next_alert_state
 from streams.domain.apply import StateDraft, id_digest
 from streams.domain.events import DomainEvent
+from streams.domain.frozen import fast_init
 from streams.domain.model import ScoringModel
 from streams.domain.reasons import explain
 from streams.domain.rescore import cached_parts, rescore, score_vector
@@ -61,6 +62,7 @@ from streams.domain.windows import (
 _at = attrgetter("at")
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class HealthChange:
     """A new score to publish on ``cs.health.v1`` (only when something moved)."""
@@ -138,7 +140,7 @@ def apply_new(draft: StateDraft, event: DomainEvent, at_s: int) -> int | None:
     """Apply ``event`` unless its id was applied recently: None for a duplicate,
     else the mask of scored dimensions it changed."""
     digest = id_digest(event.id)
-    if digest in draft.recent:
+    if digest in draft.recent_counts:
         return None
     mask = draft.apply(event, at_s)
     draft.remember(digest)
@@ -205,8 +207,7 @@ def _decide(
         new_memo = memo if parts is None else memo_of(parts, model, now_day)
         changed = new_memo is not None and (memo is None or not same_score(memo, new_memo))
     draft.last_score = new_memo
-    as_of = datetime.fromtimestamp(now_s, UTC)
-    explained = _Explainer(draft, model, as_of, parts, memo)
+    explained = _Explainer(draft, model, now_s, parts, memo)
     step = AlertInput(
         account_id=draft.account_id,
         profile=draft.profile,
@@ -259,17 +260,17 @@ class _Explainer:
     """Builds the output score and the reasons at most once per step, and only
     when something is emitted (most steps emit nothing)."""
 
-    __slots__ = ("_as_of", "_model", "_parts", "_previous", "_reasons", "_score", "_state")
+    __slots__ = ("_model", "_now_s", "_parts", "_previous", "_reasons", "_score", "_state")
 
     def __init__(
         self,
         state: ScoredState,
         model: ScoringModel,
-        as_of: datetime,
+        now_s: int,
         parts: ScoreParts | None,
         previous: ScoreMemo | None,
     ) -> None:
-        self._state, self._model, self._as_of, self._parts = state, model, as_of, parts
+        self._state, self._model, self._now_s, self._parts = state, model, now_s, parts
         self._previous = previous
         self._score: HealthScore | None = None
         self._reasons: tuple[str, ...] | None = None
@@ -277,20 +278,17 @@ class _Explainer:
     def score(self) -> HealthScore | None:
         """The output score (None if the account has no scored data)."""
         if self._score is None:
-            parts = self._parts or score_parts(
-                self._state, self._model, day_index(int(self._as_of.timestamp()))
-            )
+            parts = self._parts or score_parts(self._state, self._model, day_index(self._now_s))
             if parts is not None:
-                self._score = build_score(
-                    self._state, parts, self._model, self._as_of, self._previous
-                )
+                as_of = datetime.fromtimestamp(self._now_s, UTC)
+                self._score = build_score(self._state, parts, self._model, as_of, self._previous)
         return self._score
 
     def reasons(self) -> tuple[str, ...]:
         if self._reasons is None:
             score = self.score()
             self._reasons = (
-                () if score is None else explain(self._state, score, self._model, self._as_of)
+                () if score is None else explain(self._state, score, self._model, score.as_of)
             )
         return self._reasons
 

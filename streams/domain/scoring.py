@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from streams.domain.dimensions import raw_value
+from streams.domain.frozen import fast_init
 from streams.domain.model import (
     DIMENSIONS,
     BandThresholds,
@@ -40,6 +41,7 @@ from streams.domain.state import AccountState, Band, ScoredState, ScoreMemo
 from streams.domain.windows import day_index
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class DimensionScore:
     """One dimension's part of a score. ``weight`` is after rescaling (all
@@ -55,6 +57,7 @@ class DimensionScore:
     contribution_tenths: int
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class DimensionChange:
     """How one dimension moved since the previous score (None = not scored then/now)."""
@@ -68,6 +71,7 @@ class DimensionChange:
     """Change of the contribution in points: what it did to the total."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class HealthScore:
     """A scored account at ``as_of`` with its explanation."""
@@ -175,21 +179,14 @@ def build_score(
     previous: ScoreMemo | None,
 ) -> HealthScore:
     """Dress ``parts`` as a ``HealthScore`` with the changes since ``previous``."""
-    dimensions = tuple(
-        DimensionScore(
-            name=name,
-            raw=raw,
-            score=s_t / 10,
-            weight=round(fraction * 100, 2),
-            contribution=c_t / 10,
-            score_tenths=s_t,
-            contribution_tenths=c_t,
-        )
+    dimensions = tuple([
+        # positional: name, raw, score, weight, contribution, score_tenths, contribution_tenths
+        DimensionScore(name, raw, s_t / 10, round(fraction * 100, 2), c_t / 10, s_t, c_t)
         for name, raw, s_t, fraction, c_t in zip(
             parts.names, parts.raws, parts.scores_t, parts.weights, parts.contributions_t,
             strict=True,
         )
-    )  # fmt: skip
+    ])  # fmt: skip
     memo = previous
     return HealthScore(
         account_id=state.account_id,

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeAlias, cast
 
 from streams.domain.events import Priority, Segment
+from streams.domain.frozen import fast_init
 from streams.domain.windows import Features, Series, day_index, decode_series, encode_series
 
 Band: TypeAlias = Literal["healthy", "neutral", "at_risk"]
@@ -71,6 +72,7 @@ _PRIORITIES: tuple[Priority, ...] = ("low", "normal", "high", "urgent")
 _BANDS: tuple[Band, ...] = ("healthy", "neutral", "at_risk")
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Profile:
     """The profile fields alerts and weights need (the rest stays in the profile topic)."""
@@ -82,6 +84,7 @@ class Profile:
     at_s: int
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class UsageState:
     """Usage windows. A bucket in ``active_users`` is an active day; its value is
@@ -98,6 +101,7 @@ class UsageState:
     seats: int | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TicketState:
     """Open tickets with their priority, daily opened/reopened counts, recent CSAT."""
@@ -109,6 +113,7 @@ class TicketState:
     csat: tuple[tuple[int, int], ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class BillingView:
     """Open failed invoices: ``(invoice_id, first_failed_at_s, amount_cents)``."""
@@ -117,6 +122,7 @@ class BillingView:
     open_failures: tuple[tuple[str, int, int], ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ScoreMemo:
     """The last computed score, for change detection, ``changes`` and skipping
@@ -131,6 +137,7 @@ class ScoreMemo:
     contributions_t: tuple[int, ...]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AlertState:
     """Alert memory: hysteresis arm, once-per-spell/once-per-week guards, and the
@@ -142,6 +149,7 @@ class AlertState:
     history: tuple[tuple[int, int], ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AccountState:
     """Everything the domain knows about one account; replace, never mutate."""
@@ -166,7 +174,7 @@ class AccountState:
         if self.profile is not None:
             p = self.profile
             out["p"] = [p.name, p.segment, p.owner, p.arr_cents, p.at_s]
-        if self.usage != UsageState():
+        if self.usage != _NO_USAGE:
             out["u"] = _usage_to_dict(self.usage, base)
         if self.tickets.seen:
             out["t"] = _tickets_to_dict(self.tickets, base)
@@ -178,7 +186,7 @@ class AccountState:
         _put(out, "o", self.as_of_s)
         if self.last_score is not None:
             out["m"] = _memo_to_dict(self.last_score, base)
-        if self.alerts != AlertState():
+        if self.alerts != _NO_ALERTS:
             out["al"] = _alerts_to_dict(self.alerts, base)
         if self.recent_ids:
             out["i"] = base64.b64encode(b"".join(self.recent_ids)).decode("ascii")
@@ -193,6 +201,10 @@ class AccountState:
             return _from_dict(cls, data)
         except (KeyError, TypeError, IndexError) as exc:
             raise ValueError(f"malformed account state: {exc!r}") from exc
+
+
+_NO_USAGE = UsageState()
+_NO_ALERTS = AlertState()
 
 
 class ScoredState(Protocol):
