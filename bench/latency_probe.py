@@ -1,0 +1,97 @@
+"""Latency at a fixed offered load under different worker settings (a dev tool).
+
+    .venv/bin/python bench/latency_probe.py [--events 200000] [--accounts 50000]
+        [--rate 5000] [--seconds 15] --env HEALTHSCORE_PERSIST_SECONDS=5 --env ...
+
+One Apache Kafka (or Tansu), one produced history; then for each ``--env``
+setting (``K=V`` or ``K=V,K2=V2``) a fresh pipeline worker catches up and the
+bench's latency phase runs against it. Prints p50/p99 per setting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from services.bench.contenders import Contender
+from services.bench.latency import measure_latency
+from services.bench.produce import history_days, produce_feed
+from services.bench.runner import wait_consumed
+from services.simulator import EventFeed, Simulation
+from services.stack.topics import ensure_topics
+
+
+def _spy(pid: int, out: Path) -> subprocess.Popen[bytes]:
+    """py-spy on the worker for the latency phase (collapsed stacks to ``out``)."""
+    py_spy = Path(sys.executable).with_name("py-spy")
+    argv = [str(py_spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "200",
+            "--nonblocking", "--idle", "--output", str(out)]  # fmt: skip
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def probe(bootstrap: str, args: argparse.Namespace) -> None:
+    await ensure_topics(bootstrap, 4)
+    days = history_days(args.events, args.accounts)
+    sim = Simulation.create(accounts=args.accounts, days=days, seed=42, end=int(time.time()))
+    produced = await produce_feed(bootstrap, EventFeed(sim, max_events=args.events), partitions=4, rate=0)
+    counts = produced.counts
+    for setting in args.env:
+        env = dict(pair.split("=", 1) for pair in setting.split(",") if pair)
+        contender = Contender("pipeline", bootstrap, 4, extra_env=env)
+        spy = None
+        worker = contender.spawn()
+        try:
+            caught = await wait_consumed(worker, bootstrap, contender.app_id, counts)
+            spy = _spy(worker.pid, args.spy) if args.spy else None
+            latency, counts = await measure_latency(
+                bootstrap, sim, worker, contender.app_id, counts,
+                partitions=4, rate=args.rate, seconds=args.seconds,
+            )  # fmt: skip
+        finally:
+            if spy is not None:
+                spy.send_signal(2)
+                spy.wait(timeout=60)
+            worker.stop()
+            contender.cleanup()
+        out = latency["output"]
+        print(
+            f"{setting or '(defaults)':45} catch-up {caught.events_per_s:8,.0f} ev/s "
+            f"{caught.cpu_per_million:6.1f} CPU-s/1M | at {args.rate:,.0f}/s: "
+            f"p50 {out['p50_ms']} ms p99 {out['p99_ms']} ms max {out['max_ms']} ms",
+            flush=True,
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--accounts", type=int, default=50_000)
+    parser.add_argument("--rate", type=float, default=5000)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--broker", choices=("tansu", "apache"), default="apache")
+    parser.add_argument("--env", action="append", default=[])
+    parser.add_argument("--spy", type=Path, help="py-spy the latency phase into this file")
+    args = parser.parse_args()
+    args.env = args.env or [""]
+    if args.broker == "tansu":
+        from services.stack.tansu import start_tansu
+
+        server = start_tansu()
+    else:
+        from services.stack.kafka import start_kafka
+
+        server = start_kafka()
+    try:
+        asyncio.run(probe(server.address, args))
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
