@@ -27,11 +27,12 @@ from services.simulator import EventFeed, Simulation
 from services.stack.topics import ensure_topics
 
 
-def _spy(pid: int, out: Path) -> subprocess.Popen[bytes]:
-    """py-spy on the worker for the latency phase (collapsed stacks to ``out``)."""
+def _spy(pid: int, out: Path, seconds: float) -> subprocess.Popen[bytes]:
+    """py-spy on the worker while the feed runs (idle samples included, so the
+    main thread's busy share shows), collapsed stacks to ``out``."""
     py_spy = Path(sys.executable).with_name("py-spy")
     argv = [str(py_spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "200",
-            "--nonblocking", "--idle", "--output", str(out)]  # fmt: skip
+            "--nonblocking", "--idle", "--duration", str(int(seconds)), "--output", str(out)]  # fmt: skip
     return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -48,7 +49,7 @@ async def probe(bootstrap: str, args: argparse.Namespace) -> None:
         worker = contender.spawn()
         try:
             caught = await wait_consumed(worker, bootstrap, contender.app_id, counts)
-            spy = _spy(worker.pid, args.spy) if args.spy else None
+            spy = _spy(worker.pid, args.spy, args.seconds - 2) if args.spy else None
             latency, counts = await measure_latency(
                 bootstrap, sim, worker, contender.app_id, counts,
                 partitions=4, rate=args.rate, seconds=args.seconds,
