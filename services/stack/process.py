@@ -152,15 +152,22 @@ def spawn(
     *,
     env: Mapping[str, str] | None = None,
     tmp: tempfile.TemporaryDirectory[str] | None = None,
+    logdir: Path | None = None,
+    cwd: Path | None = None,
 ) -> ServerProcess:
     """Start ``argv`` in a new session, in ``tmp``, output to ``<tmp>/<name>.log``.
 
     ``tmp`` (made when not given) becomes the server's working directory and is
-    removed when the server is stopped.
+    removed when the server is stopped. With ``logdir``, the log goes there
+    instead and is kept (no ``tmp`` is made); ``cwd`` overrides the working
+    directory (processes that import the project run from its root).
     """
-    if tmp is None:
-        tmp = make_workdir(name)
-    workdir = Path(tmp.name)
+    if logdir is None:
+        if tmp is None:
+            tmp = make_workdir(name)
+        workdir = Path(tmp.name)
+    else:
+        workdir = logdir
     log_path = workdir / f"{name}.log"
     with log_path.open("wb") as out:
         popen = subprocess.Popen(
@@ -168,7 +175,7 @@ def spawn(
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
-            cwd=workdir,
+            cwd=cwd or workdir,
             env=dict(env) if env is not None else None,
             start_new_session=True,
             preexec_fn=die_with_parent(),

@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -36,7 +35,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.stack.probe import run_sync
-from services.stack.process import ServerProcess, die_with_parent, free_port
+from services.stack.process import ServerProcess, free_port, spawn
 from services.stack.redis import start_redis
 from services.stack.tansu import start_tansu
 from services.stack.topics import ensure_topics
@@ -166,24 +165,6 @@ def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: fl
         time.sleep(interval)
 
 
-def _spawn(
-    name: str, argv: Sequence[str], address: str, env: Mapping[str, str], logdir: Path
-) -> ServerProcess:
-    log_path = logdir / f"{name}.log"
-    with log_path.open("wb") as out:
-        popen = subprocess.Popen(
-            list(argv),
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-            env=dict(env),
-            start_new_session=True,
-            preexec_fn=die_with_parent(),
-        )
-    return ServerProcess(name, address, popen, logdir, log_path)
-
-
 def _stop_all(processes: Sequence[ServerProcess]) -> None:
     """SIGTERM every group at once (they stop in parallel), then reap each."""
     for proc in processes:
@@ -297,7 +278,9 @@ def running_pipeline(
         children: list[ServerProcess] = []
         stack.callback(lambda: _stop_all(children))
         for name, argv in _commands(ports).items():
-            child = _spawn(name, argv, pipeline.metrics[name], child_env, logdir)
+            child = spawn(
+                name, argv, pipeline.metrics[name], env=child_env, logdir=logdir, cwd=ROOT
+            )
             children.append(child)
             pipeline.processes[name] = child
         pipeline.processes = {"tansu": tansu, "redis": redis, **pipeline.processes}
