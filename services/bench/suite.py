@@ -19,7 +19,7 @@ from services.bench.machine import broker_facts, load_average
 from services.bench.produce import Produced, history_days, produce_feed
 from services.bench.progress import ProgressLine
 from services.bench.recovery import time_recovery
-from services.bench.runner import Consumption, wait_consumed
+from services.bench.runner import Consumption, WorkerProcess, wait_consumed
 from services.bench.state import measure_state
 from services.simulator import EventFeed, Simulation
 
@@ -85,21 +85,28 @@ class BrokerBench:
             f"{result.peak_rss_mb:,.0f} MB"
         )
 
+    async def _consume(
+        self, contender: Contender, worker: WorkerProcess, produced: Produced
+    ) -> Consumption:
+        """Wait until ``worker`` has committed every produced event; report it."""
+        result = await wait_consumed(
+            worker,
+            self.bootstrap,
+            contender.app_id,
+            produced.counts,
+            on_progress=self._bar(contender.kind),
+        )
+        self._done(contender.kind, result)
+        return result
+
     async def naive(self, produced: Produced) -> dict[str, Any]:
         contender = Contender("naive", self.bootstrap, self.params.partitions)
         worker = contender.spawn()
         try:
-            result = await wait_consumed(
-                worker,
-                self.bootstrap,
-                contender.app_id,
-                produced.counts,
-                on_progress=self._bar("naive"),
-            )
+            result = await self._consume(contender, worker, produced)
         finally:
             worker.stop()
             contender.cleanup()
-        self._done("naive", result)
         state = await measure_state(self.bootstrap, contender.app_id, produced.events)
         return {**result.to_json(), "state": state}
 
@@ -108,14 +115,7 @@ class BrokerBench:
         contender = Contender("pipeline", self.bootstrap, p.partitions, root=p.pipeline_dir)
         worker = contender.spawn()
         try:
-            result = await wait_consumed(
-                worker,
-                self.bootstrap,
-                contender.app_id,
-                produced.counts,
-                on_progress=self._bar("pipeline"),
-            )
-            self._done("pipeline", result)
+            result = await self._consume(contender, worker, produced)
             latency, counts = await measure_latency(
                 self.bootstrap,
                 sim,
