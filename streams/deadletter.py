@@ -45,20 +45,15 @@ class DeadLetterLimit:
         self._invalid += not valid
         if len(self._outcomes) > self.window:
             self._invalid -= not self._outcomes.popleft()
-        if len(self._outcomes) == self.window and self._invalid > self.max_ratio * self.window:
-            raise TooManyInvalidEventsError(
-                f"{self._invalid} of the last {self.window} input messages were invalid"
-            )
+        if len(self._outcomes) == self.window:
+            self._check_full_window()
 
     def record_valid(self, count: int) -> None:
         """``record(True)`` ``count`` times, without a Python step per event:
         valid outcomes only push older ones out, so the limit can trip only at
         the moment the window first fills up, with the rejects it holds now."""
-        filling = len(self._outcomes) < self.window <= len(self._outcomes) + count
-        if filling and self._invalid > self.max_ratio * self.window:
-            raise TooManyInvalidEventsError(
-                f"{self._invalid} of the last {self.window} input messages were invalid"
-            )
+        if len(self._outcomes) < self.window <= len(self._outcomes) + count:
+            self._check_full_window()  # as it will be the moment it fills up
         if count >= self.window:
             self._outcomes, self._invalid = deque(repeat(True, self.window)), 0
             return
@@ -72,6 +67,12 @@ class DeadLetterLimit:
             return
         for _ in range(excess):
             self._invalid -= not outcomes.popleft()
+
+    def _check_full_window(self) -> None:
+        if self._invalid > self.max_ratio * self.window:
+            raise TooManyInvalidEventsError(
+                f"{self._invalid} of the last {self.window} input messages were invalid"
+            )
 
 
 def dead_letter_value(
