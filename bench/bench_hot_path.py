@@ -62,10 +62,12 @@ from services.simulator import Simulation  # noqa: E402
 from services.simulator.clock import parse_rfc3339  # noqa: E402
 from streams.config import load_rules  # noqa: E402
 from streams.convert import to_domain  # noqa: E402
-from streams.domain.events import AccountProfile, DomainEvent, UsageEvent  # noqa: E402
+from streams.domain.events import DomainEvent  # noqa: E402
 from streams.engine import PartitionEngine  # noqa: E402
 from streams.fastdecode import decode_domain, fast_decode  # noqa: E402
 from streams.outputs import Emit, alert_record, dunning_record, health_record  # noqa: E402
+
+from hot_path_burst import BURST_DAY, burst, burst_engine, digest_records  # noqa: E402
 
 BASELINE = Path(__file__).with_name("hot_path_baseline.json")
 END = parse_rfc3339("2026-11-20T00:00:00Z")  # a Friday: the history is weekdays
@@ -230,14 +232,6 @@ def together(
     return spent, emitted
 
 
-def digest_records(digest: Any, records: list[Emit]) -> None:
-    for emit in records:
-        digest.update(b"%d:%s|%d:%s|%d:%s\n" % (
-            len(emit.topic), emit.topic.encode(), len(emit.key), emit.key,
-            len(emit.value), emit.value,
-        ))  # fmt: skip
-
-
 def state_digest(engine: PartitionEngine) -> str:
     """sha256 of every account's stored record (``to_dict``, canonical JSON)."""
     digest = hashlib.sha256()
@@ -245,50 +239,6 @@ def state_digest(engine: PartitionEngine) -> str:
         record = engine.accounts[account_id].to_dict()
         digest.update(json.dumps(record, sort_keys=True, separators=(",", ":")).encode())
     return digest.hexdigest()
-
-
-# -- day-boundary burst ----------------------------------------------------------------
-
-BURST_DAY = datetime(2026, 11, 16, tzinfo=UTC)
-
-
-def burst_history(accounts: int) -> list[DomainEvent]:
-    """Per account: a profile, feature use two days ago, records and a login yesterday."""
-    out: list[DomainEvent] = []
-    for i in range(accounts):
-        acc = f"b{i:06d}"
-        t0 = BURST_DAY - timedelta(days=2, hours=-9, seconds=-i % 3600)
-        t1 = BURST_DAY - timedelta(days=1, hours=-10, seconds=-i % 3600)
-        segment = ("smb", "enterprise", "free", "mid_market")[i % 4]
-        out.append(AccountProfile(f"{acc}-p", acc, t0, f"Acct {i}", segment, 100_000, "c@x.io"))
-        out.append(UsageEvent(f"{acc}-f", acc, "feature_used", t0, "u1", f"f{i % 7}"))
-        out.append(UsageEvent(f"{acc}-r", acc, "records_changed", t1, "u1", None, 5 + i % 50))
-        out.append(UsageEvent(f"{acc}-l", acc, "login", t1, "u2"))
-    out.sort(key=lambda e: e.at)
-    return out
-
-
-def burst(accounts: int, boundaries: int = 3, days: int = 0) -> list[float]:
-    """CPU seconds of each of the next ``boundaries`` midnights (all accounts
-    wake); then ``days`` more midnights (untimed) so decay and inactivity
-    alerts fire, all emitted records hashed into one printed digest."""
-    engine = PartitionEngine(0, RULES.model, RULES.policies)
-    for poll in polls(burst_history(accounts)):
-        engine.process(poll)
-    out = []
-    digest = hashlib.sha256()
-    emitted = 0
-    for day in range(boundaries + days):
-        moment = (BURST_DAY + timedelta(days=day, seconds=1)).timestamp()
-        start = time.process_time()
-        records = engine.advance(moment)
-        if day < boundaries:
-            out.append(time.process_time() - start)
-        emitted += len(records)
-        digest_records(digest, records)
-    print(f"burst: {emitted:,} records over {boundaries + days} midnights, "
-          f"sha256 {digest.hexdigest()}")  # fmt: skip
-    return out
 
 
 def use_worker_gc() -> None:
@@ -337,9 +287,7 @@ def profile(
 ) -> None:
     prof = cProfile.Profile()
     if stage == "burst":
-        engine = PartitionEngine(0, RULES.model, RULES.policies)
-        for poll in polls(burst_history(args.burst)):
-            engine.process(poll)
+        engine = burst_engine(RULES, args.burst, POLL)
         prof.runcall(engine.advance, (BURST_DAY + timedelta(seconds=1)).timestamp())
     elif stage == "decode":
         prof.runcall(lambda: [decode_domain(t, v) for t, v in raw])
@@ -385,7 +333,7 @@ def main() -> None:
     if args.only_burst:
         results = {
             f"burst midnight {day} (µs/acct)": seconds / args.burst * 1e6
-            for day, seconds in enumerate(burst(args.burst, days=args.burst_days), start=1)
+            for day, seconds in enumerate(burst(RULES, args.burst, POLL, days=args.burst_days), start=1)
         }
         report(results, args)
         return
@@ -423,7 +371,7 @@ def main() -> None:
     print(f"stored state sha256 {state_digest(engine)}")
     del engine
     if not args.skip_burst:
-        for day, seconds in enumerate(burst(args.burst, days=args.burst_days), start=1):
+        for day, seconds in enumerate(burst(RULES, args.burst, POLL, days=args.burst_days), start=1):
             results[f"burst midnight {day} (µs/acct)"] = seconds / args.burst * 1e6
     report(results, args)
     if args.save_baseline:

@@ -25,6 +25,7 @@ from aiokafka import AIOKafkaConsumer
 
 from schemas.topics import INPUT_TOPICS
 from services.bench.produce import LiveFeed, produce_feed
+from services.bench.run import start_broker
 from services.simulator import Simulation
 from services.stack.topics import ensure_topics
 
@@ -78,9 +79,7 @@ def main() -> None:
     if args.consume:
         asyncio.run(consume(args.consume, args.seconds))
         return
-    from services.stack.kafka import start_kafka
-
-    server = start_kafka()
+    server = start_broker("apache")
     try:
         asyncio.run(produce(server.address, args))
     finally:

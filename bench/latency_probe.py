@@ -12,36 +12,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from profile_worker import produce, start_spy
+
 from services.bench.contenders import Contender
 from services.bench.latency import measure_latency
-from services.bench.produce import history_days, produce_feed
+from services.bench.run import start_broker
 from services.bench.runner import wait_consumed
-from services.simulator import EventFeed, Simulation
-from services.stack.topics import ensure_topics
-
-
-def _spy(pid: int, out: Path, seconds: float) -> subprocess.Popen[bytes]:
-    """py-spy on the worker while the feed runs (idle samples included, so the
-    main thread's busy share shows), collapsed stacks to ``out``."""
-    py_spy = Path(sys.executable).with_name("py-spy")
-    argv = [str(py_spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "200",
-            "--nonblocking", "--idle", "--duration", str(int(seconds)), "--output", str(out)]  # fmt: skip
-    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 async def probe(bootstrap: str, args: argparse.Namespace) -> None:
-    await ensure_topics(bootstrap, 4)
-    days = history_days(args.events, args.accounts)
-    sim = Simulation.create(accounts=args.accounts, days=days, seed=42, end=int(time.time()))
-    produced = await produce_feed(bootstrap, EventFeed(sim, max_events=args.events), partitions=4, rate=0)
-    counts = produced.counts
+    sim, counts = await produce(bootstrap, args.events, args.accounts, 4)
     for setting in args.env:
         env = dict(pair.split("=", 1) for pair in setting.split(",") if pair)
         contender = Contender("pipeline", bootstrap, 4, extra_env=env)
@@ -49,7 +34,11 @@ async def probe(bootstrap: str, args: argparse.Namespace) -> None:
         worker = contender.spawn()
         try:
             caught = await wait_consumed(worker, bootstrap, contender.app_id, counts)
-            spy = _spy(worker.pid, args.spy, args.seconds - 2) if args.spy else None
+            spy = (
+                start_spy(worker.pid, args.spy, idle=True, seconds=args.seconds - 2)
+                if args.spy
+                else None
+            )
             latency, counts = await measure_latency(
                 bootstrap, sim, worker, contender.app_id, counts,
                 partitions=4, rate=args.rate, seconds=args.seconds,
@@ -80,14 +69,7 @@ def main() -> None:
     parser.add_argument("--spy", type=Path, help="py-spy the latency phase into this file")
     args = parser.parse_args()
     args.env = args.env or [""]
-    if args.broker == "tansu":
-        from services.stack.tansu import start_tansu
-
-        server = start_tansu()
-    else:
-        from services.stack.kafka import start_kafka
-
-        server = start_kafka()
+    server = start_broker(args.broker)
     try:
         asyncio.run(probe(server.address, args))
     finally:

@@ -26,10 +26,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.bench.contenders import REPO_ROOT, Contender  # noqa: E402
 from services.bench.produce import history_days, produce_feed  # noqa: E402
+from services.bench.run import start_broker
 from services.bench.runner import wait_consumed  # noqa: E402
 from services.simulator import EventFeed, Simulation  # noqa: E402
 
 PY_SPY = Path(sys.executable).with_name("py-spy")
+
+
+def start_spy(
+    pid: int, out: Path, *, idle: bool = False, seconds: float | None = None
+) -> subprocess.Popen[bytes]:
+    """``py-spy record`` of ``pid`` into ``out`` (collapsed stacks, 200 Hz); stop
+    it with SIGINT, or let ``seconds`` run out. ``idle`` keeps idle samples, so a
+    thread's busy share shows."""
+    argv = [str(PY_SPY), "record", "--pid", str(pid), "--format", "raw", "--rate", "200",
+            "--nonblocking", "--output", str(out)]  # fmt: skip
+    if idle:
+        argv.append("--idle")
+    if seconds is not None:
+        argv += ["--duration", str(int(seconds))]
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 _LINE = re.compile(r":\d+\)$")
@@ -62,14 +78,17 @@ def summarise(collapsed: Path, top: int) -> str:
     return "\n".join(rows)
 
 
-async def produce(bootstrap: str, events: int, accounts: int, partitions: int) -> dict[str, int]:
+async def produce(
+    bootstrap: str, events: int, accounts: int, partitions: int
+) -> tuple[Simulation, dict[str, int]]:
+    """The bench's simulated history, produced unpaced: (simulation, counts)."""
     from services.stack.topics import ensure_topics
 
     await ensure_topics(bootstrap, partitions)
     days = history_days(events, accounts)
     sim = Simulation.create(accounts=accounts, days=days, seed=42, end=int(time.time()))
     produced = await produce_feed(bootstrap, EventFeed(sim, max_events=events), partitions=partitions, rate=0)
-    return produced.counts
+    return sim, produced.counts
 
 
 def _env(pairs: list[str]) -> dict[str, str]:
@@ -79,7 +98,7 @@ def _env(pairs: list[str]) -> dict[str, str]:
 async def compare(bootstrap: str, args: argparse.Namespace) -> str:
     """Alternate runs of ``--compare``'s worker (the baseline) and this one on the
     same produced input, no profiler attached; report each and the ratios."""
-    counts = await produce(bootstrap, args.events, args.accounts, args.partitions)
+    _, counts = await produce(bootstrap, args.events, args.accounts, args.partitions)
     runs: dict[str, list[tuple[float, float]]] = {"baseline": [], "this": []}
     envs = {"baseline": _env(args.env_baseline), "this": _env(args.env_this)}
     order = [("baseline", args.compare), ("this", REPO_ROOT)]
@@ -109,14 +128,10 @@ async def compare(bootstrap: str, args: argparse.Namespace) -> str:
 
 
 async def profile(bootstrap: str, args: argparse.Namespace, collapsed: Path) -> str:
-    counts = await produce(bootstrap, args.events, args.accounts, args.partitions)
+    _, counts = await produce(bootstrap, args.events, args.accounts, args.partitions)
     contender = Contender("pipeline", bootstrap, args.partitions)
     worker = contender.spawn()
-    spy = subprocess.Popen(
-        [str(PY_SPY), "record", "--pid", str(worker.pid), "--format", "raw", "--rate", "200",
-         "--nonblocking", "--output", str(collapsed)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    spy = start_spy(worker.pid, collapsed)
     try:
         result = await wait_consumed(worker, bootstrap, contender.app_id, counts)
     finally:
@@ -143,14 +158,7 @@ def main() -> None:
     parser.add_argument("--env-this", action="append", default=[], metavar="K=V")
     parser.add_argument("--env-baseline", action="append", default=[], metavar="K=V")
     args = parser.parse_args()
-    if args.broker == "tansu":
-        from services.stack.tansu import start_tansu
-
-        server = start_tansu()
-    else:
-        from services.stack.kafka import start_kafka
-
-        server = start_kafka()
+    server = start_broker(args.broker)
     if args.compare is not None:
         try:
             print(asyncio.run(compare(server.address, args)))

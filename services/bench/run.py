@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,19 +30,20 @@ def apache_kafka_available() -> bool:
     return True
 
 
-def _start(kind: str, bar: ProgressLine) -> Any:
-    bar.update(f"starting {kind}")
+def start_broker(kind: str, progress: Callable[[str], None] | None = None) -> Any:
+    """A fresh ``tansu`` or ``apache`` (Kafka) broker on loopback; ``.stop()`` it."""
     if kind == "tansu":
         from services.stack.tansu import start_tansu
 
         return start_tansu()
     from services.stack.kafka import start_kafka
 
-    return start_kafka(progress=bar.note)
+    return start_kafka(progress=progress)
 
 
 def _bench_one(kind: str, params: BenchParams, bar: ProgressLine) -> dict[str, Any]:
-    server = _start(kind, bar)
+    bar.update(f"starting {kind}")
+    server = start_broker(kind, bar.note)
     try:
         return asyncio.run(BrokerBench(kind, server.address, params, bar).run())
     finally:
