@@ -181,9 +181,10 @@ def _drop(event: object, value: object) -> None:
 class _Plan:
     """A spec compiled against the model and the domain class.
 
-    The event is built by writing its slots directly rather than calling the
-    frozen dataclass ``__init__`` (one ``object.__setattr__`` per field made
-    construction cost as much as all the checks). ``defaults`` holds the
+    The event is built by writing its slots directly, each as its key passes
+    its check, so the single pass over the keys needs no second structure to
+    gather values for ``__init__`` (and bypasses no ``__post_init__``: a class
+    with one is refused at import). ``defaults`` holds the
     model's default for every slot no required key fills; ``required`` is how
     many required keys must be seen (unknown keys are declined, so counting is
     exact)."""
