@@ -25,10 +25,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.bench.contenders import REPO_ROOT, Contender  # noqa: E402
-from services.bench.produce import history_days, produce_feed  # noqa: E402
+from services.bench.produce import bench_history, produce_feed  # noqa: E402
 from services.bench.run import start_broker
 from services.bench.runner import wait_consumed  # noqa: E402
-from services.simulator import EventFeed, Simulation  # noqa: E402
+from services.simulator import Simulation  # noqa: E402
 
 PY_SPY = Path(sys.executable).with_name("py-spy")
 
@@ -85,9 +85,8 @@ async def produce(
     from services.stack.topics import ensure_topics
 
     await ensure_topics(bootstrap, partitions)
-    days = history_days(events, accounts)
-    sim = Simulation.create(accounts=accounts, days=days, seed=42, end=int(time.time()))
-    produced = await produce_feed(bootstrap, EventFeed(sim, max_events=events), partitions=partitions, rate=0)
+    sim, feed = bench_history(events, accounts, 42, time.time())
+    produced = await produce_feed(bootstrap, feed, partitions=partitions, rate=0)
     return sim, produced.counts
 
 

@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 
 from services.simulator import EventFeed, SimEvent, Simulation
+from services.simulator.clock import DAY
 from streams.batching import BatchingSink
 from services.simulator.pacing import Progress, Sink, pump
 from services.simulator.producer import ProducerSettings
@@ -57,8 +58,12 @@ class CountingSink:
 
 
 class LiveFeed:
-    """Live simulated events only (event time = now), every ``marker_every``-th
-    replaced by a marker the pipeline must dead-letter (see ``latency``)."""
+    """Live simulated events only, every ``marker_every``-th replaced by a
+    marker the pipeline must dead-letter (see ``latency``).
+
+    Event time runs at wall-clock pace from the history's end (the first
+    event is stamped ``sim.end``), not from the wall clock itself: the
+    worker's event-time clock then picks up where the history left it."""
 
     in_history = False
 
@@ -67,13 +72,16 @@ class LiveFeed:
         self._total = total
         self._every = marker_every
         self._run_id = run_id
+        self._offset: int | None = None
         self.taken = 0
 
     def take(self, n: int, now: int) -> list[SimEvent]:
         n = min(n, self._total - self.taken)
         if n <= 0:
             return []
-        events = self._sim.live_batch(now, n)
+        if self._offset is None:
+            self._offset = self._sim.end - now
+        events = self._sim.live_batch(now + self._offset, n)
         first = self.taken
         self.taken += len(events)
         if self._every > 0:
@@ -105,8 +113,31 @@ class Produced:
 
 
 def history_days(events: int, accounts: int) -> int:
-    """Days of history that hold at least ``events`` (the feed stops at ``events``)."""
+    """Days of history that hold at least ``events`` (the feed takes the last ``events``)."""
     return max(2, math.ceil(events / (accounts * EVENTS_PER_ACCOUNT_DAY)) + 1)
+
+
+def history_end(now: float) -> int:
+    """The latest noon UTC at or before ``now``: where the bench's history ends
+    and its live clock starts. Live events continue from there (``LiveFeed``),
+    so a latency phase is half a day from any midnight, whenever the bench runs.
+    A midnight wakes every recently active account at once (windows slide);
+    that once-a-day burst is measured by ``bench/hot_path_burst.py``, and
+    would otherwise land in a 20-second latency window by the wall clock's whim."""
+    noon = int(now) // DAY * DAY + DAY // 2
+    return noon if noon <= now else noon - DAY
+
+
+def bench_history(events: int, accounts: int, seed: int, now: float) -> tuple[Simulation, EventFeed]:
+    """The bench's input: the *last* ``events`` of a simulated history ending at
+    ``history_end(now)``. Taking the first ones instead left the fed history up
+    to two days short of the live phase, so the first live events woke every
+    account for each midnight in between: seconds of catch-up that were
+    reported as latency."""
+    days = history_days(events, accounts)
+    sim = Simulation.create(accounts=accounts, days=days, seed=seed, end=history_end(now))
+    total = sum(len(day) for day in sim.history_raw())
+    return sim, EventFeed(sim, max_events=events, skip=max(0, total - events))
 
 
 async def produce_feed(

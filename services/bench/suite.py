@@ -16,7 +16,7 @@ from services.bench.ceiling import run_ceiling
 from services.bench.contenders import REPO_ROOT, Contender
 from services.bench.latency import measure_latency
 from services.bench.machine import broker_facts, load_average
-from services.bench.produce import Produced, history_days, produce_feed
+from services.bench.produce import Produced, bench_history, history_days, produce_feed
 from services.bench.progress import ProgressLine
 from services.bench.recovery import time_recovery
 from services.bench.runner import Consumption, WorkerProcess, wait_consumed
@@ -62,9 +62,7 @@ class BrokerBench:
 
         p = self.params
         await ensure_topics(self.bootstrap, p.partitions)
-        days = history_days(p.events, p.accounts)
-        sim = Simulation.create(accounts=p.accounts, days=days, seed=p.seed, end=int(time.time()))
-        feed = EventFeed(sim, max_events=p.events)
+        sim, feed = bench_history(p.events, p.accounts, p.seed, time.time())
         produced = await produce_feed(
             self.bootstrap,
             feed,

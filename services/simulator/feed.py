@@ -15,17 +15,29 @@ from services.simulator.generator import SimEvent, Simulation
 
 
 class EventFeed:
-    """History first, then (with ``follow``) live events, up to ``max_events`` in all."""
+    """History first, then (with ``follow``) live events, up to ``max_events`` in all.
+
+    ``skip`` drops the history's first events unencoded, so a feed can be the
+    *end* of a history: a benchmark that wants N events whose state is
+    current at the history's end takes the last N (see ``services.bench``)."""
 
     def __init__(
-        self, sim: Simulation, *, follow: bool = False, max_events: int | None = None
+        self,
+        sim: Simulation,
+        *,
+        follow: bool = False,
+        max_events: int | None = None,
+        skip: int = 0,
     ) -> None:
         if max_events is not None and max_events < 0:
             raise ValueError("max_events must be >= 0")
+        if skip < 0:
+            raise ValueError("skip must be >= 0")
         self._sim = sim
         self._history: Iterator[list[RawEvent]] | None = sim.history_raw()
         self._buffer: list[RawEvent] = []
         self._pos = 0
+        self._skip(skip)
         self._follow = follow
         self._remaining = max_events
         self.taken = 0
@@ -55,3 +67,15 @@ class EventFeed:
             events = []
         self.taken += len(events)
         return events
+
+    def _skip(self, count: int) -> None:
+        while count > 0 and self._history is not None:
+            try:
+                day = next(self._history)
+            except StopIteration:
+                self._history = None
+                return
+            if len(day) > count:
+                self._buffer, self._pos = day, count
+                return
+            count -= len(day)

@@ -14,8 +14,15 @@ from aiokafka import ConsumerRecord
 
 from schemas.topics import DEADLETTER, HEALTH, USAGE
 from services.bench.latency import Matcher, percentile
-from services.bench.produce import MARKER_PREFIX, marker_value
+from services.bench.produce import (
+    MARKER_PREFIX,
+    LiveFeed,
+    bench_history,
+    history_end,
+    marker_value,
+)
 from services.bench.runner import Sample, summarize
+from services.simulator.clock import parse_rfc3339
 
 
 def make_samples(rows: list[tuple[float, int, float]]) -> list[Sample]:
@@ -90,3 +97,35 @@ def test_dead_lettered_marker_matches_by_id() -> None:
     letter = orjson.dumps({"value_b64": base64.b64encode(marker).decode(), "reason": "x"})
     matcher.add_output(make_record(DEADLETTER, b"a", letter, 5420))
     assert matcher.marker_ms == [420]
+
+
+@pytest.mark.parametrize(
+    ("now", "end"),
+    [
+        ("2026-11-23T12:00:00Z", "2026-11-23T12:00:00Z"),
+        ("2026-11-23T23:59:59Z", "2026-11-23T12:00:00Z"),
+        ("2026-11-24T00:00:01Z", "2026-11-23T12:00:00Z"),
+        ("2026-11-24T11:59:59Z", "2026-11-23T12:00:00Z"),
+    ],
+)
+def test_history_ends_at_the_latest_noon(now: str, end: str) -> None:
+    assert history_end(parse_rfc3339(now)) == parse_rfc3339(end)
+
+
+def test_bench_history_is_the_last_events_and_live_time_continues_from_its_end() -> None:
+    now = parse_rfc3339("2026-11-23T23:59:00Z")  # a minute before midnight
+    sim, feed = bench_history(400, 20, 3, now)
+    history = []
+    while batch := feed.take(100, int(now)):
+        history.extend(orjson.loads(v) for _, _, v in batch)
+    assert len(history) == 400
+    # The fed history reaches the end of the simulation, so no account's day
+    # is left behind for the first live events to catch up.
+    assert history[-1]["time"] >= "2026-11-23T11:00:00Z"
+    assert max(e["time"] for e in history) < "2026-11-23T12:00:00Z"
+
+    live = LiveFeed(sim, 10, 0, "t")
+    first = {orjson.loads(v)["time"] for _, _, v in live.take(5, int(now))}
+    later = {orjson.loads(v)["time"] for _, _, v in live.take(5, int(now) + 7)}
+    assert first == {"2026-11-23T12:00:00Z"}
+    assert later == {"2026-11-23T12:00:07Z"}

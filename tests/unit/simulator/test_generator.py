@@ -88,3 +88,24 @@ def test_feed_without_follow_ends_with_the_history():
     while batch := feed.take(7, END):
         taken.extend(batch)
     assert [v for _, _, v in taken] == values(make_simulation(accounts=5, days=1))
+
+
+def test_feed_skip_serves_the_end_of_the_history_unencoded_before_it():
+    full = [orjson.loads(v) for v in values(make_simulation(accounts=6, days=2))]
+    for skip in (0, 1, 317, len(full) - 5):
+        feed = EventFeed(make_simulation(accounts=6, days=2), skip=skip)
+        taken = []
+        while batch := feed.take(50, END):
+            taken.extend(orjson.loads(v) for _, _, v in batch)
+        # Ids count encoded events, so the tail gets its own; all else is the history's end.
+        assert [{**e, "id": None} for e in taken] == [{**e, "id": None} for e in full[skip:]]
+        assert len({e["id"] for e in taken}) == len(taken)
+
+
+def test_feed_skip_past_the_history_leaves_only_live_events():
+    sim = make_simulation(accounts=3, days=1)
+    feed = EventFeed(sim, follow=True, skip=10**9, max_events=4)
+    assert not feed.in_history
+    assert {orjson.loads(v)["time"] for _, _, v in feed.take(10, END + 60)} == {
+        "2026-11-23T00:01:00Z"
+    }
