@@ -44,6 +44,8 @@ async def probe(bootstrap: str, args: argparse.Namespace) -> None:
                 partitions=4, rate=args.rate, seconds=args.seconds,
             )  # fmt: skip
         finally:
+            stalls = [line for line in worker.log_text().splitlines() if "persisted at once" in line]
+            print(f"   {len(stalls)} persists at once; last: {stalls[-3:]}", flush=True)
             if spy is not None:
                 spy.send_signal(2)
                 spy.wait(timeout=60)
@@ -56,6 +58,7 @@ async def probe(bootstrap: str, args: argparse.Namespace) -> None:
             f"p50 {out['p50_ms']} ms p99 {out['p99_ms']} ms max {out['max_ms']} ms",
             flush=True,
         )
+        print("   p50 by second:", latency["output_p50_by_second"], flush=True)
 
 
 def main() -> None:

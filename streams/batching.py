@@ -89,6 +89,9 @@ class BatchingSink:
         self._key_partition: dict[str, dict[bytes, int]] = {}
         self._builders: dict[tuple[str, int], tuple[Any, float]] = {}
         self._pending: deque[asyncio.Future[Any]] = deque()
+        #: Batches handed to the producer so far; with ``_pending`` (the
+        #: undelivered tail, oldest first) it answers ``delivered``.
+        self.shipped = 0
         self._max_in_flight = max_in_flight_batches
         self._lock = asyncio.Lock()
         self._linger_task: asyncio.Task[None] | None = None
@@ -139,6 +142,7 @@ class BatchingSink:
         builder, _ = self._builders.pop((topic, partition))
         builder.close()  # a closed batch is sent at once; we did the lingering already
         self._pending.append(await self._producer.send_batch(builder, topic, partition=partition))
+        self.shipped += 1
         while len(self._pending) > self._max_in_flight:
             await self._pending.popleft()  # raises if that delivery failed
         while self._pending and self._pending[0].done():
@@ -160,6 +164,20 @@ class BatchingSink:
             await asyncio.sleep(self._linger)
             async with self._lock:
                 await self._ship_lingering(time.monotonic())
+
+    def delivered(self, through: int) -> bool:
+        """Whether the first ``through`` batches shipped (``shipped`` read
+        after a send) have all been delivered: a caller with bulk records can
+        wait for its last ones rather than queue behind them. aiokafka keeps
+        one produce request in flight per broker and one queued batch per
+        partition, so a bulk send would otherwise hold up the small ones."""
+        undelivered_from = self.shipped - len(self._pending)
+        for i, future in enumerate(self._pending, start=undelivered_from):
+            if i >= through:
+                return True
+            if not future.done():
+                return False
+        return True
 
     async def ship_all(self) -> None:
         """Hand every open batch to the producer now, without waiting for delivery:

@@ -140,9 +140,18 @@ class PartitionEngine:
 
     def take_dirty(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """Records to persist; each dirty account once, however many events it had."""
-        dirty, self.dirty = self.dirty, set()
-        for account_id in dirty:
+        for account_id in self.take_dirty_ids():
             yield account_id, self.accounts[account_id].to_dict()
+
+    def take_dirty_ids(self) -> set[str]:
+        """The accounts changed since the last call, to be written later with
+        ``record`` (which writes their state as it is then)."""
+        dirty, self.dirty = self.dirty, set()
+        return dirty
+
+    def record(self, account_id: str) -> dict[str, Any]:
+        """The account's stored form now."""
+        return self.accounts[account_id].to_dict()
 
     # -- steps ---------------------------------------------------------------
     def _step(self, event: DomainEvent, at_s: float, out: list[Emit]) -> None:

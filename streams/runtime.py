@@ -60,6 +60,21 @@ class Runtime:
             for account_id, record in engine.take_dirty():
                 yield partition, account_id, record
 
+    def take_dirty(self) -> list[tuple[int, str]]:
+        """(partition, account) for every account changed since the last call;
+        ``record`` gives each one's stored form when it is written."""
+        return [
+            (partition, account_id)
+            for partition, engine in self.engines.items()
+            for account_id in engine.take_dirty_ids()
+        ]
+
+    def record(self, partition: int, account_id: str) -> dict[str, Any] | None:
+        """The account's stored form now; None once its partition was revoked
+        (the new owner writes it from then on)."""
+        engine = self.engines.get(partition)
+        return None if engine is None else engine.record(account_id)
+
     def forget(self, partitions: Iterable[int]) -> None:
         """Drop engines of revoked partitions; their state lives on in the table."""
         for partition in partitions:

@@ -84,6 +84,8 @@ class Matcher:
         self.inputs: dict[tuple[bytes, int], list[int]] = defaultdict(list)
         self.markers: dict[str, int] = {}
         self.output_ms: list[float] = []
+        #: (output timestamp, latency) in read order: latency over the phase.
+        self.output_points: list[tuple[int, float]] = []
         self.output_unmatched = 0
         self.marker_ms: list[float] = []
 
@@ -111,7 +113,9 @@ class Matcher:
             self.output_unmatched += 1
             return
         assert produced is not None
-        self.output_ms.append(record.timestamp - produced[i - 1])
+        latency = record.timestamp - produced[i - 1]
+        self.output_ms.append(latency)
+        self.output_points.append((record.timestamp, latency))
 
     def _add_dead_letter(self, record: ConsumerRecord[bytes, bytes]) -> None:
         letter = orjson.loads(record.value or b"{}")
@@ -120,6 +124,16 @@ class Matcher:
             sent = self.markers.get(orjson.loads(original)["bench_marker"])
             if sent is not None:
                 self.marker_ms.append(record.timestamp - sent)
+
+
+def by_second(points: list[tuple[int, float]], since_ms: int) -> list[float | None]:
+    """Median latency of the outputs emitted in each second of the phase: a
+    steady figure means a steady delay, a climbing one a backlog."""
+    buckets: defaultdict[int, list[float]] = defaultdict(list)
+    for at_ms, latency in points:
+        buckets[max(0, at_ms - since_ms) // 1000].append(latency)
+    last = max(buckets, default=-1)
+    return [percentile(sorted(buckets[s]), 0.5) if buckets[s] else None for s in range(last + 1)]
 
 
 async def measure_latency(
@@ -175,5 +189,6 @@ async def measure_latency(
         "deadletter_marker": summary(
             matcher.marker_ms, markers=markers, missing=markers - len(matcher.marker_ms)
         ),
+        "output_p50_by_second": by_second(matcher.output_points, produced.started_ms),
     }
     return report, counts

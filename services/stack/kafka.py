@@ -182,11 +182,20 @@ def _start(java: str, classpath: str, port: int, timeout: float) -> ServerProces
     return server
 
 
+def new_cluster_id(make: Callable[[], bytes] = lambda: uuid.uuid4().bytes) -> str:
+    """A random KRaft cluster id (Kafka's own form: url-safe base64 of a UUID)
+    that does not start with ``-``: one in 64 would, and the storage tool then
+    reads it as an option ("argument --cluster-id/-t: expected one argument")."""
+    while True:
+        cluster_id = urlsafe_b64encode(make()).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 def _format_storage(base: list[str], config: Path, tmp: tempfile.TemporaryDirectory[str]) -> None:
     """``kafka-storage format``: KRaft refuses to start on an unformatted log dir."""
-    cluster_id = urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
     argv = [*base, "-XX:TieredStopAtLevel=1", "kafka.tools.StorageTool", "format",
-            "-t", cluster_id, "-c", str(config)]  # fmt: skip
+            "-t", new_cluster_id(), "-c", str(config)]  # fmt: skip
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
     if done.returncode != 0:
         tmp.cleanup()

@@ -70,9 +70,9 @@ async def track_accounts(stream: Any) -> AsyncIterator[None]:
         yield None
 
 
-@app.timer(settings.persist_seconds)
+@app.timer(fast_ingest.timer_seconds)
 async def persist_state() -> None:
-    """Fast path: persist and ack even when no new batch arrives."""
+    """Fast path: persist and ack soon after the batches stop (see ``FastIngest.flush``)."""
     if settings.fast_path:
         await fast_ingest.flush()
 
@@ -96,7 +96,9 @@ async def tick_clock() -> None:
     """Live mode: silent accounts lose health as wall-clock days pass."""
     if settings.live_tick:
         async with fast_ingest.lock:
-            await pipeline().tick(time.time())
+            # The fast path writes the changed accounts with its next persist
+            # (a slice at a time), rather than all at once here.
+            await pipeline().tick(time.time(), persist=not settings.fast_path)
 
 
 @app.timer(15.0)

@@ -1,0 +1,67 @@
+"""BatchingSink.delivered: has everything up to a given shipment been delivered?
+
+A stand-in producer whose deliveries the test completes by hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from streams.batching import BatchingSink
+
+
+class Builder:
+    def __init__(self) -> None:
+        self.records: list[bytes] = []
+
+    def append(self, *, timestamp: Any, key: bytes, value: bytes) -> object:
+        self.records.append(value)
+        return object()
+
+    def close(self) -> None:
+        return None
+
+
+class Producer:
+    def __init__(self) -> None:
+        self.deliveries: list[asyncio.Future[None]] = []
+
+    async def flush(self) -> None:
+        return None
+
+    def create_batch(self) -> Builder:
+        return Builder()
+
+    async def partitions_for(self, topic: str) -> set[int]:
+        return {0, 1}
+
+    async def send_batch(self, builder: Builder, topic: str, *, partition: int) -> Any:
+        future = asyncio.get_running_loop().create_future()
+        self.deliveries.append(future)
+        return future
+
+
+def test_delivered_looks_only_at_shipments_up_to_the_mark() -> None:
+    async def run() -> None:
+        producer = Producer()
+        sink = BatchingSink(producer, linger_ms=5)  # type: ignore[arg-type]
+        assert sink.delivered(sink.shipped)  # nothing shipped yet
+        await sink.send([("state", b"a", b"1"), ("state", b"b", b"2")])
+        await sink.ship_all()
+        mark = sink.shipped
+        assert mark == len(producer.deliveries) >= 1
+        await sink.send([("out", b"a", b"x")])
+        await sink.ship_all()
+        assert sink.shipped > mark
+        assert not sink.delivered(mark)
+        for future in producer.deliveries[:mark]:
+            future.set_result(None)
+        assert sink.delivered(mark)  # later shipments still pending: not asked
+        assert not sink.delivered(sink.shipped)
+        for future in producer.deliveries[mark:]:
+            future.set_result(None)
+        assert sink.delivered(sink.shipped)
+        await sink.flush()
+
+    asyncio.run(run())
