@@ -72,7 +72,8 @@ class FastIngest:
         self._unacked: list[tuple[Any, list[Any]]] = []
         #: Batches the persist being written will ack when its last account is out.
         self._writing: list[tuple[Any, list[Any]]] = []
-        self._next_persist = clock() + persist_every
+        #: The first batch takes a persist at once, so a new worker commits soon.
+        self._next_persist = 0.0
         self._last_batch = 0.0
 
     async def on_batch(self, consumer: Any, messages: list[Any]) -> None:
