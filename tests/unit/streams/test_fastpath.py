@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -143,71 +144,84 @@ def test_an_input_is_acked_only_once_its_account_is_written_with_it() -> None:
     assert len(acked_set) == len(acked)  # nothing acked twice
 
 
-def test_a_persist_is_written_a_slice_per_batch_and_acks_when_done(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@dataclass
+class Rig:
+    """An ingest whose slices have no minimum length, after one interval of
+    40 batches (the first batch's own persist long done)."""
+
+    store: Store
+    acked: list[RawMessage]
+    ingest: FastIngest
+    pipeline: Pipeline
+    clock: Clock
+    consumer: Consumer
+    feed: list[list[RawMessage]]
+
+    async def batch(self, n: int) -> None:
+        await self.ingest.on_batch(self.consumer, self.feed[n])
+
+
+@pytest.fixture
+def rig(monkeypatch: pytest.MonkeyPatch) -> Rig:
     monkeypatch.setattr(fastpath, "MIN_SLICE_SECONDS", 0.0)
     store, acked = Store(), []
     ingest, pipeline, clock = make(store, acked)
-    consumer = Consumer()
-    feed = batches(600, 100)
+    rig = Rig(store, acked, ingest, pipeline, clock, Consumer(), batches(600, 100))
+
+    async def first_interval() -> None:
+        for n in range(40):
+            await rig.batch(n)
+
+    asyncio.run(first_interval())
+    assert len(acked) == len(rig.feed[0]) and not pipeline.persisting
+    return rig
+
+
+def test_a_persist_is_written_a_slice_per_batch_and_acks_when_done(rig: Rig) -> None:
     writes_per_batch: list[int] = []
     acked_after: list[int] = []
+    acked_before = len(rig.acked)
 
     async def run() -> None:
-        for batch in feed[:40]:
-            await ingest.on_batch(consumer, batch)  # all within one interval
-        clock.now += 5.0  # the next batch takes the dirty accounts
-        acked_before = len(acked)  # the first batch took a persist of its own
-        assert acked_before == len(feed[0])
-        for batch in feed[40:60]:
-            before = store.writes
-            await ingest.on_batch(consumer, batch)
-            writes_per_batch.append(store.writes - before)
-            acked_after.append(len(acked) - acked_before)
+        rig.clock.now += 5.0  # the next batch takes the dirty accounts
+        for n in range(40, 60):
+            before = rig.store.writes
+            await rig.batch(n)
+            writes_per_batch.append(rig.store.writes - before)
+            acked_after.append(len(rig.acked) - acked_before)
 
     asyncio.run(run())
     taken, first = writes_per_batch[:2]  # the batch that takes them writes none
     assert taken == 0
-    total_dirty = len({m.key for b in feed[:41] for m in b})
+    total_dirty = len({m.key for b in rig.feed[1:41] for m in b})
     assert 0 < first < total_dirty, "the whole persist was written in one batch"
     assert sum(writes_per_batch) >= total_dirty
     done = next(i for i, n in enumerate(acked_after) if n)
-    assert done > 0 and not pipeline.persisting
-    assert acked_after[done] == sum(len(b) for b in feed[1:41]), "acked what the persist covers"
+    assert done > 0 and not rig.pipeline.persisting
+    covered = sum(len(b) for b in rig.feed[1:41])
+    assert acked_after[done] == covered, "acked what the persist covers"
 
 
-def test_a_late_persist_runs_on_and_one_an_interval_late_is_finished_at_once(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(fastpath, "MIN_SLICE_SECONDS", 0.0)
-    store, acked = Store(), []
-    ingest, pipeline, clock = make(store, acked)
-    consumer = Consumer()
-    feed = batches(600, 100)
-
+def test_a_late_persist_runs_on_and_one_an_interval_late_is_finished_at_once(rig: Rig) -> None:
     async def run() -> None:
-        for batch in feed[:40]:
-            await ingest.on_batch(consumer, batch)  # the first batch's persist is done
-        assert len(acked) == len(feed[0]) and not pipeline.persisting
-        pipeline.sink.stall()  # type: ignore[attr-defined]  # nothing delivered from now
-        clock.now += 5.0
-        await ingest.on_batch(consumer, feed[40])  # takes the dirty accounts
-        writes = store.writes
-        clock.now += 5.0
-        await ingest.on_batch(consumer, feed[41])  # due again, but this one is not done
-        first_slice = store.writes - writes
-        await ingest.on_batch(consumer, feed[42])
-        assert pipeline.persisting and len(acked) == len(feed[0])  # only the first batch's
+        rig.pipeline.sink.stall()  # type: ignore[attr-defined]  # nothing delivered from now
+        rig.clock.now += 5.0
+        await rig.batch(40)  # takes the dirty accounts
+        writes = rig.store.writes
+        rig.clock.now += 5.0
+        await rig.batch(41)  # due again, but this one is not done
+        first_slice = rig.store.writes - writes
+        await rig.batch(42)
+        assert rig.pipeline.persisting and len(rig.acked) == len(rig.feed[0])
         assert first_slice >= 64
-        assert store.writes - writes == first_slice, "a slice waits for the last one's delivery"
-        clock.now += 5.0
-        await ingest.on_batch(consumer, feed[43])  # an interval late: all written now
+        assert rig.store.writes - writes == first_slice, "a slice waits for the last one's delivery"
+        rig.clock.now += 5.0
+        await rig.batch(43)  # an interval late: all written now
 
     asyncio.run(run())
     # Finished at once means everything dirty was written, so all is acked.
-    assert len(acked) == sum(len(b) for b in feed[:44])
-    assert not pipeline.persisting
+    assert len(rig.acked) == sum(len(b) for b in rig.feed[:44])
+    assert not rig.pipeline.persisting
 
 
 def test_the_timer_writes_and_acks_everything_when_no_batch_comes() -> None:
