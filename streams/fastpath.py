@@ -46,6 +46,9 @@ MIN_SLICE_SECONDS = 0.005
 #: A persist written at once that took this long is logged as a warning.
 STALL_WARN_SECONDS = 0.25
 
+#: How long the idle timer writes before letting a batch in.
+IDLE_SLICE_SECONDS = 0.05
+
 #: No batch for this long (or half the interval, if shorter) counts as idle:
 #: the timer then writes and acks everything at once.
 IDLE_SECONDS = 1.0
@@ -75,6 +78,7 @@ class FastIngest:
         #: The first batch takes a persist at once, so a new worker commits soon.
         self._next_persist = 0.0
         self._last_batch = 0.0
+        self._batches = 0
 
     async def on_batch(self, consumer: Any, messages: list[Any]) -> None:
         """The ``streams.faust_patches`` divert handler."""
@@ -85,6 +89,7 @@ class FastIngest:
                 await self._pipeline().handle(messages, persist=False)
             self._unacked.append((consumer, messages))
             self._last_batch = self._clock()
+            self._batches += 1
             await self._persist_step(max(MIN_SLICE_SECONDS, time.perf_counter() - started))
 
     @property
@@ -93,19 +98,34 @@ class FastIngest:
         return min(IDLE_SECONDS, self._persist_every / 2)
 
     async def flush(self) -> None:
-        """The persist timer: when no batch arrived for ``timer_seconds``,
-        write and ack everything now (an idle feed still commits, and a
-        rebalance, which stops the batches, is not kept waiting for acks);
-        otherwise the batches are doing the writing, and this only keeps a
-        slice going."""
+        """The persist timer. When no batch arrived for ``timer_seconds``, it
+        takes everything dirty and writes it, then acks every batch (an idle
+        feed still commits, and a rebalance, which stops the batches, is not
+        kept waiting for acks). It writes in slices and lets the lock go in
+        between: a feed that was only paused must not find ~30k accounts
+        (two seconds) being written in one go when it resumes. Once a batch
+        comes, the batches carry on with the slices. When batches are flowing,
+        the timer only keeps a slice going."""
         async with self.lock:
-            if self._clock() - self._last_batch >= self.timer_seconds:
-                await self._persist_all("idle")
-                self._ack_all(self._writing)
-                self._ack_all(self._unacked)
-                self._next_persist = self._clock() + self._persist_every
-            else:
+            if self._clock() - self._last_batch < self.timer_seconds:
                 await self._persist_step(MIN_SLICE_SECONDS)
+                return
+            pipeline = self._pipeline()
+            pipeline.begin_persist()
+            self._writing.extend(self._unacked)  # all covered once all is written
+            self._unacked.clear()
+            self._next_persist = self._clock() + self._persist_every
+            batches = self._batches
+        while True:
+            async with self.lock:
+                if self._batches != batches:
+                    return  # the feed is back: its batches write the rest
+                written = await pipeline.persist_slice(IDLE_SLICE_SECONDS)
+                if not pipeline.persisting:
+                    self._ack_all(self._writing)
+                    return
+            # Nothing written: the last slice is still being delivered.
+            await asyncio.sleep(0 if written else 0.005)
 
     async def _persist_step(self, budget_s: float) -> None:
         pipeline = self._pipeline()

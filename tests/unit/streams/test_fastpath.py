@@ -275,3 +275,44 @@ def test_a_zero_budget_slice_writes_one_step() -> None:
     asyncio.run(run())
     assert store.writes == 64
     assert pipeline.persisting
+
+
+def test_an_idle_write_gives_way_to_a_batch_and_the_batches_finish_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(fastpath, "IDLE_SLICE_SECONDS", 0.0)  # one step of 64 per slice
+    store, acked = Store(), []
+    ingest, pipeline, clock = make(store, acked)
+    consumer = Consumer()
+    feed = batches(600, 300)
+    fed = 0
+
+    async def run() -> None:
+        nonlocal fed
+        for batch in feed[:10]:
+            await ingest.on_batch(consumer, batch)
+        fed = sum(len(b) for b in feed[:10])
+        clock.now += 2.0  # idle
+        flush = asyncio.create_task(ingest.flush())
+        for _ in range(3):
+            await asyncio.sleep(0)  # let it write a slice or two
+        assert pipeline.persisting, "the idle write is not sliced"
+        assert len(acked) == len(feed[0])  # only the first batch's own persist
+        idle_slices = []
+        real_slice = pipeline.persist_slice
+
+        async def slice_(budget_s: float | None) -> int:
+            idle_slices.append(budget_s == fastpath.IDLE_SLICE_SECONDS)
+            return await real_slice(budget_s)
+
+        monkeypatch.setattr(pipeline, "persist_slice", slice_)
+        await ingest.on_batch(consumer, feed[10])  # the feed is back
+        await flush
+        assert idle_slices and not any(idle_slices), "the idle write went on after a batch"
+        for batch in feed[11:40]:
+            await ingest.on_batch(consumer, batch)
+
+    asyncio.run(run())
+    assert not pipeline.persisting
+    assert len(acked) >= fed  # everything the idle write took is acked
+    assert set(store.state) >= {m.key.decode() for b in feed[:10] for m in b}  # type: ignore[union-attr]
