@@ -17,7 +17,7 @@ repeats.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import attrgetter
@@ -138,14 +138,10 @@ class PartitionEngine:
             self.watermark_s = now_s
         return out
 
-    def take_dirty(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        """Records to persist; each dirty account once, however many events it had."""
-        for account_id in self.take_dirty_ids():
-            yield account_id, self.accounts[account_id].to_dict()
-
     def take_dirty_ids(self) -> set[str]:
         """The accounts changed since the last call, to be written later with
-        ``record`` (which writes their state as it is then)."""
+        ``record`` (which writes their state as it is then): each dirty
+        account once, however many events it had."""
         dirty, self.dirty = self.dirty, set()
         return dirty
 

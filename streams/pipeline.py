@@ -130,20 +130,9 @@ class Pipeline:
         written as it is *now*, which may include later batches' changes:
         their outputs went out with those batches already, so the state still
         never runs ahead of its outputs."""
-        pending = self._pending
         if budget_s is not None and not self.sink.delivered(self._slice_shipped):
             return 0  # the last slice is still on its way: let outputs pass first
-        deadline = None if budget_s is None else time.perf_counter() + budget_s
-        records: list[Record] = []
-        runtime, write = self.runtime, self.write_state
-        while pending:
-            for _ in range(min(_SLICE_STEP, len(pending))):
-                (partition, account_id), _ = pending.popitem()
-                record = runtime.record(partition, account_id)
-                if record is not None:  # else revoked: the new owner has it
-                    records.extend(write(account_id.encode(), partition, record))
-            if deadline is not None and time.perf_counter() >= deadline:
-                break
+        records = self._write_pending(None if budget_s is None else time.perf_counter() + budget_s)
         if records:
             await self.sink.send(records)
             await self.sink.ship_all()
@@ -154,16 +143,33 @@ class Pipeline:
         """Advance to wall-clock time. With ``persist=False`` the changed
         state stays dirty for the next ``begin_persist``."""
         outputs = self.runtime.tick(now)
-        records = list(self._persist()) if persist else []
+        records = self._persist() if persist else []
         records.extend((o.topic, o.key, o.value) for o in outputs)
         if records:
             await self.sink.send(records)
             await self.sink.ship_all()
         _observe(outputs, None)
 
-    def _persist(self) -> Iterable[Record]:
-        for partition, account_id, record in self.runtime.dirty_records():
-            yield from self.write_state(account_id.encode(), partition, record)
+    def _persist(self) -> list[Record]:
+        """Every pending and dirty account's records, for the caller to send."""
+        self.begin_persist()
+        return self._write_pending(None)
+
+    def _write_pending(self, deadline: float | None) -> list[Record]:
+        """Write pending accounts (until ``deadline``, a ``perf_counter`` time,
+        if given) and return their records."""
+        pending = self._pending
+        records: list[Record] = []
+        runtime, write = self.runtime, self.write_state
+        while pending:
+            for _ in range(min(_SLICE_STEP, len(pending))):
+                (partition, account_id), _ = pending.popitem()
+                record = runtime.record(partition, account_id)
+                if record is not None:  # else revoked: the new owner has it
+                    records.extend(write(account_id.encode(), partition, record))
+            if deadline is not None and time.perf_counter() >= deadline:
+                break
+        return records
 
     def _count_inputs(self, batch: DecodedBatch, records: list[Record]) -> None:
         for topic, count in batch.consumed.items():

@@ -8,7 +8,7 @@ last batch against the state saved before it - and the steps are idempotent
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Iterable, MutableMapping
 from typing import Any
 
 from streams.config import Rules
@@ -53,12 +53,6 @@ class Runtime:
         for engine in self.engines.values():
             out.extend(engine.advance(now_s))
         return out
-
-    def dirty_records(self) -> Iterator[tuple[int, str, dict[str, Any]]]:
-        """(partition, account, record) for every account changed since the last call."""
-        for partition, engine in self.engines.items():
-            for account_id, record in engine.take_dirty():
-                yield partition, account_id, record
 
     def take_dirty(self) -> list[tuple[int, str]]:
         """(partition, account) for every account changed since the last call;
