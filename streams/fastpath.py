@@ -50,7 +50,7 @@ STALL_WARN_SECONDS = 0.25
 IDLE_SLICE_SECONDS = 0.05
 
 #: No batch for this long (or half the interval, if shorter) counts as idle:
-#: the timer then writes and acks everything at once.
+#: the timer then writes everything (in slices) and acks it.
 IDLE_SECONDS = 1.0
 
 Acker = Callable[[Any, list[Any]], None]
@@ -111,18 +111,15 @@ class FastIngest:
                 await self._persist_step(MIN_SLICE_SECONDS)
                 return
             pipeline = self._pipeline()
-            pipeline.begin_persist()
-            self._writing.extend(self._unacked)  # all covered once all is written
-            self._unacked.clear()
-            self._next_persist = self._clock() + self._persist_every
+            self._take()
             batches = self._batches
-        while True:
+        while pipeline.persisting:
             async with self.lock:
                 if self._batches != batches:
                     return  # the feed is back: its batches write the rest
                 written = await pipeline.persist_slice(IDLE_SLICE_SECONDS)
+                self._ack_if_written()
                 if not pipeline.persisting:
-                    self._ack_all(self._writing)
                     return
             # Nothing written: the last slice is still being delivered.
             await asyncio.sleep(0 if written else 0.005)
@@ -131,8 +128,7 @@ class FastIngest:
         pipeline = self._pipeline()
         if pipeline.persisting:
             await pipeline.persist_slice(budget_s)
-            if not pipeline.persisting:
-                self._ack_all(self._writing)
+        self._ack_if_written()
         now = self._clock()
         if now < self._next_persist:
             return
@@ -142,11 +138,22 @@ class FastIngest:
             # An interval late: finish it at once, so commits are never more
             # than three intervals behind however busy the producer is.
             await self._persist_all("late")
-            self._ack_all(self._writing)
-        pipeline.begin_persist()
-        self._writing, self._unacked = self._unacked, []
+        self._take()
+
+    def _take(self) -> None:
+        """Take every dirty account for writing; the batches processed so far
+        are acked once it is all written (at once, if nothing was dirty)."""
+        self._pipeline().begin_persist()
+        self._writing.extend(self._unacked)
+        self._unacked.clear()
         self._next_persist = self._clock() + self._persist_every
-        if not pipeline.persisting:  # nothing was dirty
+        self._ack_if_written()
+
+    def _ack_if_written(self) -> None:
+        """Ack the batches waiting on a persist once nothing is left to write:
+        whoever wrote the last account (a slice, a full write, a revocation's
+        ``Pipeline.persist``), the batches waiting on it are acked here."""
+        if not self._pipeline().persisting:
             self._ack_all(self._writing)
 
     async def _persist_all(self, reason: str) -> None:

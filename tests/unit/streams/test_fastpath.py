@@ -316,3 +316,22 @@ def test_an_idle_write_gives_way_to_a_batch_and_the_batches_finish_it(
     assert not pipeline.persisting
     assert len(acked) >= fed  # everything the idle write took is acked
     assert set(store.state) >= {m.key.decode() for b in feed[:10] for m in b}  # type: ignore[union-attr]
+
+
+def test_batches_waiting_on_a_persist_finished_by_a_revocation_are_still_acked(rig: Rig) -> None:
+    """``drop_revoked`` writes everything with ``Pipeline.persist`` outside the
+    ingest; the batches that persist covered must not be forgotten."""
+    waiting = sum(len(b) for b in rig.feed[1:41])
+
+    async def run() -> None:
+        rig.pipeline.sink.stall()  # type: ignore[attr-defined]  # slices cannot finish it
+        rig.clock.now += 5.0
+        await rig.batch(40)  # takes the dirty accounts: batches 1-40 wait on it
+        await rig.batch(41)
+        assert rig.pipeline.persisting and len(rig.acked) == len(rig.feed[0])
+        async with rig.ingest.lock:
+            await rig.pipeline.persist()  # what drop_revoked does
+        await rig.batch(42)
+
+    asyncio.run(run())
+    assert len(rig.acked) == len(rig.feed[0]) + waiting
