@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -22,11 +23,15 @@ from profile_worker import produce, start_spy
 from services.bench.contenders import Contender
 from services.bench.latency import measure_latency
 from services.bench.run import start_broker
+from services.simulator.clock import DAY
 from services.bench.runner import wait_consumed
 
 
 async def probe(bootstrap: str, args: argparse.Namespace) -> None:
-    sim, counts = await produce(bootstrap, args.events, args.accounts, 4)
+    end = None
+    if args.midnight_after is not None:  # the live phase crosses an event-time midnight
+        end = int(time.time()) // DAY * DAY - int(args.midnight_after)
+    sim, counts = await produce(bootstrap, args.events, args.accounts, 4, end)
     for setting in args.env:
         env = dict(pair.split("=", 1) for pair in setting.split(",") if pair)
         contender = Contender("pipeline", bootstrap, 4, extra_env=env)
@@ -70,6 +75,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--broker", choices=("tansu", "apache"), default="apache")
     parser.add_argument("--env", action="append", default=[])
+    parser.add_argument(
+        "--midnight-after",
+        type=float,
+        help="end the history this many seconds before a midnight, so the live "
+        "phase's event time crosses it (every account wakes; default: noon)",
+    )
     parser.add_argument("--spy", type=Path, help="py-spy the latency phase into this file")
     args = parser.parse_args()
     args.env = args.env or [""]

@@ -79,13 +79,14 @@ def summarise(collapsed: Path, top: int) -> str:
 
 
 async def produce(
-    bootstrap: str, events: int, accounts: int, partitions: int
+    bootstrap: str, events: int, accounts: int, partitions: int, end: int | None = None
 ) -> tuple[Simulation, dict[str, int]]:
-    """The bench's simulated history, produced unpaced: (simulation, counts)."""
+    """The bench's simulated history (ending at ``end``, default the bench's
+    noon), produced unpaced: (simulation, counts)."""
     from services.stack.topics import ensure_topics
 
     await ensure_topics(bootstrap, partitions)
-    sim, feed = bench_history(events, accounts, 42, time.time())
+    sim, feed = bench_history(events, accounts, 42, time.time(), end)
     produced = await produce_feed(bootstrap, feed, partitions=partitions, rate=0)
     return sim, produced.counts
 

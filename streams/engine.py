@@ -118,24 +118,50 @@ class PartitionEngine:
                 self.watermark_s = max(self.watermark_s, float(account.draft.as_of_s))
 
     # -- the clock -----------------------------------------------------------
-    def process(self, events: Iterable[DomainEvent]) -> list[Emit]:
-        """Apply a batch of this partition's events; return what to emit."""
+    def process(self, events: Iterable[DomainEvent], *, defer_wakes: bool = False) -> list[Emit]:
+        """Apply a batch of this partition's events; return what to emit.
+
+        ``defer_wakes``: before each event, fire only *its* account's due
+        timers; the others stay overdue for ``fire_overdue``. An account's
+        outputs do not depend on other accounts, so each account's outputs are
+        the same either way (only their order across accounts differs), and
+        a batch after midnight no longer pays for every account's wake."""
         out: list[Emit] = []
         heap = self._heap
         for event in sorted(events, key=_ORDER):
             at_s = event.at.timestamp()
             if heap and heap[0][0] <= at_s:
-                out.extend(self._fire_until(at_s))
+                if defer_wakes:
+                    self._fire_account(event.account_id, at_s, out)
+                else:
+                    self._fire_until(at_s, out)
             if at_s > self.watermark_s:
                 self.watermark_s = at_s
             self._step(event, at_s, out)
         return out
 
-    def advance(self, now_s: float) -> list[Emit]:
-        """Move the clock to ``now_s`` without an event (the live tick)."""
-        out = self._fire_until(now_s)
+    def advance(self, now_s: float, *, defer_wakes: bool = False) -> list[Emit]:
+        """Move the clock to ``now_s`` without an event (the live tick);
+        ``defer_wakes`` leaves the timers due by then to ``fire_overdue``."""
+        out: list[Emit] = []
+        if not defer_wakes:
+            self._fire_until(now_s, out)
         if now_s > self.watermark_s:
             self.watermark_s = now_s
+        return out
+
+    @property
+    def overdue(self) -> bool:
+        """Whether a timer is due at or before the clock (deferred wakes)."""
+        heap = self._heap
+        return bool(heap) and heap[0][0] <= self.watermark_s
+
+    def fire_overdue(self, limit: int) -> list[Emit]:
+        """Fire up to ``limit`` of the timers due by the clock, earliest first,
+        each at its own due time (so its outputs are what firing it on time
+        would have given)."""
+        out: list[Emit] = []
+        self._fire_until(self.watermark_s, out, limit)
         return out
 
     def take_dirty_ids(self) -> set[str]:
@@ -200,16 +226,26 @@ class PartitionEngine:
         return [dunning_record(decision, profile) for decision in step.decisions]
 
     # -- timers --------------------------------------------------------------
-    def _fire_until(self, now_s: float) -> list[Emit]:
-        out: list[Emit] = []
-        heap = self._heap
-        while heap and heap[0][0] <= now_s:
+    def _fire_until(self, now_s: float, out: list[Emit], limit: int | None = None) -> None:
+        heap, due = self._heap, self._due
+        fired = 0
+        while heap and heap[0][0] <= now_s and (limit is None or fired < limit):
             due_s, account_id = heapq.heappop(heap)
-            if self._due.get(account_id) != due_s:
-                continue  # superseded by a later schedule
-            del self._due[account_id]
+            if due.get(account_id) != due_s:
+                continue  # superseded by a later schedule, or fired early
+            del due[account_id]
             out.extend(self._wake(self.accounts[account_id], due_s))
-        return out
+            fired += 1
+
+    def _fire_account(self, account_id: str, now_s: float, out: list[Emit]) -> None:
+        """One account's timers due by ``now_s``, in order. Their heap entries
+        stay behind and are skipped when they surface (``_due`` moved on)."""
+        due = self._due
+        due_s = due.get(account_id)
+        while due_s is not None and due_s <= now_s:
+            del due[account_id]
+            out.extend(self._wake(self.accounts[account_id], due_s))
+            due_s = due.get(account_id)
 
     def _touch(self, account: Account) -> None:
         self.dirty.add(account.account_id)

@@ -46,7 +46,7 @@ MIN_SLICE_SECONDS = 0.005
 #: A persist written at once that took this long is logged as a warning.
 STALL_WARN_SECONDS = 0.25
 
-#: How long the idle timer writes before letting a batch in.
+#: How long the idle timer writes (or fires deferred wakes) before letting a batch in.
 IDLE_SLICE_SECONDS = 0.05
 
 #: No batch for this long (or half the interval, if shorter) counts as idle:
@@ -105,14 +105,25 @@ class FastIngest:
         between: a feed that was only paused must not find ~30k accounts
         (two seconds) being written in one go when it resumes. Once a batch
         comes, the batches carry on with the slices. When batches are flowing,
-        the timer only keeps a slice going."""
+        the timer only keeps a slice going. Wakes a batch deferred
+        (``Pipeline.catch_up``) are fired the same way, before the take."""
         async with self.lock:
             if self._clock() - self._last_batch < self.timer_seconds:
                 await self._persist_step(MIN_SLICE_SECONDS)
                 return
             pipeline = self._pipeline()
-            self._take()
             batches = self._batches
+        # Deferred wakes first (a midnight), so the persist taken next has them.
+        while pipeline.overdue:
+            async with self.lock:
+                if self._batches != batches:
+                    return  # the feed is back: its batches fire the rest
+                await pipeline.catch_up(IDLE_SLICE_SECONDS)
+            await asyncio.sleep(0)
+        async with self.lock:
+            if self._batches != batches:
+                return
+            self._take()
         while pipeline.persisting:
             async with self.lock:
                 if self._batches != batches:

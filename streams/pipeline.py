@@ -75,8 +75,13 @@ class Pipeline:
         sink: BatchingSink,
         write_state: StateWriter,
         limit: DeadLetterLimit,
+        *,
+        spread_wakes: bool = False,
     ) -> None:
         self.runtime = runtime
+        #: Fire other accounts' due timers after a batch, for a budget, rather
+        #: than all before it (see ``catch_up``); the fast path's setting.
+        self.spread_wakes = spread_wakes
         self.sink = sink
         self.write_state = write_state
         self.limit = limit
@@ -89,11 +94,12 @@ class Pipeline:
         """Process a batch and hand its outputs to the producer. With
         ``persist=False`` the changed state is kept dirty for a later
         ``persist()`` (the caller must not ack before that)."""
+        started = time.perf_counter()
         batch = decode_batch(messages)
         records: list[Record] = []
         self._count_inputs(batch, records)
         before = _duplicates(self.runtime)
-        outputs = self.runtime.process(batch.accepted)
+        outputs = self.runtime.process(batch.accepted, defer_wakes=self.spread_wakes)
         if persist:
             records.extend(self._persist())
         records.extend((o.topic, o.key, o.value) for o in outputs)
@@ -103,7 +109,51 @@ class Pipeline:
         duplicates = _duplicates(self.runtime) - before
         if duplicates:
             metrics.EVENTS_DUPLICATE.labels("all").inc(duplicates)
+        if self.spread_wakes and self.runtime.overdue:
+            await self.catch_up(self._wake_budget(batch, time.perf_counter() - started))
         return batch
+
+    @staticmethod
+    def _wake_budget(batch: DecodedBatch, batch_seconds: float) -> float:
+        """How long deferred wakes may run after this batch: as long as the
+        batch took (at least ``MIN_WAKE_SLICE_SECONDS``) while the worker keeps
+        up, one step (``Runtime.catch_up``) when its inputs had waited over
+        ``BEHIND_SECONDS`` in Kafka. Measured at 5k events/s over 50k accounts
+        across a midnight: with the equal share alone the wakes took half the
+        loop while events, each paying for its own account's wake too, fell
+        further behind for ten seconds."""
+        oldest = min(
+            (item.ingested_at for item in batch.accepted if item.ingested_at is not None),
+            default=None,
+        )
+        if oldest is not None and time.time() - oldest > BEHIND_SECONDS:
+            return 0.0
+        return max(MIN_WAKE_SLICE_SECONDS, batch_seconds)
+
+    @property
+    def overdue(self) -> bool:
+        """Whether deferred wakes wait for ``catch_up``."""
+        return self.runtime.overdue
+
+    async def catch_up(self, budget_s: float | None) -> int:
+        """Fire deferred wakes for about ``budget_s`` seconds (all with None)
+        and hand their outputs to the producer.
+
+        At an event-time midnight every recently active account wakes: at
+        50k accounts, 2-7 s of scoring. Fired all before the first batch past
+        midnight, that was how long every event then waited. Deferred, each
+        account still wakes before its own next event (``PartitionEngine.
+        process``), and the rest wake here, a slice after each batch (as long
+        as the batch took, at least ``MIN_WAKE_SLICE_SECONDS``), or in the
+        idle timer's slices. A wake is fired at its own due time, so its
+        outputs and ids are those of an on-time wake; they just leave later."""
+        deadline = None if budget_s is None else time.perf_counter() + budget_s
+        woken = self.runtime.catch_up(deadline)
+        if woken:
+            await self.sink.send([(o.topic, o.key, o.value) for o in woken])
+            await self.sink.ship_all()
+            _observe(woken, None)
+        return len(woken)
 
     async def persist(self) -> int:
         """Write every pending and dirty account now; hand the records to the producer."""
@@ -141,8 +191,10 @@ class Pipeline:
 
     async def tick(self, now: float, *, persist: bool = True) -> None:
         """Advance to wall-clock time. With ``persist=False`` the changed
-        state stays dirty for the next ``begin_persist``."""
-        outputs = self.runtime.tick(now)
+        state stays dirty for the next ``begin_persist``; with
+        ``spread_wakes`` only the clock moves, and the wakes now due follow
+        in ``catch_up`` slices."""
+        outputs = self.runtime.tick(now, defer_wakes=self.spread_wakes)
         records = self._persist() if persist else []
         records.extend((o.topic, o.key, o.value) for o in outputs)
         if records:
@@ -197,6 +249,14 @@ class Pipeline:
 
 #: Accounts written between two looks at the clock in ``persist_slice``.
 _SLICE_STEP = 64
+
+#: The least time a batch gives to deferred wakes (``catch_up``): with small
+#: batches, a midnight's 50k wakes would otherwise trail on for minutes.
+MIN_WAKE_SLICE_SECONDS = 0.02
+
+#: Inputs older than this (since their Kafka append) mean the worker is behind:
+#: deferred wakes then get one step per batch, events go first. The p99 target.
+BEHIND_SECONDS = 0.25
 
 
 def _observe(records: Sequence[Emit], ingested: Mapping[bytes, float] | None) -> None:

@@ -7,6 +7,7 @@ last batch against the state saved before it - and the steps are idempotent
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable, MutableMapping
 from typing import Any
@@ -38,20 +39,37 @@ class Runtime:
             self.engines[partition] = engine
         return engine
 
-    def process(self, accepted: Iterable[Accepted]) -> list[Emit]:
+    def process(self, accepted: Iterable[Accepted], *, defer_wakes: bool = False) -> list[Emit]:
+        """The batch's outputs; see ``PartitionEngine.process`` for ``defer_wakes``."""
         by_partition: defaultdict[int, list[Any]] = defaultdict(list)
         for item in accepted:
             by_partition[item.partition].append(item.event)
         out: list[Emit] = []
         for partition, events in by_partition.items():
-            out.extend(self.engine(partition).process(events))
+            out.extend(self.engine(partition).process(events, defer_wakes=defer_wakes))
         return out
 
-    def tick(self, now_s: float) -> list[Emit]:
+    def tick(self, now_s: float, *, defer_wakes: bool = False) -> list[Emit]:
         """Advance every owned partition to wall-clock time (live mode only)."""
         out: list[Emit] = []
         for engine in self.engines.values():
-            out.extend(engine.advance(now_s))
+            out.extend(engine.advance(now_s, defer_wakes=defer_wakes))
+        return out
+
+    @property
+    def overdue(self) -> bool:
+        """Whether deferred wakes are waiting for ``catch_up``."""
+        return any(engine.overdue for engine in self.engines.values())
+
+    def catch_up(self, deadline: float | None) -> list[Emit]:
+        """Fire deferred wakes until ``deadline`` (a ``time.perf_counter``
+        time; None: all of them) and return their outputs."""
+        out: list[Emit] = []
+        for engine in list(self.engines.values()):
+            while engine.overdue:
+                out.extend(engine.fire_overdue(_WAKE_STEP))
+                if deadline is not None and time.perf_counter() >= deadline:
+                    return out
         return out
 
     def take_dirty(self) -> list[tuple[int, str]]:
@@ -78,3 +96,7 @@ class Runtime:
         for key, value in list(self.table.items()):
             if value is not None and partition_for(key, self.partitions) == partition:
                 yield key.decode(), value
+
+
+#: Wakes fired between two looks at the clock in ``catch_up`` (~5-15 ms).
+_WAKE_STEP = 64

@@ -128,14 +128,17 @@ def history_end(now: float) -> int:
     return noon if noon <= now else noon - DAY
 
 
-def bench_history(events: int, accounts: int, seed: int, now: float) -> tuple[Simulation, EventFeed]:
+def bench_history(
+    events: int, accounts: int, seed: int, now: float, end: int | None = None
+) -> tuple[Simulation, EventFeed]:
     """The bench's input: the *last* ``events`` of a simulated history ending at
-    ``history_end(now)``. Taking the first ones instead left the fed history up
-    to two days short of the live phase, so the first live events woke every
-    account for each midnight in between: seconds of catch-up that were
-    reported as latency."""
+    ``end`` (default ``history_end(now)``). Taking the first ones instead left
+    the fed history up to two days short of the live phase, so the first live
+    events woke every account for each midnight in between: seconds of
+    catch-up that were reported as latency."""
     days = history_days(events, accounts)
-    sim = Simulation.create(accounts=accounts, days=days, seed=seed, end=history_end(now))
+    end = history_end(now) if end is None else end
+    sim = Simulation.create(accounts=accounts, days=days, seed=seed, end=end)
     total = sum(len(day) for day in sim.history_raw())
     return sim, EventFeed(sim, max_events=events, skip=max(0, total - events))
 

@@ -48,7 +48,7 @@ def pipeline() -> Pipeline:
             writer = table_writer(accounts)
         sink = BatchingSink(producer, linger_ms=5)
         limit = DeadLetterLimit(max_ratio=settings.deadletter_max_ratio)
-        _pipeline = Pipeline(runtime, sink, writer, limit)
+        _pipeline = Pipeline(runtime, sink, writer, limit, spread_wakes=settings.fast_path)
     return _pipeline
 
 
