@@ -21,6 +21,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if settings.fast_drain:
         faust_patches.install()
+    faust_patches.set_fetch_max_wait(settings.fetch_max_wait_ms)
     app = faust.App(
         settings.app_id,
         broker=settings.broker_urls,

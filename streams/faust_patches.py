@@ -19,6 +19,13 @@ offsets are still committed by Faust, only for acked messages.
 bookkeeping done once per diverted batch (the test compares them with
 ``Consumer.track_message`` / ``Consumer.ack`` on a real Faust consumer).
 
+``set_fetch_max_wait`` replaces the one consumer setting Faust hard-codes,
+``fetch_max_wait_ms=1500`` (``AIOKafkaConsumerThread._create_worker_consumer``).
+Apache Kafka answers a fetch as soon as data is there, so the value only
+bounds an idle round trip; Tansu 0.6.0 sleeps on every fetch (half the
+remaining wait while that is >= 250 ms, all of it below), data or not, so it
+bounds how long every event waits in the broker: 750 ms per fetch at 1500.
+
 Kept as a copy of one method, pinned to the Faust version it was taken from:
 ``install()`` refuses any other version rather than patching blind.
 """
@@ -31,11 +38,13 @@ from typing import Any
 
 import faust
 from faust.transport.consumer import CONSUMER_FETCHING, Consumer
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 from faust.types.tuples import ack_lock
 from mode.utils.futures import notify
 
 PATCHED_FAUST_VERSION = "0.15.3"
 _ORIGINAL = Consumer._drain_messages
+_ORIGINAL_CREATE_WORKER_CONSUMER = AIOKafkaConsumerThread._create_worker_consumer
 
 #: (consumer, messages) -> None; processes, then acks, the diverted messages.
 DivertHandler = Callable[[Any, list[Any]], Awaitable[None]]
@@ -154,6 +163,35 @@ def ack_batch(consumer: Any, messages: list[Any]) -> int:
     return acked
 
 
+#: What Faust passes to aiokafka as ``fetch_max_wait_ms``.
+FAUST_FETCH_MAX_WAIT_MS = 1500
+
+
+def _check_version() -> None:
+    if faust.__version__ != PATCHED_FAUST_VERSION:
+        raise RuntimeError(
+            f"streams.faust_patches targets faust-streaming {PATCHED_FAUST_VERSION}, "
+            f"found {faust.__version__}: re-check the patches, or run Faust unpatched with"
+            f" HEALTHSCORE_FAST_DRAIN=0 HEALTHSCORE_FETCH_MAX_WAIT_MS={FAUST_FETCH_MAX_WAIT_MS}"
+        )
+
+
+def set_fetch_max_wait(ms: int | None) -> None:
+    """Make the worker's consumer fetch with ``fetch_max_wait_ms=ms`` (None:
+    Faust's own). The value reaches aiokafka's fetcher when the consumer starts."""
+    if ms is None or ms == FAUST_FETCH_MAX_WAIT_MS:
+        AIOKafkaConsumerThread._create_worker_consumer = _ORIGINAL_CREATE_WORKER_CONSUMER  # type: ignore[method-assign]
+        return
+    _check_version()
+
+    def create_worker_consumer(self: Any, transport: Any) -> Any:
+        consumer = _ORIGINAL_CREATE_WORKER_CONSUMER(self, transport)
+        consumer._fetch_max_wait_ms = ms  # read by AIOKafkaConsumer.start() for its Fetcher
+        return consumer
+
+    AIOKafkaConsumerThread._create_worker_consumer = create_worker_consumer  # type: ignore[method-assign]
+
+
 def install(
     divert_topics: frozenset[str] = frozenset(),
     handler: DivertHandler | None = None,
@@ -161,11 +199,7 @@ def install(
 ) -> None:
     """Patch the consumer loop; idempotent. Raises on an unknown Faust version."""
     global _divert_topics, _divert_handler, _divert_max
-    if faust.__version__ != PATCHED_FAUST_VERSION:
-        raise RuntimeError(
-            f"streams.faust_patches targets faust-streaming {PATCHED_FAUST_VERSION}, "
-            f"found {faust.__version__}: re-check the patch, or set HEALTHSCORE_FAST_DRAIN=0"
-        )
+    _check_version()
     _divert_topics, _divert_handler, _divert_max = divert_topics, handler, divert_max
     Consumer._drain_messages = _drain_messages  # type: ignore[method-assign]
 

@@ -85,6 +85,17 @@ class WorkerSettings(BaseSettings):
         validation_alias="HEALTHSCORE_FAST_DRAIN",
         description="Use the patched consumer loop (streams/faust_patches.py).",
     )
+    fetch_max_wait_ms: int = Field(
+        50,
+        ge=0,
+        le=1500,
+        validation_alias="HEALTHSCORE_FETCH_MAX_WAIT_MS",
+        description=(
+            "How long a fetch may wait at the broker for data (Faust fixes 1500 ms). Kafka"
+            " answers as soon as data comes, so this only bounds idle round trips; Tansu"
+            " holds every fetch about this long, so it bounds the latency added there."
+        ),
+    )
     lag_interval: float = Field(
         5.0,
         gt=0,

@@ -1,13 +1,22 @@
-"""The naive baseline: the Faust agent a team writes first.
+"""The naive baseline: the Faust agent a team writes first, doing the same scoring.
 
-Stock Faust, one event at a time: decode with orjson, read the account's
-state from a table, update a few counters, compute a score, write the state
-back (one changelog record per event). Nothing here is slowed on purpose, and
-nothing is tuned beyond what it takes to run at all: the partition count of
-the inputs (Faust refuses a table whose changelog is partitioned unlike its
-source), consuming from the earliest offset, and the three group-join
-timeouts that cut the first join from ~31 s to ~6 s (startup only, outside the
-measured window; they do not touch the per-event path).
+Stock Faust, one event at a time, with healthscore's own domain: validate the
+message with the pydantic contract (``schemas.inputs.decode_event``), read the
+account's state from a table, apply the event and score it
+(``streams.domain.process.process_batch`` with one event, event time as the
+clock), write the state back (one changelog record per event), and send the
+health change and alerts it decided, one ``topic.send`` each, to output topics
+of its own (``<app id>-cs.health.v1``, ...) so the pipeline's topics stay its
+own. Invalid messages are skipped. It does less than the pipeline - no
+dunning, no timers, no dead letters, no metrics - so the ratio is, if
+anything, kind to it.
+
+Nothing here is slowed on purpose, and nothing is tuned beyond what it takes
+to run at all: the partition count of the inputs (Faust refuses a table whose
+changelog is partitioned unlike its source), consuming from the earliest
+offset, and the three group-join timeouts that cut the first join from ~31 s
+to ~6 s (startup only, outside the measured window; they do not touch the
+per-event path).
 
 Run: ``python -m services.bench.naive_app worker -l warn`` with the worker's
 env (``KAFKA_BOOTSTRAP_SERVERS``, ``HEALTHSCORE_APP_ID``, ``HEALTHSCORE_DATA_DIR``,
@@ -20,14 +29,21 @@ import os
 from typing import Any
 
 import faust
-import orjson
 
-from schemas.topics import INPUT_TOPICS
+from schemas import topics
+from schemas.errors import InvalidEventError
+from schemas.inputs import decode_event
+from streams.config import load_rules
+from streams.convert import to_domain
+from streams.domain.process import StepResult, process_batch
+from streams.domain.state import AccountState
+from streams.outputs import Emit, alert_record, health_record
 
 PARTITIONS = int(os.environ.get("HEALTHSCORE_PARTITIONS", "4"))
+APP_ID = os.environ.get("HEALTHSCORE_APP_ID", "healthscore-naive")
 
 app = faust.App(
-    os.environ.get("HEALTHSCORE_APP_ID", "healthscore-naive"),
+    APP_ID,
     broker=f"kafka://{os.environ.get('KAFKA_BOOTSTRAP_SERVERS', '127.0.0.1:9092')}",
     store="memory://",
     datadir=os.environ.get("HEALTHSCORE_DATA_DIR", ".run/naive"),
@@ -41,38 +57,42 @@ app = faust.App(
 )
 
 inputs = app.topic(
-    *INPUT_TOPICS, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
+    *topics.INPUT_TOPICS, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
 )
-accounts = app.Table("account_state", default=dict, partitions=PARTITIONS)
-
-_WEIGHTS = {
-    "login": 1,
-    "feature_used": 1,
-    "ticket_opened": -3,
-    "ticket_reopened": -5,
-    "payment_failed": -10,
-    "payment_succeeded": 5,
+outputs = {
+    name: app.topic(f"{APP_ID}-{name}", key_serializer="raw", value_serializer="raw")
+    for name in (topics.HEALTH, topics.ALERTS)
 }
+accounts = app.Table("account_state", default=dict, partitions=PARTITIONS)
+RULES = load_rules()
 
 
-def update(state: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
-    """Count the event, and score: 70 plus a capped sum of weighted event counts."""
-    kind = event.get("type", "")
-    counts = state.setdefault("counts", {})
-    counts[kind] = counts.get(kind, 0) + 1
-    state["events"] = state.get("events", 0) + 1
-    state["last_time"] = event.get("time")
-    raw = 70 + sum(_WEIGHTS.get(k, 0) * min(n, 10) for k, n in counts.items())
-    state["score"] = max(0, min(100, raw))
-    return state
+def step(stored: dict[str, Any], event: Any) -> tuple[dict[str, Any], list[Emit]]:
+    """One event through the domain: the new stored state and what to send."""
+    state = AccountState.from_dict(stored) if stored else None
+    result: StepResult = process_batch(state, (event,), RULES.model, event.at)
+    out = [health_record(result.health)] if result.health is not None else []
+    out.extend(alert_record(a, RULES.model.alerts.threshold) for a in result.alerts)
+    return (result.state.to_dict() if result.state is not None else stored), out
+
+
+@app.task
+async def declare_outputs() -> None:
+    for topic in outputs.values():
+        await topic.maybe_declare()
 
 
 @app.agent(inputs)
 async def track(stream: Any) -> None:
-    async for value in stream:
-        event = orjson.loads(value)
-        account = event["account_id"]
-        accounts[account] = update(accounts[account], event)
+    async for message in stream.events():
+        try:
+            event = to_domain(decode_event(message.message.topic, message.value))
+        except InvalidEventError:
+            continue
+        account = event.account_id
+        accounts[account], out = step(accounts[account], event)
+        for record in out:
+            await outputs[record.topic].send(key=record.key, value=record.value)
 
 
 if __name__ == "__main__":

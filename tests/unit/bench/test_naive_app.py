@@ -1,0 +1,45 @@
+"""The naive baseline does the pipeline's scoring: over a day of simulated
+events (no midnight, so no timers, which it does not have), one event at a
+time through its agent step and a dict standing in for its table, it sends the
+same health and alert records, byte for byte, as the partition engine emits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from schemas import topics
+from schemas.inputs import decode_event
+from services.bench import naive_app
+from services.simulator import Simulation
+from streams.convert import to_domain
+from streams.domain.windows import DAY_SECONDS
+from streams.engine import PartitionEngine
+
+END = int(datetime(2026, 11, 20, 18, tzinfo=UTC).timestamp())
+
+
+def test_naive_step_emits_what_the_engine_emits() -> None:
+    sim = Simulation.create(accounts=40, days=2, seed=3, end=END)
+    day = END // DAY_SECONDS
+    events = sorted(
+        (to_domain(decode_event(topic, value)) for topic, _key, value in sim.events()),
+        key=lambda e: (e.at, e.id),
+    )
+    events = [e for e in events if int(e.at.timestamp()) // DAY_SECONDS == day]
+    engine = PartitionEngine(0, naive_app.RULES.model, naive_app.RULES.policies)
+    expected = [
+        (e.topic, e.key, e.value)
+        for e in engine.process(events)
+        if e.topic in (topics.HEALTH, topics.ALERTS)
+    ]
+
+    table: dict[str, dict[str, Any]] = {}
+    sent = []
+    for event in events:
+        table[event.account_id], out = naive_app.step(table.get(event.account_id, {}), event)
+        sent.extend((e.topic, e.key, e.value) for e in out)
+
+    assert len(events) > 400
+    assert any(topic == topics.HEALTH for topic, _, _ in expected)
+    assert sent == expected
