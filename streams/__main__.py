@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import gc
 
-from streams import exporter  # noqa: F401  (registers the metrics server)
+from streams import (
+    exporter,  # noqa: F401  (registers the metrics server)
+    gcwatch,
+    metrics,
+)
 from streams.agents import track_accounts  # noqa: F401  (registers the agent)
 from streams.app import app
 
@@ -15,4 +19,5 @@ if __name__ == "__main__":
     # objects loaded so far are frozen out of collections altogether.
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
+    gcwatch.watch(metrics.GC_PAUSE_SECONDS)
     app.main()

@@ -64,3 +64,11 @@ BATCH_SECONDS = Histogram(
     "Time to process one batch of input messages.",
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
+# Pauses of Python's cyclic garbage collector, by generation: a full (gen 2)
+# collection walks every live object, and nothing is scored while it runs.
+GC_PAUSE_SECONDS = Histogram(
+    "healthscore_gc_pause_seconds",
+    "Time the worker spent in one garbage collection.",
+    ["generation"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
