@@ -49,8 +49,11 @@ async def probe(bootstrap: str, args: argparse.Namespace) -> None:
                 partitions=4, rate=args.rate, seconds=args.seconds,
             )  # fmt: skip
         finally:
-            stalls = [line for line in worker.log_text().splitlines() if "persisted at once" in line]
+            lines = worker.log_text().splitlines()
+            stalls = [line for line in lines if "persisted at once" in line]
             print(f"   {len(stalls)} persists at once; last: {stalls[-3:]}", flush=True)
+            pauses = [line for line in lines if "garbage collection" in line]
+            print(f"   {len(pauses)} GC lines (long pauses, full collections): {pauses[-5:]}", flush=True)
             if spy is not None:
                 spy.send_signal(2)
                 spy.wait(timeout=60)

@@ -1,5 +1,6 @@
-"""Serve the worker's Prometheus metrics once the worker starts (not at import),
-and keep the consumer-lag gauge current."""
+"""The worker's operational timers: serve its Prometheus metrics once the
+worker starts (not at import), keep the consumer-lag gauge current, and keep
+garbage collections short (``streams.gcwatch``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from faust.exceptions import ConsumerNotStarted
 from prometheus_client import start_http_server
 
 from schemas.topics import INPUT_TOPICS
-from streams import metrics
+from streams import gcwatch, metrics
 from streams.app import app, settings
 from streams.lag import LagGauge, consumer_lag
 
@@ -47,3 +48,14 @@ async def update_consumer_lag() -> None:
     committed = dict(consumer._committed_offset)
     lag = consumer_lag(assigned, _highwater(consumer), committed, INPUT_TOPICS)
     _lag.publish(lag)
+
+
+if settings.gc_freeze_seconds:
+
+    @app.timer(settings.gc_freeze_seconds)
+    async def freeze_young_objects() -> None:
+        gcwatch.freeze_young()
+
+    @app.timer(settings.gc_full_seconds)
+    async def collect_all_objects() -> None:
+        gcwatch.collect_all()

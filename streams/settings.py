@@ -96,6 +96,21 @@ class WorkerSettings(BaseSettings):
             " holds every fetch about this long, so it bounds the latency added there."
         ),
     )
+    gc_freeze_seconds: float = Field(
+        1.0,
+        ge=0,
+        validation_alias="HEALTHSCORE_GC_FREEZE_SECONDS",
+        description=(
+            "Collect young objects and freeze the survivors this often (0 = off), so no"
+            " collection walks the accounts' state (streams/gcwatch.py)."
+        ),
+    )
+    gc_full_seconds: float = Field(
+        3600.0,
+        gt=0,
+        validation_alias="HEALTHSCORE_GC_FULL_SECONDS",
+        description="With freezing on: a full collection this often (frees dead frozen cycles).",
+    )
     lag_interval: float = Field(
         5.0,
         gt=0,
