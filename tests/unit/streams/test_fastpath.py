@@ -4,126 +4,32 @@ The promise: an input is acked (so its offset may be committed) only after
 every account it changed has been handed to the producer in a state that
 includes it; a large persist is written a slice per batch, not all at once.
 A real Runtime and Pipeline; the producer, the store and Faust's consumer
-are stand-ins that record what they are given.
+are stand-ins that record what they are given (``fastpath_support``).
+Deferred midnight wakes are in ``test_fastpath_wakes``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from services.simulator import Simulation
 from streams import fastpath
-from streams import pipeline as pipeline_module
-from streams.batching import Record
-from streams.config import load_rules
-from streams.deadletter import DeadLetterLimit
 from streams.fastpath import FastIngest
 from streams.ingest import RawMessage
 from streams.partitioning import partition_for
 from streams.pipeline import Pipeline
-from streams.runtime import Runtime
-
-PARTITIONS = 4
-
-
-class Sink:
-    """Every shipment delivered at once, until ``stall``: nothing after it is."""
-
-    def __init__(self) -> None:
-        self.records: list[Record] = []
-        self.shipped = 0
-        self._delivered: int | None = None
-
-    def stall(self) -> None:
-        self._delivered = self.shipped
-
-    async def send(self, records: Sequence[Record]) -> None:
-        self.records.extend(records)
-
-    async def ship_all(self) -> None:
-        self.shipped += 1
-
-    def delivered(self, through: int) -> bool:
-        return self._delivered is None or through <= self._delivered
-
-
-class Store:
-    """The table: what was written for each account, and how many times."""
-
-    def __init__(self) -> None:
-        self.state: dict[str, dict[str, Any]] = {}
-        self.writes = 0
-
-    def __call__(self, key: bytes, partition: int, record: dict[str, Any]) -> Iterable[Record]:
-        assert partition == partition_for(key.decode(), PARTITIONS)
-        self.state[key.decode()] = record
-        self.writes += 1
-        return (("changelog", key, b"{}"),)  # as the fast path's changelog writer does
-
-
-class Consumer:
-    def __init__(self) -> None:
-        self._unacked_messages: set[Any] = set()
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-END = 1_790_000_000
-
-
-def batches(accounts: int, size: int, *, past_midnight: int = 0) -> list[list[RawMessage]]:
-    """A day of simulated inputs in batches of ``size``; then, if asked, one
-    batch of ``past_midnight`` live events an hour after the next midnight."""
-    sim = Simulation.create(accounts=accounts, days=1, seed=5, end=END)
-    events = list(sim.events())
-    if past_midnight:
-        events += sim.live_batch(END // 86_400 * 86_400 + 86_400 + 3600, past_midnight)
-    messages = [
-        RawMessage(topic, partition_for(key.decode(), PARTITIONS), offset, key, value)
-        for offset, (topic, key, value) in enumerate(events)
-    ]
-    cut = len(messages) - past_midnight
-    out = [messages[i : min(i + size, cut)] for i in range(0, cut, size)]
-    return [*out, messages[cut:]] if past_midnight else out
-
-
-def make(
-    store: Store, acked: list[RawMessage], *, spread_wakes: bool = False
-) -> tuple[FastIngest, Pipeline, Clock]:
-    runtime = Runtime(load_rules(), PARTITIONS, {})
-    pipeline = Pipeline(
-        runtime,
-        Sink(),
-        store,
-        DeadLetterLimit(max_ratio=1.0),
-        spread_wakes=spread_wakes,  # type: ignore[arg-type]
-    )
-    clock = Clock()
-
-    def ack(consumer: Any, messages: list[RawMessage]) -> None:
-        acked.extend(messages)
-
-    return FastIngest(lambda: pipeline, 5.0, ack=ack, clock=clock), pipeline, clock
-
-
-def applied_ids(store: Store) -> dict[str, int]:
-    """How many inputs each written account state has applied (its watermark
-    and id digests stand in: the record changes with every applied event)."""
-    return {account: len(record["s"].get("i", "")) for account, record in store.state.items()}
+from tests.unit.streams.fastpath_support import (
+    PARTITIONS,
+    Clock,
+    Consumer,
+    Store,
+    batches,
+    make,
+)
 
 
 def test_an_input_is_acked_only_once_its_account_is_written_with_it() -> None:
@@ -356,88 +262,3 @@ def test_batches_waiting_on_a_persist_finished_by_a_revocation_are_still_acked(r
 
     asyncio.run(run())
     assert len(rig.acked) == len(rig.feed[0]) + waiting
-
-
-def test_wakes_past_midnight_are_fired_after_the_batch_a_slice_at_a_time(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(pipeline_module, "MIN_WAKE_SLICE_SECONDS", 0.0)
-    store, acked = Store(), []
-    ingest, pipeline, clock = make(store, acked, spread_wakes=True)
-    consumer = Consumer()
-    feed = batches(400, 200, past_midnight=1)
-    sink: Sink = pipeline.sink  # type: ignore[assignment]
-    late = feed[-1][0].key
-
-    async def run() -> None:
-        for batch in feed[:-1]:
-            await ingest.on_batch(consumer, batch)
-        assert not pipeline.overdue
-        before = len(sink.records)
-        await ingest.on_batch(consumer, feed[-1])  # one event, an hour past midnight
-        # The batch's own outputs, then one step of the other accounts' wakes.
-        woken = {key for topic, key, _ in sink.records[before:] if topic != "changelog"}
-        assert late in woken and 1 < len(woken) <= 1 + 64
-        assert pipeline.overdue, "the rest of the midnight waits"
-        clock.now += 2.5
-        await ingest.flush()  # idle: every wake fired, then everything written and acked
-
-    asyncio.run(run())
-    assert not pipeline.overdue and not pipeline.persisting
-    assert len(acked) == sum(len(b) for b in feed)
-    engine_accounts = {a for e in pipeline.runtime.engines.values() for a in e.accounts}
-    assert set(store.state) == engine_accounts
-
-
-def test_idle_wakes_give_way_to_a_batch(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pipeline_module, "MIN_WAKE_SLICE_SECONDS", 0.0)
-    monkeypatch.setattr(fastpath, "IDLE_SLICE_SECONDS", 0.0)
-    store, acked = Store(), []
-    ingest, pipeline, clock = make(store, acked, spread_wakes=True)
-    consumer = Consumer()
-    feed = batches(600, 300, past_midnight=20)
-
-    async def run() -> None:
-        for batch in feed[:-1]:
-            await ingest.on_batch(consumer, batch)
-        await ingest.on_batch(consumer, feed[-1])  # every partition past midnight
-        clock.now += 2.0  # idle
-        flush = asyncio.create_task(ingest.flush())
-        await asyncio.sleep(0)  # let it fire a slice
-        assert pipeline.overdue, "the idle timer fired every wake at once"
-        idle_slices = []
-        real_catch_up = pipeline.catch_up
-
-        async def catch_up(budget_s: float | None) -> int:
-            idle_slices.append(budget_s == fastpath.IDLE_SLICE_SECONDS)
-            return await real_catch_up(budget_s)
-
-        monkeypatch.setattr(pipeline, "catch_up", catch_up)
-        await ingest.on_batch(consumer, feed[1][:1])  # the feed is back (a replayed event)
-        await flush
-        assert idle_slices and not any(idle_slices), "the idle timer went on after a batch"
-
-    asyncio.run(run())
-
-
-@pytest.mark.parametrize("waited_s", [0.0, 5.0])
-def test_a_batch_that_waited_long_gives_the_wakes_one_step(
-    monkeypatch: pytest.MonkeyPatch, waited_s: float
-) -> None:
-    """Behind (inputs appended over ``BEHIND_SECONDS`` ago), events go first."""
-    monkeypatch.setattr(pipeline_module, "MIN_WAKE_SLICE_SECONDS", 60.0)  # else: all of them
-    store, acked = Store(), []
-    ingest, pipeline, _ = make(store, acked, spread_wakes=True)
-    consumer = Consumer()
-    feed = batches(600, 300, past_midnight=20)
-
-    async def run() -> None:
-        for batch in feed[:-1]:
-            await ingest.on_batch(consumer, batch)
-        appended = time.time() - waited_s
-        await ingest.on_batch(
-            consumer, [dataclasses.replace(m, timestamp=appended) for m in feed[-1]]
-        )
-
-    asyncio.run(run())
-    assert pipeline.overdue == (waited_s > pipeline_module.BEHIND_SECONDS)

@@ -1,0 +1,106 @@
+"""Stand-ins for FastIngest's tests: a real Runtime and Pipeline, with the
+producer, the store, Faust's consumer and the clock replaced by objects that
+record what they are given (``make`` wires them), and a simulated feed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from services.simulator import Simulation
+from streams.batching import Record
+from streams.config import load_rules
+from streams.deadletter import DeadLetterLimit
+from streams.fastpath import FastIngest
+from streams.ingest import RawMessage
+from streams.partitioning import partition_for
+from streams.pipeline import Pipeline
+from streams.runtime import Runtime
+
+PARTITIONS = 4
+
+
+class Sink:
+    """Every shipment delivered at once, until ``stall``: nothing after it is."""
+
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+        self.shipped = 0
+        self._delivered: int | None = None
+
+    def stall(self) -> None:
+        self._delivered = self.shipped
+
+    async def send(self, records: Sequence[Record]) -> None:
+        self.records.extend(records)
+
+    async def ship_all(self) -> None:
+        self.shipped += 1
+
+    def delivered(self, through: int) -> bool:
+        return self._delivered is None or through <= self._delivered
+
+
+class Store:
+    """The table: what was written for each account, and how many times."""
+
+    def __init__(self) -> None:
+        self.state: dict[str, dict[str, Any]] = {}
+        self.writes = 0
+
+    def __call__(self, key: bytes, partition: int, record: dict[str, Any]) -> Iterable[Record]:
+        assert partition == partition_for(key.decode(), PARTITIONS)
+        self.state[key.decode()] = record
+        self.writes += 1
+        return (("changelog", key, b"{}"),)  # as the fast path's changelog writer does
+
+
+class Consumer:
+    def __init__(self) -> None:
+        self._unacked_messages: set[Any] = set()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+END = 1_790_000_000
+
+
+def batches(accounts: int, size: int, *, past_midnight: int = 0) -> list[list[RawMessage]]:
+    """A day of simulated inputs in batches of ``size``; then, if asked, one
+    batch of ``past_midnight`` live events an hour after the next midnight."""
+    sim = Simulation.create(accounts=accounts, days=1, seed=5, end=END)
+    events = list(sim.events())
+    if past_midnight:
+        events += sim.live_batch(END // 86_400 * 86_400 + 86_400 + 3600, past_midnight)
+    messages = [
+        RawMessage(topic, partition_for(key.decode(), PARTITIONS), offset, key, value)
+        for offset, (topic, key, value) in enumerate(events)
+    ]
+    cut = len(messages) - past_midnight
+    out = [messages[i : min(i + size, cut)] for i in range(0, cut, size)]
+    return [*out, messages[cut:]] if past_midnight else out
+
+
+def make(
+    store: Store, acked: list[RawMessage], *, spread_wakes: bool = False
+) -> tuple[FastIngest, Pipeline, Clock]:
+    runtime = Runtime(load_rules(), PARTITIONS, {})
+    pipeline = Pipeline(
+        runtime,
+        Sink(),
+        store,
+        DeadLetterLimit(max_ratio=1.0),
+        spread_wakes=spread_wakes,  # type: ignore[arg-type]
+    )
+    clock = Clock()
+
+    def ack(consumer: Any, messages: list[RawMessage]) -> None:
+        acked.extend(messages)
+
+    return FastIngest(lambda: pipeline, 5.0, ack=ack, clock=clock), pipeline, clock
