@@ -35,6 +35,7 @@ from schemas.errors import InvalidEventError
 from schemas.inputs import decode_event
 from streams.config import load_rules
 from streams.convert import to_domain
+from streams.domain.events import DomainEvent
 from streams.domain.process import StepResult, process_batch
 from streams.domain.state import AccountState
 from streams.outputs import Emit, alert_record, health_record
@@ -67,7 +68,7 @@ accounts = app.Table("account_state", default=dict, partitions=PARTITIONS)
 RULES = load_rules()
 
 
-def step(stored: dict[str, Any], event: Any) -> tuple[dict[str, Any], list[Emit]]:
+def step(stored: dict[str, Any], event: DomainEvent) -> tuple[dict[str, Any], list[Emit]]:
     """One event through the domain: the new stored state and what to send."""
     state = AccountState.from_dict(stored) if stored else None
     result: StepResult = process_batch(state, (event,), RULES.model, event.at)
