@@ -10,7 +10,7 @@
 # The virtualenv is created on first use and re-installed only when pyproject.toml changes.
 
 PYTHON ?= python3
-VENV   := .venv
+VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-pyproject
 PYTEST := $(BIN)/python -m pytest -q

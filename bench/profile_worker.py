@@ -3,6 +3,7 @@
     .venv/bin/python bench/profile_worker.py [--events 100000] [--accounts 5000]
         [--broker tansu|apache] [--out bench/results/profile_worker.txt]
     .venv/bin/python bench/profile_worker.py --compare ../baseline-checkout [--rounds 2]
+    other/bin/python bench/profile_worker.py --baseline-python .venv/bin/python  # interpreters
 
 Starts a fresh broker, produces the bench's simulated feed unpaced, starts one
 pipeline worker exactly as ``healthscore bench`` does, and samples it with
@@ -101,12 +102,14 @@ async def compare(bootstrap: str, args: argparse.Namespace) -> str:
     _, counts = await produce(bootstrap, args.events, args.accounts, args.partitions)
     runs: dict[str, list[tuple[float, float]]] = {"baseline": [], "this": []}
     envs = {"baseline": _env(args.env_baseline), "this": _env(args.env_this)}
-    order = [("baseline", args.compare), ("this", REPO_ROOT)]
+    pythons = {"baseline": args.baseline_python or sys.executable, "this": sys.executable}
+    order = [("baseline", args.compare or REPO_ROOT), ("this", REPO_ROOT)]
     for _ in range(args.rounds):
         for name, root in order:
             contender = Contender(
-                "pipeline", bootstrap, args.partitions, root=root, extra_env=envs[name]
-            )
+                "pipeline", bootstrap, args.partitions, root=root, extra_env=envs[name],
+                python=pythons[name],
+            )  # fmt: skip
             worker = contender.spawn()
             try:
                 result = await wait_consumed(worker, bootstrap, contender.app_id, counts)
@@ -154,12 +157,13 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--out", type=Path, default=Path("bench/results/profile_worker.txt"))
     parser.add_argument("--compare", type=Path, help="baseline checkout: A/B, no profile")
+    parser.add_argument("--baseline-python", help="the baseline's interpreter: A/B, no profile")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--env-this", action="append", default=[], metavar="K=V")
     parser.add_argument("--env-baseline", action="append", default=[], metavar="K=V")
     args = parser.parse_args()
     server = start_broker(args.broker)
-    if args.compare is not None:
+    if args.compare is not None or args.baseline_python is not None:
         try:
             print(asyncio.run(compare(server.address, args)))
         finally:

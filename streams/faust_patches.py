@@ -13,7 +13,13 @@ The same loop can also *divert* the messages of chosen topics to a batch
 handler (``streams.fastpath``) instead of the conductor: no ``Event``, no
 stream queue, no per-message lock. The handler gets the list fetched in one
 ``getmany`` (at most ``divert_max`` at a time), tracks and acks them itself;
-offsets are still committed by Faust, only for acked messages.
+offsets are still committed by Faust, only for acked messages. When it does,
+the loop drains a fetched partition at a time (``fetch_batches``): Faust's
+``getmany`` is an async generator that, per message, steps a round-robin
+iterator, checks the generation, updates the high-water gauge and builds the
+message, and the loop then checks offsets one by one. Measured
+(``bench/profile_worker.py --compare``, 300k events over 50k accounts, Apache
+Kafka): 1.24x events/s, 0.89x CPU per event.
 
 ``track_batch`` / ``ack_batch`` are the consumer's own pending-set and ack
 bookkeeping done once per diverted batch (the test compares them with
@@ -34,12 +40,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import faust
 from faust.transport.consumer import CONSUMER_FETCHING, Consumer
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
-from faust.types.tuples import ack_lock
+from faust.types.tuples import ConsumerMessage, ack_lock
 from mode.utils.futures import notify
 
 PATCHED_FAUST_VERSION = "0.15.3"
@@ -54,58 +60,17 @@ _divert_max = 5000
 
 
 async def _drain_messages(self: Any, fetcher: Any) -> None:  # pragma: no cover - loop body
-    callback = self.callback
-    getmany = self.getmany
     consumer_should_stop = self._stopped.is_set
     fetcher_should_stop = fetcher._stopped.is_set
-    suspended = self.suspend_flow.is_set
-
-    get_read_offset = self._read_offset.__getitem__
-    set_read_offset = self._read_offset.__setitem__
     set_flag = self.diag.set_flag
     unset_flag = self.diag.unset_flag
-    commit_every = self._commit_every
-    acks_enabled_for = self.app.topics.acks_enabled_for
-
-    yield_every = 100
-    num_since_yield = 0
-    sleep = asyncio.sleep
-    divert_topics, divert, divert_max = _divert_topics, _divert_handler, _divert_max
-    diverted: list[Any] = []
+    drain = _Drain(self)
+    drain_fetch = drain.per_message if _divert_handler is None else drain.batched
     try:
         while not (consumer_should_stop() or fetcher_should_stop()):
             set_flag(CONSUMER_FETCHING)
-            ait = getmany(timeout=1.0)
-            await self.sleep(0)
-            if not self.should_stop:
-                async for tp, message in ait:
-                    num_since_yield += 1
-                    if num_since_yield > yield_every:
-                        await sleep(0)
-                        num_since_yield = 0
-                    offset = message.offset
-                    r_offset = get_read_offset(tp)
-                    if r_offset is None or offset >= r_offset:
-                        gap = offset - (r_offset or 0)
-                        if gap > 1 and r_offset and acks_enabled_for(message.topic):
-                            await self._add_gap(tp, r_offset + 1, offset)
-                        if commit_every is not None and self._n_acked >= commit_every:
-                            self._n_acked = 0
-                            await self.commit()
-                        if divert is not None and message.topic in divert_topics:
-                            diverted.append(message)
-                            if len(diverted) >= divert_max:
-                                await divert(self, diverted)
-                                diverted = []
-                        elif suspended():  # rebalance: Faust's behaviour, unchanged
-                            await self.wait_first(callback(message), self.suspend_flow.wait())
-                        else:
-                            await callback(message)
-                        set_read_offset(tp, offset)
-                if diverted:
-                    await divert(self, diverted)  # type: ignore[misc]
-                    diverted = []
-                unset_flag(CONSUMER_FETCHING)
+            await drain_fetch()
+            unset_flag(CONSUMER_FETCHING)
     except self.consumer_stopped_errors:
         if self.transport.app.should_stop:
             self.log.info("Broker stopped consumer, shutting down...")
@@ -121,6 +86,150 @@ async def _drain_messages(self: Any, fetcher: Any) -> None:  # pragma: no cover 
         raise
     finally:
         unset_flag(CONSUMER_FETCHING)
+
+
+class _Drain:
+    """One fetch's worth of Faust's ``_drain_messages`` loop body, two ways."""
+
+    def __init__(self, consumer: Any) -> None:
+        self.consumer = consumer
+        self.get_read_offset = consumer._read_offset.__getitem__
+        self.set_read_offset = consumer._read_offset.__setitem__
+        self.acks_enabled_for = consumer.app.topics.acks_enabled_for
+        self.since_yield = 0
+
+    async def per_message(self) -> None:
+        """Faust's body with the direct callback (see the module docstring)."""
+        consumer = self.consumer
+        ait = consumer.getmany(timeout=1.0)
+        await consumer.sleep(0)
+        if consumer.should_stop:
+            return
+        async for tp, message in ait:
+            await self._deliver(tp, message)
+
+    async def _deliver(self, tp: Any, message: Any) -> None:
+        """One message to the conductor, as Faust does (offset checks included)."""
+        consumer = self.consumer
+        self.since_yield += 1
+        if self.since_yield > _YIELD_EVERY:
+            await asyncio.sleep(0)
+            self.since_yield = 0
+        offset = message.offset
+        r_offset = self.get_read_offset(tp)
+        if r_offset is None or offset >= r_offset:
+            gap = offset - (r_offset or 0)
+            if gap > 1 and r_offset and self.acks_enabled_for(message.topic):
+                await consumer._add_gap(tp, r_offset + 1, offset)
+            await self._maybe_commit()
+            if consumer.suspend_flow.is_set():  # rebalance: Faust's behaviour, unchanged
+                await consumer.wait_first(consumer.callback(message), consumer.suspend_flow.wait())
+            else:
+                await consumer.callback(message)
+            self.set_read_offset(tp, offset)
+
+    async def _maybe_commit(self) -> None:
+        consumer = self.consumer
+        commit_every = consumer._commit_every
+        if commit_every is not None and consumer._n_acked >= commit_every:
+            consumer._n_acked = 0
+            await consumer.commit()
+
+    async def batched(self) -> None:
+        """The diverted topics' messages a partition at a time: one list per
+        fetched partition (no async generator step, high-water update or
+        offset check per message), handed to the divert handler in chunks of
+        at most ``divert_max``; other topics' messages go one by one as above."""
+        consumer = self.consumer
+        fetched = await fetch_batches(consumer, 1.0)
+        await consumer.sleep(0)
+        if consumer.should_stop:
+            return
+        divert = _divert_handler
+        assert divert is not None
+        diverted: list[Any] = []
+        for tp, messages in fetched:
+            if tp.topic not in _divert_topics:
+                for message in messages:
+                    await self._deliver(tp, message)
+                continue
+            messages = await self._unread(tp, messages)
+            if not messages:
+                continue
+            await self._maybe_commit()
+            diverted.extend(messages)
+            self.set_read_offset(tp, messages[-1].offset)
+            while len(diverted) >= _divert_max:
+                chunk, diverted = diverted[:_divert_max], diverted[_divert_max:]
+                await divert(consumer, chunk)
+        if diverted:
+            await divert(consumer, diverted)
+
+    async def _unread(self, tp: Any, messages: list[Any]) -> list[Any]:
+        """Drop messages below the read offset (a re-fetch) and record offset
+        gaps as Faust does per message - here only when the offsets are not
+        consecutive, which a plain topic's never are."""
+        r_offset = self.get_read_offset(tp)
+        if r_offset is not None and messages[0].offset < r_offset:
+            messages = [m for m in messages if m.offset >= r_offset]
+            if not messages:
+                return messages
+        first, last = messages[0].offset, messages[-1].offset
+        consecutive = last - first == len(messages) - 1
+        if (consecutive and (not r_offset or first - r_offset <= 1)) or not self.acks_enabled_for(
+            tp.topic
+        ):
+            return messages
+        previous = r_offset
+        for message in messages:
+            if previous and message.offset - previous > 1:
+                await self.consumer._add_gap(tp, previous + 1, message.offset)
+            previous = message.offset
+        return messages
+
+
+#: What Faust's ``_to_message`` passes for a record without a timestamp.
+_NO_TIMESTAMP: float = cast(float, None)
+
+#: The per-message loop lets other tasks run every this many messages (Faust's value).
+_YIELD_EVERY = 100
+
+
+async def fetch_batches(consumer: Any, poll_s: float) -> list[tuple[Any, list[Any]]]:
+    """``Consumer.getmany`` as lists: the same records, partitions, high-water
+    tracking, flow and generation checks, and ``ConsumerMessage`` objects as
+    ``AIOKafkaConsumerThread._to_message`` builds - per partition rather than
+    per message, with no await in between (so no rebalance can start midway,
+    which is what Faust's per-message generation check guards against)."""
+    records, active = await consumer._wait_next_records(poll_s)
+    if records is None or consumer.should_stop:
+        return []
+    if not consumer.flow_active:
+        consumer.log.dev("getmany called while flow not active. Seek back to committed offsets.")
+        try:
+            await consumer.perform_seek()
+        except Exception as ex:
+            consumer.log.warning(f"exception performing seek when flow not active {ex}")
+        return []
+    generation = consumer.app.consumer_generation_id
+    track_end_offset = consumer.app.monitor.track_tp_end_offset
+    buffered = consumer._buffered_partitions
+    out: list[tuple[Any, list[Any]]] = []
+    for tp, batch in records.items():
+        if not batch or not (active is None or tp in active or tp in buffered):
+            continue
+        track_end_offset(tp, consumer.highwater(tp))
+        out.append((tp, [
+            ConsumerMessage(
+                r.topic, r.partition, r.offset,
+                r.timestamp / 1000.0 if r.timestamp is not None else _NO_TIMESTAMP,
+                r.timestamp_type, r.headers, r.key, r.value, r.checksum,
+                r.serialized_key_size, r.serialized_value_size, tp,
+                generation_id=generation,
+            )
+            for r in batch
+        ]))  # fmt: skip
+    return out
 
 
 def track_batch(consumer: Any, messages: list[Any]) -> None:
@@ -211,4 +320,4 @@ def uninstall() -> None:
 
 
 def is_installed() -> bool:
-    return Consumer._drain_messages is _drain_messages  # type: ignore[comparison-overlap]
+    return Consumer._drain_messages is _drain_messages

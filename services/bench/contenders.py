@@ -35,6 +35,8 @@ class Contender:
     data_dirs: list[tempfile.TemporaryDirectory[str]] = field(default_factory=list)
     #: Settings on top of the bench's own (``HEALTHSCORE_PERSIST_SECONDS=5``, ...).
     extra_env: dict[str, str] = field(default_factory=dict)
+    #: The interpreter the worker runs on (an A/B of two builds of CPython).
+    python: str = sys.executable
 
     def __post_init__(self) -> None:
         if self.kind not in MODULES:
@@ -65,7 +67,7 @@ class Contender:
         """Start a worker with a new, empty data directory."""
         data_dir = tempfile.TemporaryDirectory(prefix=f"bench-{self.kind}-data-")
         self.data_dirs.append(data_dir)
-        argv = [sys.executable, "-m", MODULES[self.kind], "worker", "-l", log_level]
+        argv = [self.python, "-m", MODULES[self.kind], "worker", "-l", log_level]
         return WorkerProcess(self.kind, argv, self.env(data_dir.name, log_level), self.root)
 
     def cleanup(self) -> None:

@@ -37,6 +37,27 @@ def _memory_gb() -> float | None:
     return None
 
 
+def interpreter() -> dict[str, Any]:
+    """Which CPython build ran: the same worker ran 1.24x faster on Debian's
+    python3.11 (built with PGO and LTO, libpython linked into the executable)
+    than on a pyenv build without ``--enable-optimizations`` (libpython as a
+    shared library) on this machine (``bench/results/interpreter_ab.txt``).
+    ``configure_args`` is what sysconfig reports (Debian's describe its
+    shared-library build, not the executable); ``libpython`` says which."""
+    import sys
+    import sysconfig
+
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        maps = ""
+    return {
+        "executable": os.path.realpath(sys.executable),
+        "configure_args": sysconfig.get_config_var("CONFIG_ARGS"),
+        "libpython": "shared" if "libpython" in maps else "in the executable",
+    }
+
+
 def _version(package: str) -> str | None:
     try:
         return metadata.version(package)
@@ -56,6 +77,7 @@ def machine_facts() -> dict[str, Any]:
         "memory_gb": _memory_gb(),
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
+        "interpreter": interpreter(),
         "packages": {name: _version(name) for name in PACKAGES},
         "load_average_at_start": load_average(),
     }

@@ -1,0 +1,202 @@
+"""The batched drain (``faust_patches._Drain.batched``, used when topics are
+diverted to the fast path) against Faust's own per-message semantics: the same
+messages, built the same way, each delivered once in offset order, the same
+read offsets and offset gaps, other topics still one by one. Stand-in
+consumer, real aiokafka records and Faust message types: no broker."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from aiokafka.structs import ConsumerRecord
+from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
+from faust.types import TP
+
+from streams import faust_patches
+
+IN = "cs.usage.v1"
+OTHER = "other"
+GENERATION = 7
+
+
+def _record(topic: str, partition: int, offset: int) -> ConsumerRecord[bytes, bytes]:
+    return ConsumerRecord(
+        topic, partition, offset, 1_700_000_000_000 + offset, 0,
+        f"k{offset}".encode(), f"v{offset}".encode(), None, 2, 2, (),
+    )  # fmt: skip
+
+
+class _Stopped:
+    def __init__(self) -> None:
+        self.value = False
+
+    def is_set(self) -> bool:
+        return self.value
+
+
+class _Consumer:
+    """What ``_drain_messages`` reads of a Faust consumer, fed fixed fetches."""
+
+    consumer_stopped_errors = (ConnectionError,)
+
+    def __init__(self, fetches: list[dict[TP, list[Any]]], active: set[TP] | None = None) -> None:
+        self.fetches = fetches
+        self.active = active
+        self.flow_active = True
+        self.should_stop = False
+        self._stopped = _Stopped()
+        self.suspend_flow = SimpleNamespace(is_set=lambda: False)
+        self._read_offset: dict[TP, int | None] = {}
+        self._buffered_partitions: set[TP] = set()
+        self._commit_every = None
+        self._n_acked = 0
+        self.gaps: list[tuple[TP, int, int]] = []
+        self.called: list[tuple[str, int]] = []
+        self.diverted: list[list[tuple[str, int, int]]] = []
+        self.end_offsets: list[tuple[TP, int]] = []
+        self.seeks = 0
+        self.diag = SimpleNamespace(set_flag=lambda flag: None, unset_flag=lambda flag: None)
+        monitor = SimpleNamespace(
+            track_tp_end_offset=lambda tp, o: self.end_offsets.append((tp, o))
+        )
+        self.app = SimpleNamespace(
+            topics=SimpleNamespace(acks_enabled_for=lambda topic: True),
+            consumer_generation_id=GENERATION,
+            monitor=monitor,
+        )
+        self.log = SimpleNamespace(info=print, exception=print, dev=print, warning=print)
+        self.transport = SimpleNamespace(app=SimpleNamespace(should_stop=True))
+
+    def _next_fetch(self) -> dict[TP, list[Any]] | None:
+        if not self.fetches:
+            self._stopped.value = True
+            return None
+        for tp in self.fetches[0]:
+            self._read_offset.setdefault(tp, None)
+        return self.fetches.pop(0)
+
+    async def _wait_next_records(self, timeout: float) -> tuple[Any, Any]:
+        return self._next_fetch(), self.active
+
+    async def getmany(self, timeout: float) -> Any:
+        """Faust's per-message order for one partition per topic (what the tests feed)."""
+        records = self._next_fetch() or {}
+        for tp, batch in records.items():
+            if self.active is None or tp in self.active:
+                for record in batch:
+                    yield tp, _faust_message(tp, record)
+
+    def highwater(self, tp: TP) -> int:
+        return 1000 + tp.partition
+
+    async def perform_seek(self) -> None:
+        self.seeks += 1
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(0)
+
+    async def callback(self, message: Any) -> None:
+        self.called.append((message.topic, message.offset))
+
+    async def _add_gap(self, tp: TP, start: int, end: int) -> None:
+        self.gaps.append((tp, start, end))
+
+
+def _faust_message(tp: TP, record: Any) -> Any:
+    thread = SimpleNamespace(app=SimpleNamespace(consumer_generation_id=GENERATION))
+    return AIOKafkaConsumer._to_message(thread, tp, record)  # type: ignore[arg-type]
+
+
+def _state(message: Any) -> dict[str, Any]:
+    return {k: v for k, v in vars(message).items() if k != "time_in"}
+
+
+async def _drain(consumer: _Consumer, *, divert: bool, divert_max: int = 5000) -> None:
+    async def handler(owner: Any, messages: list[Any]) -> None:
+        assert owner is consumer
+        consumer.diverted.append([(m.topic, m.partition, m.offset) for m in messages])
+        for m in messages:  # what Faust's _to_message would have built
+            assert _state(m) == _state(
+                _faust_message(m.tp, _record(m.topic, m.partition, m.offset))
+            )
+
+    if divert:
+        faust_patches.install(frozenset({IN}), handler, divert_max)
+    else:
+        faust_patches.install()
+    try:
+        await faust_patches._drain_messages(consumer, SimpleNamespace(_stopped=_Stopped()))
+    finally:
+        faust_patches.uninstall()
+
+
+def _fetches(offsets: list[list[int]], partition: int = 0) -> list[dict[TP, list[Any]]]:
+    tp = TP(IN, partition)
+    return [{tp: [_record(IN, partition, o) for o in batch]} for batch in offsets]
+
+
+#: Re-fetched offsets, a gap inside a fetch (5 -> 9) and one across fetches (10 -> 12).
+OFFSETS = [[0, 1, 2], [1, 2, 3, 4, 5, 9, 10], [12, 13]]
+
+
+async def test_same_messages_offsets_and_gaps_as_the_per_message_loop() -> None:
+    per_message, batched = _Consumer(_fetches(OFFSETS)), _Consumer(_fetches(OFFSETS))
+    await _drain(per_message, divert=False)
+    await _drain(batched, divert=True)
+    tp = TP(IN, 0)
+    delivered = [(topic, offset) for chunk in batched.diverted for topic, _, offset in chunk]
+    # Faust skips offsets *below* the last one read: 1 is dropped, 2 comes again.
+    assert (
+        delivered == per_message.called == [(IN, o) for o in (0, 1, 2, 2, 3, 4, 5, 9, 10, 12, 13)]
+    )
+    assert batched.gaps == per_message.gaps == [(tp, 6, 9), (tp, 11, 12)]
+    assert batched._read_offset == per_message._read_offset == {tp: 13}
+    assert [len(chunk) for chunk in batched.diverted] == [3, 6, 2]  # one hand-off per fetch
+
+
+async def test_chunks_never_exceed_divert_max() -> None:
+    consumer = _Consumer(_fetches([list(range(12))]))
+    await _drain(consumer, divert=True, divert_max=5)
+    assert [len(chunk) for chunk in consumer.diverted] == [5, 5, 2]
+    assert [o for chunk in consumer.diverted for _, _, o in chunk] == list(range(12))
+
+
+async def test_other_topics_go_one_by_one_and_inactive_partitions_are_skipped() -> None:
+    active, paused, other = TP(IN, 0), TP(IN, 1), TP(OTHER, 0)
+    fetch = {
+        active: [_record(IN, 0, o) for o in (0, 1)],
+        paused: [_record(IN, 1, 0)],
+        other: [_record(OTHER, 0, o) for o in (4, 5)],
+    }
+    consumer = _Consumer([fetch], active={active, other})
+    await _drain(consumer, divert=True)
+    assert consumer.diverted == [[(IN, 0, 0), (IN, 0, 1)]]
+    assert consumer.called == [(OTHER, 4), (OTHER, 5)]
+    assert consumer.end_offsets == [(active, 1000), (other, 1000)]  # once per partition
+    assert consumer._read_offset == {active: 1, paused: None, other: 5}
+
+
+async def test_flow_stopped_seeks_back_and_delivers_nothing() -> None:
+    consumer = _Consumer(_fetches([[0, 1]]))
+    consumer.flow_active = False
+    await _drain(consumer, divert=True)
+    assert consumer.diverted == [] and consumer.called == []
+    assert consumer.seeks == 1
+
+
+@pytest.mark.parametrize("divert", [False, True])
+async def test_commit_every_is_honoured(divert: bool) -> None:
+    consumer = _Consumer(_fetches([[0, 1], [2]]))
+    consumer._commit_every = 1  # type: ignore[assignment]
+    consumer._n_acked = 5
+    commits: list[int] = []
+
+    async def commit() -> None:
+        commits.append(consumer._n_acked)
+
+    consumer.commit = commit  # type: ignore[attr-defined]
+    await _drain(consumer, divert=divert)
+    assert commits == [0]  # due once, reset; nothing was acked in between
