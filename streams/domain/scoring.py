@@ -138,37 +138,64 @@ def assemble(
     """Weigh per-dimension values (aligned with ``model.dimensions``) into parts.
 
     Shared by ``score_parts`` and the engine's incremental ``rescore``, so
-    both give the same numbers to the last tenth."""
-    names: list[str] = []
-    kept_raws: list[float] = []
-    kept_scores: list[int] = []
-    used: list[float] = []
-    excluded: list[str] = []
-    for dim, raw, score_t in zip(model.dimensions, raws, scores_t, strict=True):
-        weight = weights.get(dim.name, 0.0)
-        if weight <= 0:
-            continue
-        if raw is None:
-            excluded.append(dim.name)
-            continue
-        names.append(dim.name)
-        kept_raws.append(raw)
-        kept_scores.append(score_t)
-        used.append(weight)
-    if not names:
+    both give the same numbers to the last tenth. Which dimensions count and
+    their rescaled weights depend only on the weights and on which dimensions
+    have data, so they are worked out once per such pattern (``_layout``)."""
+    layout = _layout(model, weights, tuple([raw is not None for raw in raws]))
+    if layout is None:
         return None
-    total_weight = sum(used)
-    fractions = tuple(w / total_weight for w in used)
+    kept, names, fractions, excluded = layout
+    kept_scores = tuple([scores_t[i] for i in kept])
     total_t, contributions = apportion([f * s for f, s in zip(fractions, kept_scores, strict=True)])
     return ScoreParts(
-        tuple(names),
-        tuple(kept_raws),
-        tuple(kept_scores),
+        names,
+        tuple([raws[i] for i in kept]),  # type: ignore[misc]  # kept: raw is not None
+        kept_scores,
         fractions,
         tuple(contributions),
         total_t,
-        tuple(excluded),
+        excluded,
     )
+
+
+_Layout = tuple[tuple[int, ...], tuple[str, ...], tuple[float, ...], tuple[str, ...]]
+"""Positions of the scored dimensions, their names, rescaled weights, and the excluded names."""
+
+_LAYOUTS: dict[tuple[int, int, tuple[bool, ...]], tuple[object, object, _Layout | None]] = {}
+
+
+def _layout(
+    model: ScoringModel, weights: Mapping[str, float], present: tuple[bool, ...]
+) -> _Layout | None:
+    key = (id(model), id(weights), present)
+    entry = _LAYOUTS.get(key)
+    if entry is not None and entry[0] is model and entry[1] is weights:
+        return entry[2]
+    kept: list[int] = []
+    used: list[float] = []
+    excluded: list[str] = []
+    for i, (dim, has_data) in enumerate(zip(model.dimensions, present, strict=True)):
+        weight = weights.get(dim.name, 0.0)
+        if weight <= 0:
+            continue
+        if not has_data:
+            excluded.append(dim.name)
+            continue
+        kept.append(i)
+        used.append(weight)
+    layout: _Layout | None = None
+    if kept:
+        total_weight = sum(used)
+        names = tuple(model.dimensions[i].name for i in kept)
+        layout = (tuple(kept), names, tuple(w / total_weight for w in used), tuple(excluded))
+    if len(_LAYOUTS) >= _MAX_LAYOUTS:
+        _LAYOUTS.clear()  # models come and go (reloads): never grow without bound
+    _LAYOUTS[key] = (model, weights, layout)
+    return layout
+
+
+#: A few segments x 2^6 data patterns per model; a bound, not a tuning knob.
+_MAX_LAYOUTS = 4096
 
 
 def build_score(

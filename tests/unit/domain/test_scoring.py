@@ -65,6 +65,26 @@ def test_both_dimensions_weigh_as_configured_when_present() -> None:
     assert score.score == 80.0
 
 
+def test_each_model_and_data_pattern_weighs_its_own_way() -> None:
+    """``assemble`` remembers weight layouts per model, weights and data
+    pattern: alternating models and patterns must never borrow another's."""
+    even = make_model(weights={"default": {"usage_frequency": 50, "nps": 50}})
+    skewed = make_model(weights={"default": {"usage_frequency": 90, "nps": 10}})
+    with_nps = state_of([*daily_logins(40), make_nps(at=at_day(39), score=5)])
+    logins_only = state_of(daily_logins(40))
+    for _ in range(2):
+        for model, state, expected in [
+            (even, with_nps, [50.0, 50.0]),
+            (skewed, with_nps, [90.0, 10.0]),
+            (even, logins_only, [100.0]),
+            (skewed, logins_only, [100.0]),
+        ]:
+            score = score_account(state, model, at_day(39, 12))
+            assert score is not None
+            assert [d.weight for d in score.dimensions] == expected
+            assert score.excluded == (() if len(expected) == 2 else ("nps",))
+
+
 def test_old_nps_stops_counting() -> None:
     state = state_of([*daily_logins(40), make_nps(at=at_day(0), score=0)])
     assert score_account(state, make_model(), at_day(20)).excluded == ()  # type: ignore[union-attr]
