@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from streams.domain.process import process_batch  # noqa: E402
-from tests.unit.domain.factories import (  # noqa: E402
+from streams.domain.process import process_batch
+from tests.unit.domain.factories import (
     at_day,
     default_model,
     make_login,
@@ -50,7 +50,11 @@ def main() -> None:
     events.sort(key=lambda e: e.at)
     mix = Counter(getattr(e, "kind", type(e).__name__) for e in events)
     print(f"{len(events)} events, mix: {dict(mix)}")
-    calib = timeit.Timer(lambda: _Three(1, 2, 3), timer=time.process_time).timeit(200_000) / 200_000 * 1e6
+    calib = (
+        timeit.Timer(lambda: _Three(1, 2, 3), timer=time.process_time).timeit(200_000)
+        / 200_000
+        * 1e6
+    )
     print(f"calibration: a 3-field frozen dataclass takes {calib:.2f} µs here")
 
     def one_by_one() -> float:
@@ -73,12 +77,23 @@ def main() -> None:
         return (time.process_time() - start) / len(events) * 1e6
 
     for _ in range(3):
-        print(f"1-event batches: {one_by_one():6.2f} µs/event   1000-event polls: {polled():6.2f} µs/event")
+        print(
+            f"1-event batches: {one_by_one():6.2f} µs/event   "
+            f"1000-event polls: {polled():6.2f} µs/event"
+        )
     state = states["a1"]
-    state = process_batch(state, [make_login("a1", at_day(63, 1), "user-1")], model, at_day(63, 1)).state
+    state = process_batch(
+        state, [make_login("a1", at_day(63, 1), "user-1")], model, at_day(63, 1)
+    ).state
     login = make_login("a1", at_day(63, 2), "user-1")
     n = 20_000
-    t = timeit.Timer(lambda: process_batch(state, [login], model, login.at), timer=time.process_time).timeit(n) / n * 1e6
+    t = (
+        timeit.Timer(
+            lambda: process_batch(state, [login], model, login.at), timer=time.process_time
+        ).timeit(n)
+        / n
+        * 1e6
+    )
     print(f"a login on an already active day (the commonest event): {t:.2f} µs")
 
 

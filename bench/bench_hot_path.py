@@ -56,18 +56,18 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import streams.engine as engine_module  # noqa: E402
-from schemas.inputs import decode_event  # noqa: E402
-from services.simulator import Simulation  # noqa: E402
-from services.simulator.clock import parse_rfc3339  # noqa: E402
-from streams.config import load_rules  # noqa: E402
-from streams.convert import to_domain  # noqa: E402
-from streams.domain.events import DomainEvent  # noqa: E402
-from streams.engine import PartitionEngine  # noqa: E402
-from streams.fastdecode import decode_domain, fast_decode  # noqa: E402
-from streams.outputs import Emit, alert_record, dunning_record, health_record  # noqa: E402
+from hot_path_burst import BURST_DAY, burst, burst_engine, digest_records
 
-from hot_path_burst import BURST_DAY, burst, burst_engine, digest_records  # noqa: E402
+import streams.engine as engine_module
+from schemas.inputs import decode_event
+from services.simulator import Simulation
+from services.simulator.clock import parse_rfc3339
+from streams.config import load_rules
+from streams.convert import to_domain
+from streams.domain.events import DomainEvent
+from streams.engine import PartitionEngine
+from streams.fastdecode import decode_domain, fast_decode
+from streams.outputs import Emit, alert_record, dunning_record, health_record
 
 BASELINE = Path(__file__).with_name("hot_path_baseline.json")
 END = parse_rfc3339("2026-11-20T00:00:00Z")  # a Friday: the history is weekdays
@@ -333,7 +333,9 @@ def main() -> None:
     if args.only_burst:
         results = {
             f"burst midnight {day} (µs/acct)": seconds / args.burst * 1e6
-            for day, seconds in enumerate(burst(RULES, args.burst, POLL, days=args.burst_days), start=1)
+            for day, seconds in enumerate(
+                burst(RULES, args.burst, POLL, days=args.burst_days), start=1
+            )
         }
         report(results, args)
         return
@@ -371,7 +373,9 @@ def main() -> None:
     print(f"stored state sha256 {state_digest(engine)}")
     del engine
     if not args.skip_burst:
-        for day, seconds in enumerate(burst(RULES, args.burst, POLL, days=args.burst_days), start=1):
+        for day, seconds in enumerate(
+            burst(RULES, args.burst, POLL, days=args.burst_days), start=1
+        ):
             results[f"burst midnight {day} (µs/acct)"] = seconds / args.burst * 1e6
     report(results, args)
     if args.save_baseline:

@@ -50,13 +50,16 @@ async def consume(bootstrap: str, seconds: float) -> None:
     lags.sort()
     if lags:
         p = lambda q: lags[min(len(lags) - 1, int(q * len(lags)))]  # noqa: E731
-        print(f"received {len(lags):,}: p50 {p(0.5):.0f} ms p99 {p(0.99):.0f} ms max {lags[-1]:.0f} ms")
+        print(
+            f"received {len(lags):,}: p50 {p(0.5):.0f} ms p99 {p(0.99):.0f} ms "
+            f"max {lags[-1]:.0f} ms"
+        )
 
 
 async def produce(bootstrap: str, args: argparse.Namespace) -> None:
     await ensure_topics(bootstrap, 4)
     sim = Simulation.create(accounts=args.accounts, days=1, seed=42, end=int(time.time()))
-    child = subprocess.Popen(
+    child = subprocess.Popen(  # noqa: ASYNC220 - a dev script: the child runs for the whole feed
         [sys.executable, __file__, "--consume", bootstrap, "--seconds", str(args.seconds + 5)],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip

@@ -31,7 +31,6 @@ def digest_records(digest: Any, records: list[Emit]) -> None:
         ))  # fmt: skip
 
 
-
 def burst_history(accounts: int) -> list[DomainEvent]:
     """Per account: a profile, feature use two days ago, records and a login yesterday."""
     out: list[DomainEvent] = []
@@ -78,5 +77,3 @@ def burst(
     print(f"burst: {emitted:,} records over {boundaries + days} midnights, "
           f"sha256 {digest.hexdigest()}")  # fmt: skip
     return out
-
-

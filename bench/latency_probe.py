@@ -23,8 +23,8 @@ from profile_worker import produce, start_spy
 from services.bench.contenders import Contender
 from services.bench.latency import measure_latency
 from services.bench.run import start_broker
-from services.simulator.clock import DAY
 from services.bench.runner import wait_consumed
+from services.simulator.clock import DAY
 
 
 async def probe(bootstrap: str, args: argparse.Namespace) -> None:
@@ -53,7 +53,10 @@ async def probe(bootstrap: str, args: argparse.Namespace) -> None:
             stalls = [line for line in lines if "persisted at once" in line]
             print(f"   {len(stalls)} persists at once; last: {stalls[-3:]}", flush=True)
             pauses = [line for line in lines if "garbage collection" in line]
-            print(f"   {len(pauses)} GC lines (long pauses, full collections): {pauses[-5:]}", flush=True)
+            print(
+                f"   {len(pauses)} GC lines (long pauses, full collections): {pauses[-5:]}",
+                flush=True,
+            )
             if spy is not None:
                 spy.send_signal(2)
                 spy.wait(timeout=60)

@@ -25,11 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.bench.contenders import REPO_ROOT, Contender  # noqa: E402
-from services.bench.produce import bench_history, produce_feed  # noqa: E402
+from services.bench.contenders import REPO_ROOT, Contender
+from services.bench.produce import bench_history, produce_feed
 from services.bench.run import start_broker
-from services.bench.runner import wait_consumed  # noqa: E402
-from services.simulator import Simulation  # noqa: E402
+from services.bench.runner import wait_consumed
+from services.simulator import Simulation
 
 PY_SPY = Path(sys.executable).with_name("py-spy")
 
@@ -117,12 +117,13 @@ async def compare(bootstrap: str, args: argparse.Namespace) -> str:
                 worker.stop()
                 contender.cleanup()
             runs[name].append((result.events_per_s, result.cpu_per_million))
-            print(f"{name:9} {result.events_per_s:9,.0f} events/s {result.cpu_per_million:7.1f} CPU-s/1M",
-                  flush=True)  # fmt: skip
+            rate, cpu = result.events_per_s, result.cpu_per_million
+            print(f"{name:9} {rate:9,.0f} events/s {cpu:7.1f} CPU-s/1M", flush=True)
         order.reverse()  # neither side always runs on the warmer broker
     best = {name: (max(r[0] for r in rs), min(r[1] for r in rs)) for name, rs in runs.items()}
     return (
-        f"{args.events:,} events, {args.accounts:,} accounts, {args.broker}, best of {args.rounds}: "
+        f"{args.events:,} events, {args.accounts:,} accounts, {args.broker}, "
+        f"best of {args.rounds}: "
         f"baseline {best['baseline'][0]:,.0f} events/s {best['baseline'][1]:.1f} CPU-s/1M; "
         f"this {best['this'][0]:,.0f} events/s {best['this'][1]:.1f} CPU-s/1M; "
         f"events/s ratio {best['this'][0] / best['baseline'][0]:.2f}, "

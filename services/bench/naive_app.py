@@ -58,7 +58,11 @@ app = faust.App(
 )
 
 inputs = app.topic(
-    *topics.INPUT_TOPICS, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
+    *topics.INPUT_TOPICS,
+    key_type=bytes,
+    value_type=bytes,
+    key_serializer="raw",
+    value_serializer="raw",
 )
 outputs = {
     name: app.topic(f"{APP_ID}-{name}", key_serializer="raw", value_serializer="raw")

@@ -22,9 +22,9 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from services.simulator import EventFeed, SimEvent, Simulation
 from services.simulator.clock import DAY
-from streams.batching import BatchingSink
 from services.simulator.pacing import Progress, Sink, pump
 from services.simulator.producer import ProducerSettings
+from streams.batching import BatchingSink
 
 #: Events per account and simulated day (measured on the simulator: ~13.7);
 #: used to pick a history just long enough for the requested event count.

@@ -72,7 +72,7 @@ def format_table(results: dict[str, Any]) -> str:
         f"{params['partitions']} partitions; latency at {params['latency_rate']:,.0f} events/s "
         f"for {params['latency_seconds']:g} s",
         f"machine: {machine['cpu_model']}, {machine['cpu_cores']} cores, "
-        f"{machine['memory_gb']} GB, Python {machine['python']}, "
+        f"{machine['memory_gb']} GB, Python {machine['python']}{_interpreter(machine)}, "
         f"load {machine['load_average_at_start']} -> {results['load_average_at_end']}",
     ]
     for name, result in results["brokers"].items():
@@ -82,3 +82,9 @@ def format_table(results: dict[str, Any]) -> str:
             continue
         lines.extend(_broker_table(name, result))
     return "\n".join(lines) + "\n"
+
+
+def _interpreter(machine: dict[str, Any]) -> str:
+    """Which build of it (results written before 2026-12-02 do not say)."""
+    build = machine.get("interpreter")
+    return f" ({build['executable']}, libpython {build['libpython']})" if build else ""

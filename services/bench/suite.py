@@ -21,7 +21,7 @@ from services.bench.progress import ProgressLine
 from services.bench.recovery import time_recovery
 from services.bench.runner import Consumption, WorkerProcess, wait_consumed
 from services.bench.state import measure_state
-from services.simulator import EventFeed, Simulation
+from services.simulator import Simulation
 
 log = logging.getLogger(__name__)
 
