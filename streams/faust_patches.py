@@ -139,18 +139,32 @@ class _Drain:
         """The diverted topics' messages a partition at a time: one list per
         fetched partition (no async generator step, high-water update or
         offset check per message), handed to the divert handler in chunks of
-        at most ``divert_max``; other topics' messages go one by one as above."""
+        at most ``divert_max``; other topics' messages go one by one as above.
+
+        Like Faust's ``getmany``, nothing more is handed over once flow stops
+        or the group generation changes (a rebalance began while an earlier
+        part was processed): the rest is fetched again after the seek to the
+        committed offsets that follows every rebalance."""
         consumer = self.consumer
-        fetched = await fetch_batches(consumer, 1.0)
+        generation, fetched = await fetch_batches(consumer, 1.0)
         await consumer.sleep(0)
         if consumer.should_stop:
             return
         divert = _divert_handler
         assert divert is not None
+        app = consumer.app
+
+        def current() -> bool:
+            return bool(consumer.flow_active) and app.consumer_generation_id == generation
+
         diverted: list[Any] = []
         for tp, messages in fetched:
+            if not current():
+                return
             if tp.topic not in _divert_topics:
                 for message in messages:
+                    if not current():
+                        return
                     await self._deliver(tp, message)
                 continue
             messages = await self._unread(tp, messages)
@@ -162,6 +176,8 @@ class _Drain:
             while len(diverted) >= _divert_max:
                 chunk, diverted = diverted[:_divert_max], diverted[_divert_max:]
                 await divert(consumer, chunk)
+                if not current():
+                    return
         if diverted:
             await divert(consumer, diverted)
 
@@ -195,23 +211,25 @@ _NO_TIMESTAMP: float = cast(float, None)
 _YIELD_EVERY = 100
 
 
-async def fetch_batches(consumer: Any, poll_s: float) -> list[tuple[Any, list[Any]]]:
+async def fetch_batches(consumer: Any, poll_s: float) -> tuple[int, list[tuple[Any, list[Any]]]]:
     """``Consumer.getmany`` as lists: the same records, partitions, high-water
     tracking, flow and generation checks, and ``ConsumerMessage`` objects as
     ``AIOKafkaConsumerThread._to_message`` builds - per partition rather than
     per message, with no await in between (so no rebalance can start midway,
-    which is what Faust's per-message generation check guards against)."""
+    which is what Faust's per-message generation check guards against; the
+    caller checks it between the partitions it hands over). Returns the group
+    generation the messages belong to, and the messages."""
     records, active = await consumer._wait_next_records(poll_s)
+    generation = consumer.app.consumer_generation_id
     if records is None or consumer.should_stop:
-        return []
+        return generation, []
     if not consumer.flow_active:
         consumer.log.dev("getmany called while flow not active. Seek back to committed offsets.")
         try:
             await consumer.perform_seek()
         except Exception as ex:
             consumer.log.warning(f"exception performing seek when flow not active {ex}")
-        return []
-    generation = consumer.app.consumer_generation_id
+        return generation, []
     track_end_offset = consumer.app.monitor.track_tp_end_offset
     buffered = consumer._buffered_partitions
     out: list[tuple[Any, list[Any]]] = []
@@ -229,7 +247,7 @@ async def fetch_batches(consumer: Any, poll_s: float) -> list[tuple[Any, list[An
             )
             for r in batch
         ]))  # fmt: skip
-    return out
+    return generation, out
 
 
 def track_batch(consumer: Any, messages: list[Any]) -> None:

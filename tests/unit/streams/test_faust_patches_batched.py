@@ -200,3 +200,41 @@ async def test_commit_every_is_honoured(divert: bool) -> None:
     consumer.commit = commit  # type: ignore[attr-defined]
     await _drain(consumer, divert=divert)
     assert commits == [0]  # due once, reset; nothing was acked in between
+
+
+async def test_nothing_more_is_handed_over_once_a_rebalance_begins() -> None:
+    """Flow stops while the first chunk is processed: Faust's getmany would
+    stop yielding there, and so does the batched drain (the rest is fetched
+    again after the seek to committed offsets)."""
+    second = TP(IN, 1)
+    fetch = {
+        TP(IN, 0): [_record(IN, 0, o) for o in range(7)],
+        second: [_record(IN, 1, o) for o in range(3)],
+    }
+    consumer = _Consumer([fetch])
+
+    async def handler(owner: Any, messages: list[Any]) -> None:
+        consumer.diverted.append([(m.topic, m.partition, m.offset) for m in messages])
+        consumer.flow_active = False  # a rebalance starts meanwhile
+
+    faust_patches.install(frozenset({IN}), handler, 5)
+    try:
+        await faust_patches._drain_messages(consumer, SimpleNamespace(_stopped=_Stopped()))
+    finally:
+        faust_patches.uninstall()
+    assert consumer.diverted == [[(IN, 0, o) for o in range(5)]]
+    assert consumer._read_offset[second] is None  # never handed over, never marked read
+
+
+async def test_a_new_generation_stops_per_message_delivery_too() -> None:
+    fetch = {TP(OTHER, 0): [_record(OTHER, 0, o) for o in range(4)]}
+    consumer = _Consumer([fetch])
+    delivered = consumer.called
+
+    async def callback(message: Any) -> None:
+        delivered.append((message.topic, message.offset))
+        consumer.app.consumer_generation_id = GENERATION + 1  # the group moved on
+
+    consumer.callback = callback  # type: ignore[method-assign]
+    await _drain(consumer, divert=True)
+    assert delivered == [(OTHER, 0)]
