@@ -108,14 +108,21 @@ class PartitionEngine:
     _due: dict[str, float] = field(default_factory=dict)
 
     # -- loading -------------------------------------------------------------
-    def restore(self, stored: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
-        """Load stored records (after a restart or a rebalance) and re-arm their timers."""
+    def restore(
+        self, stored: Iterable[tuple[str, Mapping[str, Any]]], *, clock_s: float | None = None
+    ) -> None:
+        """Load stored records (after a restart or a rebalance) and re-arm their
+        timers. ``clock_s``: the partition clock at the offsets reading resumes
+        from (``streams.clock``); without it, the latest ``as_of`` stored,
+        which is only right when no record is ahead of those offsets."""
+        latest = 0.0
         for account_id, data in stored:
             account = Account.from_dict(account_id, data, self.model)
             self.accounts[account_id] = account
             self._schedule(account)
             if account.draft is not None and account.draft.as_of_s is not None:
-                self.watermark_s = max(self.watermark_s, float(account.draft.as_of_s))
+                latest = max(latest, float(account.draft.as_of_s))
+        self.watermark_s = max(self.watermark_s, latest if clock_s is None else clock_s)
 
     # -- the clock -----------------------------------------------------------
     def process(self, events: Iterable[DomainEvent], *, defer_wakes: bool = False) -> list[Emit]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from schemas.errors import InvalidEventError
@@ -46,33 +46,64 @@ class Rejected:
     reason: str = ""
 
 
+#: (topic, partition) -> (first offset read, next offset to read).
+ReadSpans = dict[tuple[str, int], tuple[int, int]]
+
+
 @dataclass(frozen=True, slots=True)
 class DecodedBatch:
     accepted: list[Accepted]
     rejected: list[Rejected]
     consumed: Counter[str]
+    #: Where the batch started and ended in each input partition: a new
+    #: owner's clock is chosen by where it starts (``streams.clock``).
+    read: ReadSpans = field(default_factory=dict)
 
 
 def decode_batch(messages: Iterable[RawMessage], now: datetime | None = None) -> DecodedBatch:
     accepted: list[Accepted] = []
     rejected: list[Rejected] = []
     consumed: Counter[str] = Counter()
+    read: ReadSpans = {}
+    # A fetched batch is a few long runs of one partition's messages: they
+    # are counted and spanned once per run, not per message.
+    topic, partition, first, offset, run = "", -1, 0, 0, 0
     for msg in messages:
-        consumed[msg.topic] += 1
+        if msg.topic != topic or msg.partition != partition:
+            if run:
+                _close_run(read, consumed, (topic, partition), first, offset, run)
+            topic, partition, first, run = msg.topic, msg.partition, msg.offset, 0
+        run += 1
+        offset = msg.offset
         try:
-            event = decode_domain(msg.topic, msg.value or b"")
+            event = decode_domain(topic, msg.value or b"")
         except InvalidEventError as err:
             record = dead_letter_value(
-                topic=msg.topic,
-                partition=msg.partition,
-                offset=msg.offset,
+                topic=topic,
+                partition=partition,
+                offset=offset,
                 key=msg.key,
                 value=msg.value,
                 error=err,
                 now=now,
             )
-            origin = (msg.partition, msg.offset, err.reason)
-            rejected.append(Rejected(msg.topic, msg.key, err.kind, record, *origin))
+            origin = (partition, offset, err.reason)
+            rejected.append(Rejected(topic, msg.key, err.kind, record, *origin))
             continue
-        accepted.append(Accepted(msg.partition, event, msg.timestamp))
-    return DecodedBatch(accepted, rejected, consumed)
+        accepted.append(Accepted(partition, event, msg.timestamp))
+    if run:
+        _close_run(read, consumed, (topic, partition), first, offset, run)
+    return DecodedBatch(accepted, rejected, consumed, read)
+
+
+def _close_run(
+    read: ReadSpans,
+    consumed: Counter[str],
+    tp: tuple[str, int],
+    first: int,
+    last: int,
+    count: int,
+) -> None:
+    consumed[tp[0]] += count
+    span = read.get(tp)
+    read[tp] = (first, last + 1) if span is None else (min(span[0], first), max(span[1], last + 1))

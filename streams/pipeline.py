@@ -86,7 +86,7 @@ class Pipeline:
         self.write_state = write_state
         self.limit = limit
         #: Accounts taken for writing and not yet written, an ordered set.
-        self._pending: dict[tuple[int, str], None] = {}
+        self._pending: dict[tuple[int, str | None], None] = {}
         #: ``sink.shipped`` after the last slice: the next waits for its delivery.
         self._slice_shipped = 0
 
@@ -99,6 +99,7 @@ class Pipeline:
         records: list[Record] = []
         self._count_inputs(batch, records)
         before = _duplicates(self.runtime)
+        self.runtime.read(batch.read)
         outputs = self.runtime.process(batch.accepted, defer_wakes=self.spread_wakes)
         if persist:
             records.extend(self._persist())
@@ -216,9 +217,9 @@ class Pipeline:
         while pending:
             for _ in range(min(_SLICE_STEP, len(pending))):
                 (partition, account_id), _ = pending.popitem()
-                record = runtime.record(partition, account_id)
-                if record is not None:  # else revoked: the new owner has it
-                    records.extend(write(account_id.encode(), partition, record))
+                stored = runtime.stored_form(partition, account_id)
+                if stored is not None:  # else revoked: the new owner has it
+                    records.extend(write(stored[0], partition, stored[1]))
             if deadline is not None and time.perf_counter() >= deadline:
                 break
         return records

@@ -1,8 +1,9 @@
 """Glue between Faust and the pure engines: one ``PartitionEngine`` per owned
 partition, restored from the table on first use. ``streams.pipeline`` writes
 the dirty records before a batch is acked, so a crash re-processes at most the
-last batch against the state saved before it - and the steps are idempotent
-(duplicate ids are dropped, output ids are deterministic).
+batches since the last commit against state saved since - and the steps are
+idempotent (duplicate ids are dropped, output ids are deterministic), with
+the partition clock restored to where reading resumes (``streams.clock``).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from collections import defaultdict
 from collections.abc import Iterable, MutableMapping
 from typing import Any
 
+from streams.clock import ClockHistory, clock_key, is_clock_key
 from streams.config import Rules
 from streams.engine import PartitionEngine
-from streams.ingest import Accepted
+from streams.ingest import Accepted, ReadSpans
 from streams.outputs import Emit
 from streams.partitioning import partition_for
 
@@ -30,14 +32,38 @@ class Runtime:
         self.partitions = partitions
         self.table = table
         self.engines: dict[int, PartitionEngine] = {}
+        #: Per owned partition: the clock at its last takes, and how far it was read.
+        self._clocks: dict[int, ClockHistory] = {}
+        self._positions: dict[int, dict[str, int]] = {}
 
-    def engine(self, partition: int) -> PartitionEngine:
+    def engine(self, partition: int, starts: dict[str, int] | None = None) -> PartitionEngine:
+        """The partition's engine; restored from the table on first use, its
+        clock the one that goes with ``starts``, the first offset read per
+        topic (None: the latest stored)."""
         engine = self.engines.get(partition)
         if engine is None:
             engine = PartitionEngine(partition, self.rules.model, self.rules.policies)
-            engine.restore(self._stored(partition))
+            accounts, clocks = self._stored(partition)
+            clock_s = clocks.at(starts)
+            engine.restore(accounts, clock_s=0.0 if clock_s is None else clock_s)
             self.engines[partition] = engine
+            self._clocks[partition] = clocks
+            self._positions[partition] = {}
         return engine
+
+    def read(self, spans: ReadSpans) -> None:
+        """Note where a batch read each input partition: new partitions are
+        restored with the clock of where they start, before anything is processed."""
+        starts: defaultdict[int, dict[str, int]] = defaultdict(dict)
+        for (topic, partition), (first, _) in spans.items():
+            if partition not in self.engines:
+                starts[partition][topic] = first
+        for partition, first_offsets in starts.items():
+            self.engine(partition, first_offsets)
+        for (topic, partition), (_, following) in spans.items():
+            positions = self._positions[partition]
+            if positions.get(topic, -1) < following:
+                positions[topic] = following
 
     def process(self, accepted: Iterable[Accepted], *, defer_wakes: bool = False) -> list[Emit]:
         """The batch's outputs; see ``PartitionEngine.process`` for ``defer_wakes``."""
@@ -72,14 +98,18 @@ class Runtime:
                     return out
         return out
 
-    def take_dirty(self) -> list[tuple[int, str]]:
-        """(partition, account) for every account changed since the last call;
-        ``record`` gives each one's stored form when it is written."""
-        return [
-            (partition, account_id)
-            for partition, engine in self.engines.items()
-            for account_id in engine.take_dirty_ids()
-        ]
+    def take_dirty(self) -> list[tuple[int, str | None]]:
+        """(partition, account) for every account changed since the last call,
+        and (partition, None) for every partition whose clock or read position
+        moved (its clock record); ``stored_form`` gives each one's key and
+        record when it is written. The clock is the one at this call: the
+        inputs read so far are the ones acked when the writes are done."""
+        slots: list[tuple[int, str | None]] = []
+        for partition, engine in self.engines.items():
+            if self._clocks[partition].push(engine.watermark_s, self._positions[partition]):
+                slots.append((partition, None))
+            slots.extend((partition, account_id) for account_id in engine.take_dirty_ids())
+        return slots
 
     def record(self, partition: int, account_id: str) -> dict[str, Any] | None:
         """The account's stored form now; None once its partition was revoked
@@ -87,15 +117,33 @@ class Runtime:
         engine = self.engines.get(partition)
         return None if engine is None else engine.record(account_id)
 
+    def stored_form(self, partition: int, account_id: str | None) -> tuple[bytes, Any] | None:
+        """Table key and record of a ``take_dirty`` slot (None: revoked since)."""
+        if account_id is not None:
+            record = self.record(partition, account_id)
+            return None if record is None else (account_id.encode(), record)
+        clocks = self._clocks.get(partition)
+        return None if clocks is None else (clock_key(partition, self.partitions), clocks.to_dict())
+
     def forget(self, partitions: Iterable[int]) -> None:
         """Drop engines of revoked partitions; their state lives on in the table."""
         for partition in partitions:
             self.engines.pop(partition, None)
+            self._clocks.pop(partition, None)
+            self._positions.pop(partition, None)
 
-    def _stored(self, partition: int) -> Iterable[tuple[str, Any]]:
+    def _stored(self, partition: int) -> tuple[list[tuple[str, Any]], ClockHistory]:
+        """The partition's account records, and its clock record."""
+        accounts: list[tuple[str, Any]] = []
+        clocks = ClockHistory()
         for key, value in list(self.table.items()):
-            if value is not None and partition_for(key, self.partitions) == partition:
-                yield key.decode(), value
+            if value is None or partition_for(key, self.partitions) != partition:
+                continue
+            if is_clock_key(key):
+                clocks = ClockHistory.from_dict(value)
+            else:
+                accounts.append((key.decode(), value))
+        return accounts, clocks
 
 
 #: Wakes fired between two looks at the clock in ``catch_up`` (~5-15 ms).

@@ -4,11 +4,15 @@ record what they are given (``make`` wires them), and a simulated feed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+import pytest
 
 from services.simulator import Simulation
 from streams.batching import Record
+from streams.clock import is_clock_key
 from streams.config import load_rules
 from streams.deadletter import DeadLetterLimit
 from streams.fastpath import FastIngest
@@ -42,16 +46,21 @@ class Sink:
 
 
 class Store:
-    """The table: what was written for each account, and how many times."""
+    """The table: what was written for each account, and how many times
+    (partition clocks apart: ``streams.clock``)."""
 
     def __init__(self) -> None:
         self.state: dict[str, dict[str, Any]] = {}
+        self.clocks: dict[int, dict[str, Any]] = {}
         self.writes = 0
 
     def __call__(self, key: bytes, partition: int, record: dict[str, Any]) -> Iterable[Record]:
-        assert partition == partition_for(key.decode(), PARTITIONS)
-        self.state[key.decode()] = record
-        self.writes += 1
+        assert partition == partition_for(key, PARTITIONS)
+        if is_clock_key(key):
+            self.clocks[partition] = record
+        else:
+            self.state[key.decode()] = record
+            self.writes += 1
         return (("changelog", key, b"{}"),)  # as the fast path's changelog writer does
 
 
@@ -104,3 +113,47 @@ def make(
         acked.extend(messages)
 
     return FastIngest(lambda: pipeline, 5.0, ack=ack, clock=clock), pipeline, clock
+
+
+@dataclass
+class Rig:
+    """A FastIngest with its stand-ins and the simulated feed it is given."""
+
+    store: Store
+    acked: list[RawMessage]
+    ingest: FastIngest
+    pipeline: Pipeline
+    clock: Clock
+    consumer: Consumer
+    feed: list[list[RawMessage]]
+
+    async def batch(self, n: int) -> None:
+        await self.ingest.on_batch(self.consumer, self.feed[n])
+
+    async def all_but_the_last(self) -> None:
+        for batch in self.feed[:-1]:
+            await self.ingest.on_batch(self.consumer, batch)
+
+
+def rigged(accounts: int, size: int, *, past_midnight: int = 0, spread_wakes: bool = False) -> Rig:
+    store: Store = Store()
+    acked: list[RawMessage] = []
+    ingest, pipeline, clock = make(store, acked, spread_wakes=spread_wakes)
+    feed = batches(accounts, size, past_midnight=past_midnight)
+    return Rig(store, acked, ingest, pipeline, clock, Consumer(), feed)
+
+
+def spy_budgets(
+    monkeypatch: pytest.MonkeyPatch, target: object, method: str, budget: float
+) -> list[bool]:
+    """Wrap ``target.method`` (async, taking a budget in seconds): the list
+    says, call by call, whether the budget given was ``budget``."""
+    calls: list[bool] = []
+    real: Callable[[float | None], Awaitable[int]] = getattr(target, method)
+
+    async def spy(budget_s: float | None) -> int:
+        calls.append(budget_s == budget)
+        return await real(budget_s)
+
+    monkeypatch.setattr(target, method, spy)
+    return calls

@@ -12,23 +12,22 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from streams import fastpath
-from streams.fastpath import FastIngest
 from streams.ingest import RawMessage
 from streams.partitioning import partition_for
-from streams.pipeline import Pipeline
 from tests.unit.streams.fastpath_support import (
     PARTITIONS,
-    Clock,
     Consumer,
+    Rig,
     Store,
     batches,
     make,
+    rigged,
+    spy_budgets,
 )
 
 
@@ -71,36 +70,19 @@ def test_an_input_is_acked_only_once_its_account_is_written_with_it() -> None:
     assert len(acked_set) == len(acked)  # nothing acked twice
 
 
-@dataclass
-class Rig:
-    """An ingest whose slices have no minimum length, after one interval of
-    40 batches (the first batch's own persist long done)."""
-
-    store: Store
-    acked: list[RawMessage]
-    ingest: FastIngest
-    pipeline: Pipeline
-    clock: Clock
-    consumer: Consumer
-    feed: list[list[RawMessage]]
-
-    async def batch(self, n: int) -> None:
-        await self.ingest.on_batch(self.consumer, self.feed[n])
-
-
 @pytest.fixture
 def rig(monkeypatch: pytest.MonkeyPatch) -> Rig:
+    """An ingest whose slices have no minimum length, after one interval of
+    40 batches (the first batch's own persist long done)."""
     monkeypatch.setattr(fastpath, "MIN_SLICE_SECONDS", 0.0)
-    store, acked = Store(), []
-    ingest, pipeline, clock = make(store, acked)
-    rig = Rig(store, acked, ingest, pipeline, clock, Consumer(), batches(600, 100))
+    rig = rigged(600, 100)
 
     async def first_interval() -> None:
         for n in range(40):
             await rig.batch(n)
 
     asyncio.run(first_interval())
-    assert len(acked) == len(rig.feed[0]) and not pipeline.persisting
+    assert len(rig.acked) == len(rig.feed[0]) and not rig.pipeline.persisting
     return rig
 
 
@@ -225,14 +207,9 @@ def test_an_idle_write_gives_way_to_a_batch_and_the_batches_finish_it(
             await asyncio.sleep(0)  # let it write a slice or two
         assert pipeline.persisting, "the idle write is not sliced"
         assert len(acked) == len(feed[0])  # only the first batch's own persist
-        idle_slices = []
-        real_slice = pipeline.persist_slice
-
-        async def slice_(budget_s: float | None) -> int:
-            idle_slices.append(budget_s == fastpath.IDLE_SLICE_SECONDS)
-            return await real_slice(budget_s)
-
-        monkeypatch.setattr(pipeline, "persist_slice", slice_)
+        idle_slices = spy_budgets(
+            monkeypatch, pipeline, "persist_slice", fastpath.IDLE_SLICE_SECONDS
+        )
         await ingest.on_batch(consumer, feed[10])  # the feed is back
         await flush
         assert idle_slices and not any(idle_slices), "the idle write went on after a batch"

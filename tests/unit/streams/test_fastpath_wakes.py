@@ -13,7 +13,15 @@ import pytest
 
 from streams import fastpath
 from streams import pipeline as pipeline_module
-from tests.unit.streams.fastpath_support import Consumer, Sink, Store, batches, make
+from tests.unit.streams.fastpath_support import (
+    Consumer,
+    Sink,
+    Store,
+    batches,
+    make,
+    rigged,
+    spy_budgets,
+)
 
 
 def test_wakes_past_midnight_are_fired_after_the_batch_a_slice_at_a_time(
@@ -50,28 +58,18 @@ def test_wakes_past_midnight_are_fired_after_the_batch_a_slice_at_a_time(
 def test_idle_wakes_give_way_to_a_batch(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pipeline_module, "MIN_WAKE_SLICE_SECONDS", 0.0)
     monkeypatch.setattr(fastpath, "IDLE_SLICE_SECONDS", 0.0)
-    store, acked = Store(), []
-    ingest, pipeline, clock = make(store, acked, spread_wakes=True)
-    consumer = Consumer()
-    feed = batches(600, 300, past_midnight=20)
+    rig = rigged(600, 300, past_midnight=20, spread_wakes=True)
+    pipeline = rig.pipeline
 
     async def run() -> None:
-        for batch in feed[:-1]:
-            await ingest.on_batch(consumer, batch)
-        await ingest.on_batch(consumer, feed[-1])  # every partition past midnight
-        clock.now += 2.0  # idle
-        flush = asyncio.create_task(ingest.flush())
+        await rig.all_but_the_last()
+        await rig.batch(-1)  # every partition past midnight
+        rig.clock.now += 2.0  # idle
+        flush = asyncio.create_task(rig.ingest.flush())
         await asyncio.sleep(0)  # let it fire a slice
         assert pipeline.overdue, "the idle timer fired every wake at once"
-        idle_slices = []
-        real_catch_up = pipeline.catch_up
-
-        async def catch_up(budget_s: float | None) -> int:
-            idle_slices.append(budget_s == fastpath.IDLE_SLICE_SECONDS)
-            return await real_catch_up(budget_s)
-
-        monkeypatch.setattr(pipeline, "catch_up", catch_up)
-        await ingest.on_batch(consumer, feed[1][:1])  # the feed is back (a replayed event)
+        idle_slices = spy_budgets(monkeypatch, pipeline, "catch_up", fastpath.IDLE_SLICE_SECONDS)
+        await rig.ingest.on_batch(rig.consumer, rig.feed[1][:1])  # the feed is back (a replay)
         await flush
         assert idle_slices and not any(idle_slices), "the idle timer went on after a batch"
 
@@ -84,18 +82,14 @@ def test_a_batch_that_waited_long_gives_the_wakes_one_step(
 ) -> None:
     """Behind (inputs appended over ``BEHIND_SECONDS`` ago), events go first."""
     monkeypatch.setattr(pipeline_module, "MIN_WAKE_SLICE_SECONDS", 60.0)  # else: all of them
-    store, acked = Store(), []
-    ingest, pipeline, _ = make(store, acked, spread_wakes=True)
-    consumer = Consumer()
-    feed = batches(600, 300, past_midnight=20)
+    rig = rigged(600, 300, past_midnight=20, spread_wakes=True)
 
     async def run() -> None:
-        for batch in feed[:-1]:
-            await ingest.on_batch(consumer, batch)
+        await rig.all_but_the_last()
         appended = time.time() - waited_s
-        await ingest.on_batch(
-            consumer, [dataclasses.replace(m, timestamp=appended) for m in feed[-1]]
+        await rig.ingest.on_batch(
+            rig.consumer, [dataclasses.replace(m, timestamp=appended) for m in rig.feed[-1]]
         )
 
     asyncio.run(run())
-    assert pipeline.overdue == (waited_s > pipeline_module.BEHIND_SECONDS)
+    assert rig.pipeline.overdue == (waited_s > pipeline_module.BEHIND_SECONDS)

@@ -21,8 +21,10 @@ def test_forgotten_partition_is_restored_from_the_table() -> None:
     login = UsageEvent(id="l1", account_id="acme", kind="login", at=T0, user_id="u1")
     partition = partition_for("acme", 4)
     runtime.process([Accepted(partition, login, None)])
-    for written_partition, account_id in runtime.take_dirty():
-        table[account_id.encode()] = runtime.record(written_partition, account_id)
+    for slot in runtime.take_dirty():
+        stored = runtime.stored_form(*slot)
+        assert stored is not None
+        table[stored[0]] = stored[1]
     stale = runtime.engine(partition)
 
     runtime.forget({partition})
