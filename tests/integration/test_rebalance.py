@@ -12,7 +12,8 @@ Every field must match, ``as_of`` included. This test once found (2 runs in
 ~28) day-rollover rescores stamped with a later ``as_of`` after a hand-over:
 the new owner took its clock from state written after the committed offsets.
 The clock now goes with the offsets (``streams.clock``; the deterministic
-version of this scenario is ``tests/unit/streams/test_handover_clock.py``).
+version of this scenario is ``tests/unit/streams/test_handover_clock.py``);
+every partition's clock record must be on its own changelog partition.
 
 One input topic only: partitions of *different* topics may interleave
 differently on the wire, which the replay-determinism test controls another
@@ -32,6 +33,8 @@ import pytest
 from schemas import topics
 from services.simulator import Simulation
 from services.stack.topics import ensure_topics
+from streams.clock import is_clock_key
+from streams.partitioning import partition_for
 from tests.integration.kafka_io import Record, produce, read_until
 from tests.integration.replaying import PARTITIONS, replay_outputs
 from tests.integration.worker_process import running_worker
@@ -108,6 +111,13 @@ async def test_second_worker_joining_mid_stream_loses_no_output(
     differ = {k: v for k, v in differ.items() if v}
     assert not differ, f"{len(differ)} with the same id, other content: {list(differ.items())[:3]}"
     print(f"{len(repeated)} repeated of {len(expected)} outputs")
+    clocks = await read_until(
+        bootstrap, f"{GROUP}-accounts-changelog",
+        done=lambda kept: {r.partition for r in kept} == set(range(PARTITIONS)),
+        keep=lambda r: is_clock_key(r.key or b""), timeout=30,
+    )  # fmt: skip
+    assert all(r.partition == partition_for(r.key, PARTITIONS) for r in clocks)
+    assert {r.partition for r in clocks} == set(range(PARTITIONS)), "a partition clock unwritten"
 
 
 def _diff(live: bytes, replayed: bytes) -> dict[str, tuple[object, object]]:
