@@ -23,7 +23,6 @@ import orjson
 import pytest
 
 from schemas import topics
-from services.simulator import Simulation
 from streams.clock import ClockHistory, clock_key, is_clock_key
 from streams.config import load_rules
 from streams.deadletter import DeadLetterLimit
@@ -32,9 +31,8 @@ from streams.partitioning import partition_for
 from streams.pipeline import Pipeline, table_writer
 from streams.runtime import Runtime
 from tests.unit.streams.fastpath_support import PARTITIONS, Sink
+from tests.unit.streams.fastpath_support import batches as fastpath_batches
 
-END = 1_790_000_000
-DAY = 86_400
 OUTPUTS = (topics.HEALTH, topics.ALERTS)
 
 
@@ -54,17 +52,6 @@ def _pipeline(table: dict[bytes, Any]) -> Pipeline:
         DeadLetterLimit(max_ratio=1.0),
         spread_wakes=True,
     )
-
-
-def _batches(size: int) -> list[list[RawMessage]]:
-    sim = Simulation.create(accounts=400, days=3, seed=5, end=END)
-    offsets: dict[tuple[str, int], int] = {}
-    messages = []
-    for topic, key, value in sim.events():
-        partition = partition_for(key, PARTITIONS)
-        offset = offsets[topic, partition] = offsets.get((topic, partition), -1) + 1
-        messages.append(RawMessage(topic, partition, offset, key, value))
-    return [messages[i : i + size] for i in range(0, len(messages), size)]
 
 
 def _outputs(pipeline: Pipeline) -> list[tuple[str, bytes]]:
@@ -141,7 +128,7 @@ async def test_new_owner_resumes_with_the_clock_of_the_committed_offsets(
     (Not past a midnight: an account more than ``RECENT_IDS`` inputs ahead of
     the committed offsets would apply the oldest again, the documented bound
     of the duplicate check.)"""
-    batches = _batches(250)
+    batches = fastpath_batches(800, 300)
     midnight = _midnight_batch(batches)
     expected = await _uninterrupted(batches)
     assert len(expected) > 500, "the history must score"
