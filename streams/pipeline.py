@@ -85,7 +85,8 @@ class Pipeline:
         self.sink = sink
         self.write_state = write_state
         self.limit = limit
-        #: Accounts taken for writing and not yet written, an ordered set.
+        #: Accounts (and partition clocks, account None) taken for writing and
+        #: not yet written, an ordered set.
         self._pending: dict[tuple[int, str | None], None] = {}
         #: ``sink.shipped`` after the last slice: the next waits for its delivery.
         self._slice_shipped = 0
