@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 
 from streams.clock import ClockHistory, clock_key, is_clock_key
@@ -50,6 +50,21 @@ class Runtime:
             self._clocks[partition] = clocks
             self._positions[partition] = {}
         return engine
+
+    def adopt(self, owned: Mapping[int, Mapping[str, int]]) -> list[int]:
+        """Restore every owned partition that has no engine yet, each with the
+        clock of where it starts reading (the committed offset per input
+        topic); return the ones restored. Engines otherwise appear with a
+        partition's first batch, so after a restart or a hand-over the live
+        tick never reached a partition whose accounts had all gone quiet -
+        the very accounts the tick exists for (the design brief's "Time")."""
+        adopted = [partition for partition in owned if partition not in self.engines]
+        for partition in adopted:
+            starts = dict(owned[partition])
+            self.engine(partition, starts)
+            # Its takes go with where it starts until a batch moves it on.
+            self._positions[partition].update(starts)
+        return adopted
 
     def read(self, spans: ReadSpans) -> None:
         """Note where a batch read each input partition: new partitions are

@@ -27,6 +27,7 @@ from streams.config import load_rules
 from streams.deadletter import DeadLetterLimit
 from streams.fastpath import FastIngest
 from streams.gauges import account_views
+from streams.ownership import owned_inputs
 from streams.pipeline import Pipeline, changelog_writer, table_writer
 from streams.runtime import Runtime
 from streams.tables import accounts
@@ -93,7 +94,11 @@ async def drop_revoked(sender: Any, revoked: set[Any], **kwargs: Any) -> None:
 
 @app.timer(settings.tick_seconds)
 async def tick_clock() -> None:
-    """Live mode: silent accounts lose health as wall-clock days pass."""
+    """Restore the owned partitions no batch has brought yet (all quiet since a
+    restart or hand-over); live mode: silent accounts lose health as wall-clock
+    days pass."""
+    async with fast_ingest.lock:
+        pipeline().runtime.adopt(owned_inputs(app, contract.INPUT_TOPICS))
     if settings.live_tick:
         async with fast_ingest.lock:
             # The fast path writes the changed accounts with its next persist
