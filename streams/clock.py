@@ -79,11 +79,16 @@ class ClockHistory:
         offset per topic; None: unknown, take the newest). None if no entry
         is at or before it (offsets committed before this record existed, or
         reset): the clock then starts from the events read."""
-        for watermark_s, positions in reversed(self.entries):
+        entry = self.entry_at(starts)
+        return None if entry is None else entry[0]
+
+    def entry_at(self, starts: Mapping[str, int] | None) -> Entry | None:
+        """The newest take not ahead of ``starts`` (see ``at``)."""
+        for entry in reversed(self.entries):
             if starts is None or all(
-                positions.get(topic, 0) <= offset for topic, offset in starts.items()
+                entry[1].get(topic, 0) <= offset for topic, offset in starts.items()
             ):
-                return watermark_s
+                return entry
         return None
 
     def to_dict(self) -> dict[str, Any]:

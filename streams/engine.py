@@ -17,7 +17,7 @@ repeats.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import attrgetter
@@ -125,8 +125,18 @@ class PartitionEngine:
         self.watermark_s = max(self.watermark_s, latest if clock_s is None else clock_s)
 
     # -- the clock -----------------------------------------------------------
-    def process(self, events: Iterable[DomainEvent], *, defer_wakes: bool = False) -> list[Emit]:
+    def process(
+        self,
+        events: Iterable[DomainEvent],
+        *,
+        defer_wakes: bool = False,
+        held: Collection[tuple[str, str]] | None = None,
+    ) -> list[Emit]:
         """Apply a batch of this partition's events; return what to emit.
+
+        ``held``: (account, input id) of re-read inputs the account's state
+        already holds (``streams.reread``); they are duplicates, whether or
+        not their ids are among the ones the account remembers.
 
         ``defer_wakes``: before each event, fire only *its* account's due
         timers; the others stay overdue for ``fire_overdue``. An account's
@@ -144,7 +154,7 @@ class PartitionEngine:
                     self._fire_until(at_s, out)
             if at_s > self.watermark_s:
                 self.watermark_s = at_s
-            self._step(event, at_s, out)
+            self._step(event, at_s, out, held)
         return out
 
     def advance(self, now_s: float, *, defer_wakes: bool = False) -> list[Emit]:
@@ -183,13 +193,22 @@ class PartitionEngine:
         return self.accounts[account_id].to_dict()
 
     # -- steps ---------------------------------------------------------------
-    def _step(self, event: DomainEvent, at_s: float, out: list[Emit]) -> None:
+    def _step(
+        self,
+        event: DomainEvent,
+        at_s: float,
+        out: list[Emit],
+        held: Collection[tuple[str, str]] | None = None,
+    ) -> None:
         account = self._account(event.account_id)
         draft = account.draft
         if draft is None:
             draft = account.draft = new_draft(AccountState(account.account_id), self.model)
         now_s = self.watermark_s if self.watermark_s > at_s else at_s
-        mask = apply_new(draft, event, int(at_s))
+        if held and (event.account_id, event.id) in held:
+            mask = None
+        else:
+            mask = apply_new(draft, event, int(at_s))
         if mask is None:
             self.counts.duplicates += 1
             health, alerts = settle(draft, self.model, int(now_s), 0, None)

@@ -96,12 +96,15 @@ class Pipeline:
         ``persist=False`` the changed state is kept dirty for a later
         ``persist()`` (the caller must not ack before that)."""
         started = time.perf_counter()
+        messages = messages if isinstance(messages, list) else list(messages)
         batch = decode_batch(messages)
         records: list[Record] = []
         self._count_inputs(batch, records)
         before = _duplicates(self.runtime)
-        self.runtime.read(batch.read)
-        outputs = self.runtime.process(batch.accepted, defer_wakes=self.spread_wakes)
+        runtime = self.runtime
+        runtime.read(batch.read)
+        held = runtime.held(messages) if runtime.rereading else None
+        outputs = runtime.process(batch.accepted, defer_wakes=self.spread_wakes, held=held)
         if persist:
             records.extend(self._persist())
         records.extend((o.topic, o.key, o.value) for o in outputs)

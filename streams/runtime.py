@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Collection, Iterable, Mapping, MutableMapping
 from typing import Any
 
+from schemas.errors import InvalidEventError
 from streams.clock import ClockHistory, clock_key, is_clock_key
 from streams.config import Rules
 from streams.engine import PartitionEngine
-from streams.ingest import Accepted, ReadSpans
+from streams.fastdecode import decode_domain
+from streams.ingest import Accepted, RawMessage, ReadSpans
 from streams.outputs import Emit
 from streams.partitioning import partition_for
+from streams.reread import Window, stamp, windows
 
 
 class Runtime:
@@ -35,6 +38,9 @@ class Runtime:
         #: Per owned partition: the clock at its last takes, and how far it was read.
         self._clocks: dict[int, ClockHistory] = {}
         self._positions: dict[int, dict[str, int]] = {}
+        #: Per (input topic, partition) being read again after a restore: the
+        #: accounts whose records already hold some of it (``streams.reread``).
+        self._rereads: dict[tuple[str, int], Window] = {}
 
     def engine(self, partition: int, starts: dict[str, int] | None = None) -> PartitionEngine:
         """The partition's engine; restored from the table on first use, its
@@ -44,8 +50,14 @@ class Runtime:
         if engine is None:
             engine = PartitionEngine(partition, self.rules.model, self.rules.policies)
             accounts, clocks = self._stored(partition)
-            clock_s = clocks.at(starts)
-            engine.restore(accounts, clock_s=0.0 if clock_s is None else clock_s)
+            entry = clocks.entry_at(starts)
+            engine.restore(accounts, clock_s=0.0 if entry is None else entry[0])
+            if starts is not None:
+                # Where a topic's first batch is yet to come, the take's
+                # position bounds where it starts (offsets are committed at takes).
+                floor = {**(entry[1] if entry is not None else {}), **starts}
+                for topic, window in windows(accounts, floor).items():
+                    self._rereads[(topic, partition)] = window
             self.engines[partition] = engine
             self._clocks[partition] = clocks
             self._positions[partition] = {}
@@ -80,14 +92,49 @@ class Runtime:
             if positions.get(topic, -1) < following:
                 positions[topic] = following
 
-    def process(self, accepted: Iterable[Accepted], *, defer_wakes: bool = False) -> list[Emit]:
-        """The batch's outputs; see ``PartitionEngine.process`` for ``defer_wakes``."""
+    @property
+    def rereading(self) -> bool:
+        """Whether some input partition is being read again past stored records."""
+        return bool(self._rereads)
+
+    def held(self, messages: Iterable[RawMessage]) -> set[tuple[str, str]]:
+        """(account, input id) of the messages, read again after a restore,
+        that their account's stored record already holds (``streams.reread``);
+        call after ``read``. Decodes only messages below a window's end, and
+        drops the windows read past."""
+        rereads, positions = self._rereads, self._positions
+        held: set[tuple[str, str]] = set()
+        for msg in messages:
+            window = rereads.get((msg.topic, msg.partition))
+            if window is None or msg.offset >= window.end:
+                continue
+            try:
+                event = decode_domain(msg.topic, msg.value or b"")
+            except InvalidEventError:
+                continue  # dead-lettered again, as it was the first time
+            if window.holds(event.account_id, msg.offset):
+                held.add((event.account_id, event.id))
+        for (topic, partition), window in list(rereads.items()):
+            if positions.get(partition, {}).get(topic, -1) >= window.end:
+                del rereads[(topic, partition)]
+        return held
+
+    def process(
+        self,
+        accepted: Iterable[Accepted],
+        *,
+        defer_wakes: bool = False,
+        held: Collection[tuple[str, str]] | None = None,
+    ) -> list[Emit]:
+        """The batch's outputs; see ``PartitionEngine.process`` for
+        ``defer_wakes`` and ``held`` (from ``held``)."""
         by_partition: defaultdict[int, list[Any]] = defaultdict(list)
         for item in accepted:
             by_partition[item.partition].append(item.event)
         out: list[Emit] = []
         for partition, events in by_partition.items():
-            out.extend(self.engine(partition).process(events, defer_wakes=defer_wakes))
+            engine = self.engine(partition)
+            out.extend(engine.process(events, defer_wakes=defer_wakes, held=held))
         return out
 
     def tick(self, now_s: float, *, defer_wakes: bool = False) -> list[Emit]:
@@ -136,16 +183,20 @@ class Runtime:
         """Table key and record of a ``take_dirty`` slot (None: revoked since)."""
         if account_id is not None:
             record = self.record(partition, account_id)
-            return None if record is None else (account_id.encode(), record)
+            if record is None:
+                return None
+            return account_id.encode(), stamp(record, self._positions[partition])
         clocks = self._clocks.get(partition)
         return None if clocks is None else (clock_key(partition, self.partitions), clocks.to_dict())
 
     def forget(self, partitions: Iterable[int]) -> None:
         """Drop engines of revoked partitions; their state lives on in the table."""
-        for partition in partitions:
+        gone = set(partitions)
+        for partition in gone:
             self.engines.pop(partition, None)
             self._clocks.pop(partition, None)
             self._positions.pop(partition, None)
+        self._rereads = {key: w for key, w in self._rereads.items() if key[1] not in gone}
 
     def _stored(self, partition: int) -> tuple[list[tuple[str, Any]], ClockHistory]:
         """The partition's account records, and its clock record."""

@@ -14,8 +14,9 @@ the per-event cost (a login must not copy the world). Hence:
 Duplicate input ids: ``recent_ids`` keeps 6-byte BLAKE2b digests of the last
 ``RECENT_IDS`` applied input ids of this account. The trade-off: a count bound
 keeps the state small for busy accounts (a "last 2 days" bound would hold
-thousands of ids), and it catches what actually happens - a producer retry or a
-consumer re-reading after a crash, which arrive within the same burst. A
+thousands of ids), and it catches what actually happens - a producer retry,
+which arrives within the same burst. (A consumer re-reading after a crash or a
+hand-over is caught exactly, by offset: ``streams/reread.py``.) A
 duplicate that comes back after more than ``RECENT_IDS`` newer events of the
 same account is applied again; most events are idempotent here anyway (an
 active day, a feature, a ticket or invoice id is a set member), the exceptions

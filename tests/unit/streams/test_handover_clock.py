@@ -124,10 +124,7 @@ async def test_new_owner_resumes_with_the_clock_of_the_committed_offsets(
     """``before``/``after``: batches between the commit and the first midnight,
     and between it and the revocation. None: nothing was committed and the
     revocation comes ``after`` batches in: the new owner reads from the start,
-    and its clock comes from the events (no stored clock is that early).
-    (Not past a midnight: an account more than ``RECENT_IDS`` inputs ahead of
-    the committed offsets would apply the oldest again, the documented bound
-    of the duplicate check.)"""
+    and its clock comes from the events (no stored clock is that early)."""
     batches = fastpath_batches(800, 300)
     midnight = _midnight_batch(batches)
     expected = await _uninterrupted(batches)
@@ -181,3 +178,27 @@ def test_clock_keys_land_on_their_partition_and_are_never_account_keys() -> None
             assert partition_for(key, partitions) == partition and is_clock_key(key)
             with pytest.raises(UnicodeDecodeError):
                 key.decode()
+
+
+@pytest.mark.parametrize("committed", [None, 0, 3])
+async def test_new_owner_applies_no_input_twice_however_far_the_old_one_got(
+    committed: int | None,
+) -> None:
+    """The old owner gets through the whole history (past a midnight, hundreds
+    of inputs per busy account) before the new owner re-reads it from the
+    commit: far more than the ``RECENT_IDS`` inputs the id check remembers.
+    Every re-read input is one its account's stored state already holds
+    (each record carries the read position it was written at), so none is
+    applied twice and the outputs are the uninterrupted run's."""
+    batches = fastpath_batches(800, 300)
+    expected = await _uninterrupted(batches)
+
+    outputs, _table = await _handed_over(
+        batches, -1 if committed is None else committed, len(batches) - 1
+    )
+
+    got = _by_id(outputs)
+    differing = sorted(i for i in expected.keys() & got.keys() if expected[i] != got[i])
+    assert not differing, f"{len(differing)} outputs differ: {_fields(expected, got, differing)}"
+    assert got.keys() - expected.keys() == set(), "outputs the uninterrupted run has not"
+    assert expected.keys() - got.keys() == set(), "outputs lost in the hand-over"
