@@ -15,7 +15,7 @@ The clock now goes with the offsets (``streams.clock``; the deterministic
 version of this scenario is ``tests/unit/streams/test_handover_clock.py``,
 which compares ``as_of`` too); every partition's clock record must be on its
 own changelog partition. Live, the symptom still shows in some runs (2 of
-14 on 2026-12-03, cause not found: README "Known limits"), so an output that
+18 on 2026-12-03, cause not found: README "Known limits"), so an output that
 differs from the replay's in ``as_of`` alone is reported as a warning, not a
 failure, until that is fixed; any other difference fails.
 
