@@ -74,16 +74,12 @@ class ClockHistory:
         del self.entries[:-HISTORY]
         return True
 
-    def at(self, starts: Mapping[str, int] | None) -> float | None:
-        """The clock for a new owner that starts reading at ``starts`` (first
-        offset per topic; None: unknown, take the newest). None if no entry
-        is at or before it (offsets committed before this record existed, or
-        reset): the clock then starts from the events read."""
-        entry = self.entry_at(starts)
-        return None if entry is None else entry[0]
-
     def entry_at(self, starts: Mapping[str, int] | None) -> Entry | None:
-        """The newest take not ahead of ``starts`` (see ``at``)."""
+        """The take whose clock a new owner starts with when it starts reading
+        at ``starts`` (first offset per topic; None: unknown, take the newest):
+        the newest not ahead of it. None if no entry is at or before it
+        (offsets committed before this record existed, or reset): the clock
+        then starts from the events read."""
         for entry in reversed(self.entries):
             if starts is None or all(
                 entry[1].get(topic, 0) <= offset for topic, offset in starts.items()

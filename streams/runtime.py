@@ -60,7 +60,8 @@ class Runtime:
                     self._rereads[(topic, partition)] = window
             self.engines[partition] = engine
             self._clocks[partition] = clocks
-            self._positions[partition] = {}
+            # Its takes go with where it starts until a batch moves it on.
+            self._positions[partition] = dict(starts or {})
         return engine
 
     def adopt(self, owned: Mapping[int, Mapping[str, int]]) -> list[int]:
@@ -72,10 +73,7 @@ class Runtime:
         the very accounts the tick exists for (the design brief's "Time")."""
         adopted = [partition for partition in owned if partition not in self.engines]
         for partition in adopted:
-            starts = dict(owned[partition])
-            self.engine(partition, starts)
-            # Its takes go with where it starts until a batch moves it on.
-            self._positions[partition].update(starts)
+            self.engine(partition, dict(owned[partition]))
         return adopted
 
     def read(self, spans: ReadSpans) -> None:

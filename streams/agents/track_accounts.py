@@ -99,8 +99,7 @@ async def tick_clock() -> None:
     days pass."""
     async with fast_ingest.lock:
         pipeline().runtime.adopt(owned_inputs(app, contract.INPUT_TOPICS))
-    if settings.live_tick:
-        async with fast_ingest.lock:
+        if settings.live_tick:
             # The fast path writes the changed accounts with its next persist
             # (a slice at a time), rather than all at once here.
             await pipeline().tick(time.time(), persist=not settings.fast_path)

@@ -151,12 +151,12 @@ def test_clock_is_the_newest_taken_at_or_before_where_reading_starts() -> None:
     assert clocks.push(250.0, {"usage": 20, "tickets": 3})  # the live tick moved it
     assert clocks.push(300.0, {"usage": 30, "tickets": 5})
 
-    assert clocks.at({"usage": 20}) == 250.0
-    assert clocks.at({"usage": 25, "tickets": 4}) == 250.0
-    assert clocks.at({"usage": 30, "tickets": 5}) == 300.0
-    assert clocks.at({"usage": 12}) == 100.0
-    assert clocks.at({"usage": 5}) is None, "committed before any take it knows"
-    assert clocks.at(None) == 300.0
+    assert clocks.entry_at({"usage": 20})[0] == 250.0
+    assert clocks.entry_at({"usage": 25, "tickets": 4})[0] == 250.0
+    assert clocks.entry_at({"usage": 30, "tickets": 5})[0] == 300.0
+    assert clocks.entry_at({"usage": 12})[0] == 100.0
+    assert clocks.entry_at({"usage": 5}) is None, "committed before any take it knows"
+    assert clocks.entry_at(None)[0] == 300.0
     assert ClockHistory.from_dict(orjson.loads(orjson.dumps(clocks.to_dict()))) == clocks
 
 
@@ -168,7 +168,7 @@ def test_clock_history_is_bounded_and_unreadable_records_are_no_history() -> Non
     assert ClockHistory.from_dict({"clock": [["x", {}], [1.0, "y"], [2.0, {"u": 3}]]}) == (
         ClockHistory([(2.0, {"u": 3})])
     )
-    assert ClockHistory.from_dict(None).at(None) is None
+    assert ClockHistory.from_dict(None).entry_at(None) is None
 
 
 def test_clock_keys_land_on_their_partition_and_are_never_account_keys() -> None:
