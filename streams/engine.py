@@ -138,8 +138,8 @@ class PartitionEngine:
         already holds (``streams.reread``); they are duplicates, whether or
         not their ids are among the ones the account remembers.
 
-        ``defer_wakes``: before each event, fire only *its* account's due
-        timers; the others stay overdue for ``fire_overdue``. An account's
+        ``defer_wakes``: before each event, fire only *its* account's timers
+        due by the clock; the others stay overdue for ``fire_overdue``. An account's
         outputs do not depend on other accounts, so each account's outputs are
         the same either way (only their order across accounts differs), and
         a batch after midnight no longer pays for every account's wake."""
@@ -147,14 +147,16 @@ class PartitionEngine:
         heap = self._heap
         for event in sorted(events, key=_ORDER):
             at_s = event.at.timestamp()
-            if heap and heap[0][0] <= at_s:
+            # The step settles its account at the clock (the event time if
+            # later): its timers due by then fire first, at their due times.
+            now_s = at_s if at_s > self.watermark_s else self.watermark_s
+            if heap and heap[0][0] <= now_s:
                 if defer_wakes:
-                    self._fire_account(event.account_id, at_s, out)
+                    self._fire_account(event.account_id, now_s, out)
                 else:
-                    self._fire_until(at_s, out)
-            if at_s > self.watermark_s:
-                self.watermark_s = at_s
-            self._step(event, at_s, out, held)
+                    self._fire_until(now_s, out)
+            self.watermark_s = now_s
+            self._step(event, at_s, now_s, out, held)
         return out
 
     def advance(self, now_s: float, *, defer_wakes: bool = False) -> list[Emit]:
@@ -197,6 +199,7 @@ class PartitionEngine:
         self,
         event: DomainEvent,
         at_s: float,
+        now_s: float,
         out: list[Emit],
         held: Collection[tuple[str, str]] | None = None,
     ) -> None:
@@ -204,7 +207,6 @@ class PartitionEngine:
         draft = account.draft
         if draft is None:
             draft = account.draft = new_draft(AccountState(account.account_id), self.model)
-        now_s = self.watermark_s if self.watermark_s > at_s else at_s
         if held and (event.account_id, event.id) in held:
             mask = None
         else:

@@ -135,6 +135,17 @@ class FastIngest:
             # Nothing written: the last slice is still being delivered.
             await asyncio.sleep(0 if written else 0.005)
 
+    async def drain(self) -> None:
+        """Write everything and ack every batch, at once: Faust is about to
+        wait for the acks (a rebalance or a shutdown; ``streams.app.App``),
+        and no batch comes before it has them."""
+        async with self.lock:
+            if not (self._unacked or self._writing):
+                return
+            self._take()
+            await self._persist_all("drain")
+            self._ack_if_written()
+
     async def _persist_step(self, budget_s: float) -> None:
         pipeline = self._pipeline()
         if pipeline.persisting:

@@ -16,8 +16,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
-def running_worker(bootstrap: str, app_id: str, data_dir: Path, **env: str) -> Iterator[Path]:
-    """Start a worker with its own consumer group; yield its log path; stop it."""
+def running_worker(
+    bootstrap: str,
+    app_id: str,
+    data_dir: Path,
+    exits: list[int] | None = None,
+    level: str = "warn",
+    **env: str,
+) -> Iterator[Path]:
+    """Start a worker with its own consumer group; yield its log path; stop it
+    (SIGTERM, then SIGKILL after 20 s), appending its exit code to ``exits``."""
     log = data_dir / "worker.log"
     data_dir.mkdir(parents=True, exist_ok=True)
     full_env = {
@@ -32,7 +40,7 @@ def running_worker(bootstrap: str, app_id: str, data_dir: Path, **env: str) -> I
     }
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streams", "worker", "-l", "warn"],
+            [sys.executable, "-m", "streams", "worker", "-l", level],
             cwd=ROOT,
             env=full_env,
             stdout=out,
@@ -47,3 +55,5 @@ def running_worker(bootstrap: str, app_id: str, data_dir: Path, **env: str) -> I
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+            if exits is not None:
+                exits.append(proc.returncode)

@@ -239,3 +239,37 @@ def test_batches_waiting_on_a_persist_finished_by_a_revocation_are_still_acked(r
 
     asyncio.run(run())
     assert len(rig.acked) == len(rig.feed[0]) + waiting
+
+
+def test_a_drain_writes_and_acks_every_batch_at_once(rig: Rig) -> None:
+    """What runs before Faust waits for acks (a rebalance, a shutdown): with
+    slices unable to finish (delivery stalled) and no timer, every batch is
+    still acked, each account written as it is now."""
+
+    async def run() -> None:
+        rig.pipeline.sink.stall()  # type: ignore[attr-defined]
+        rig.clock.now += 5.0
+        for n in range(40, 45):  # the first takes the dirty accounts, the rest wait
+            await rig.batch(n)
+        assert len(rig.acked) == len(rig.feed[0])
+        await rig.ingest.drain()
+
+    asyncio.run(run())
+    assert len(rig.acked) == sum(len(b) for b in rig.feed[:45])
+    assert not rig.pipeline.persisting
+    for batch in rig.feed[:45]:
+        for message in batch:
+            account = message.key.decode()  # type: ignore[union-attr]
+            now = rig.pipeline.runtime.record(message.partition, account)
+            assert {k: v for k, v in rig.store.state[account].items() if k != "o"} == now
+
+
+def test_a_drain_with_nothing_unacked_builds_nothing() -> None:
+    built: list[int] = []
+
+    def pipeline() -> Any:
+        built.append(1)
+        raise AssertionError("no pipeline needed")
+
+    asyncio.run(fastpath.FastIngest(pipeline, persist_every=5.0).drain())
+    assert not built

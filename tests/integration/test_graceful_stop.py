@@ -1,0 +1,57 @@
+"""A worker stopped while inputs flow (a deploy, a scale-in: SIGTERM) writes
+its state, acks and commits its last batches, and exits by itself.
+
+The fast path acks a batch only once the state it changed is written, in
+slices or from its idle timer. At shutdown Faust stops the timers and then
+waits for every in-flight message to be acked: the worker used to wait there
+until it was killed (here after 20 s), its last batches uncommitted, to be
+read again by the next owner. ``streams.app.App`` runs ``FastIngest.drain``
+before that wait. Real worker, Apache Kafka (the test restores nothing, but
+shares the contract topics with none)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from schemas import topics
+from services.simulator import Simulation
+from services.stack.topics import ensure_topics
+from tests.integration.kafka_io import produce, read_until
+from tests.integration.replaying import PARTITIONS
+from tests.integration.worker_process import running_worker
+
+END = int(datetime(2026, 11, 23, tzinfo=UTC).timestamp())
+
+
+@pytest.mark.timeout(240)
+async def test_a_worker_stopped_mid_stream_acks_its_batches_and_exits(
+    fresh_apache_kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    sim = Simulation.create(accounts=300, days=6, seed=5, end=END)
+    events = [e for e in sim.events() if e[0] == topics.USAGE]
+    bootstrap = fresh_apache_kafka_bootstrap
+    await ensure_topics(bootstrap, PARTITIONS)
+    exits: list[int] = []
+    with running_worker(
+        bootstrap,
+        "graceful-stop",
+        tmp_path,
+        exits,
+        "info",
+        HEALTHSCORE_PERSIST_SECONDS="600",
+        HEALTHSCORE_LOG_LEVEL="info",
+    ) as log:
+        await produce(bootstrap, events[:2000])
+        await read_until(bootstrap, topics.HEALTH, done=lambda kept: len(kept) > 0, timeout=90)
+        for start in range(2000, len(events), 500):  # still flowing when it is stopped
+            await produce(bootstrap, events[start : start + 500])
+            await asyncio.sleep(0.05)
+    text = log.read_text()
+    assert exits == [0], f"exit code {exits}: killed ({-signal.SIGKILL}) after waiting for acks"
+    assert "wait_empty" not in text, "Faust waited for batches never acked"
+    assert '"reason": "drain"' in text, "stopped with no batch in flight: nothing was tested"
