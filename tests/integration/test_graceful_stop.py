@@ -13,27 +13,22 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from schemas import topics
-from services.simulator import Simulation
 from services.stack.topics import ensure_topics
 from tests.integration.kafka_io import produce, read_until
-from tests.integration.replaying import PARTITIONS
+from tests.integration.replaying import PARTITIONS, usage_history
 from tests.integration.worker_process import running_worker
-
-END = int(datetime(2026, 11, 23, tzinfo=UTC).timestamp())
 
 
 @pytest.mark.timeout(240)
 async def test_a_worker_stopped_mid_stream_acks_its_batches_and_exits(
     fresh_apache_kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    sim = Simulation.create(accounts=300, days=6, seed=5, end=END)
-    events = [e for e in sim.events() if e[0] == topics.USAGE]
+    events = usage_history(seed=5)
     bootstrap = fresh_apache_kafka_bootstrap
     await ensure_topics(bootstrap, PARTITIONS)
     exits: list[int] = []

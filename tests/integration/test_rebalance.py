@@ -29,22 +29,19 @@ high-water marks short)."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 import pytest
 
 from schemas import topics
-from services.simulator import Simulation
 from services.stack.topics import ensure_topics
 from streams.clock import is_clock_key
 from streams.partitioning import partition_for
 from tests.integration.kafka_io import Record, produce, read_until
-from tests.integration.replaying import PARTITIONS, replay_outputs
+from tests.integration.replaying import PARTITIONS, replay_outputs, usage_history
 from tests.integration.worker_process import running_worker
 
-END = int(datetime(2026, 11, 23, tzinfo=UTC).timestamp())
 GROUP = "rebalance"
 
 
@@ -65,8 +62,7 @@ async def _members(bootstrap: str) -> int:
 async def test_second_worker_joining_mid_stream_loses_no_output(
     fresh_apache_kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    sim = Simulation.create(accounts=300, days=6, seed=11, end=END)
-    events = [e for e in sim.events() if e[0] == topics.USAGE]
+    events = usage_history(seed=11)
     path = tmp_path / "events.jsonl"
     path.write_bytes(b"".join(value + b"\n" for _topic, _key, value in events))
     replayed = replay_outputs(path)
