@@ -24,9 +24,10 @@ class App(faust.App):
     before Faust waits for every in-flight message to be acked, at a
     rebalance and at shutdown. The fast path acks a batch only once the state
     it changed is written, normally in slices or from its idle timer; at
-    shutdown that timer is already stopped, so the worker waited there, its
-    last batches unacked and uncommitted, until it was killed (20 s in the
-    tests, the orchestrator's grace period in a deployment). The hook writes
+    shutdown the timer took no persist during that wait, so the worker
+    waited there, its last batches unacked and uncommitted, until it was
+    killed (20 s in the tests, the orchestrator's grace period in a
+    deployment). The hook writes
     and acks them at once instead (``FastIngest.drain``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -2,10 +2,10 @@
 its state, acks and commits its last batches, and exits by itself.
 
 The fast path acks a batch only once the state it changed is written, in
-slices or from its idle timer. At shutdown Faust stops the timers and then
-waits for every in-flight message to be acked: the worker used to wait there
-until it was killed (here after 20 s), its last batches uncommitted, to be
-read again by the next owner. ``streams.app.App`` runs ``FastIngest.drain``
+slices or from its idle timer. At shutdown Faust waits for every in-flight
+message to be acked, and the idle timer took no persist there: the worker
+used to wait until it was killed (here after 20 s), its last batches
+uncommitted, to be read again by the next owner. ``streams.app.App`` runs ``FastIngest.drain``
 before that wait. Real worker, Apache Kafka (the test restores nothing, but
 shares the contract topics with none)."""
 
@@ -36,10 +36,9 @@ async def test_a_worker_stopped_mid_stream_acks_its_batches_and_exits(
         bootstrap,
         "graceful-stop",
         tmp_path,
-        exits,
-        "info",
+        exits=exits,
+        level="info",  # the drain's log line
         HEALTHSCORE_PERSIST_SECONDS="600",
-        HEALTHSCORE_LOG_LEVEL="info",
     ) as log:
         await produce(bootstrap, events[:2000])
         await read_until(bootstrap, topics.HEALTH, done=lambda kept: len(kept) > 0, timeout=90)

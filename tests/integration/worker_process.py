@@ -20,12 +20,14 @@ def running_worker(
     bootstrap: str,
     app_id: str,
     data_dir: Path,
+    *,
     exits: list[int] | None = None,
     level: str = "warn",
     **env: str,
 ) -> Iterator[Path]:
-    """Start a worker with its own consumer group; yield its log path; stop it
-    (SIGTERM, then SIGKILL after 20 s), appending its exit code to ``exits``."""
+    """Start a worker with its own consumer group, logging at ``level``;
+    yield its log path; stop it (SIGTERM, then SIGKILL after 20 s),
+    appending its exit code to ``exits``."""
     log = data_dir / "worker.log"
     data_dir.mkdir(parents=True, exist_ok=True)
     full_env = {
@@ -36,6 +38,8 @@ def running_worker(
         "HEALTHSCORE_WORKER_WEB_PORT": str(free_port()),
         "HEALTHSCORE_WORKER_METRICS_PORT": "0",
         "HEALTHSCORE_LIVE_TICK": "0",
+        # Faust's ``-l`` alone leaves our logging config at its own level.
+        "HEALTHSCORE_LOG_LEVEL": level,
         **env,
     }
     with log.open("wb") as out:

@@ -1,7 +1,7 @@
 """``streams.app.App``: the fast path's drain runs before Faust waits for
 acks, at a rebalance and at shutdown (``App._consumer_wait_empty``), so the
-wait finds every batch acked instead of waiting for a timer that, at
-shutdown, is already stopped. No broker: the app is never started."""
+wait finds every batch acked instead of waiting for the idle timer, which
+at shutdown took no persist during that wait. No broker: the app is never started."""
 
 from __future__ import annotations
 
