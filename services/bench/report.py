@@ -55,13 +55,23 @@ def _broker_table(name: str, result: dict[str, Any]) -> list[str]:
         lines.append(f"  {label:<28}{'':>14}{naive:>14}{value:>14}")
     source = contenders["pipeline"].get("latency_source")
     lines.append(f"  (latency measured on: {source})")
+    lines.extend(_runs(contenders["pipeline"]))
     r = result["ratios"]
     lines.append(
         f"  pipeline/ceiling {_cell(r['pipeline_vs_ceiling'], '{:.3f}')}x   "
-        f"pipeline/naive {_cell(r['pipeline_vs_naive'], '{:.2f}')}x   "
+        f"pipeline/naive {_cell(r['pipeline_vs_naive'], '{:.2f}')}x{_spread(r)}   "
         f"CPU per event pipeline/naive {_cell(r['cpu_pipeline_vs_naive'], '{:.2f}')}x"
     )
     return lines
+
+
+def _runs(pipeline: dict[str, Any]) -> list[str]:
+    """Every pipeline run's events/s, when there was more than one."""
+    runs = pipeline.get("runs", [])
+    if len(runs) < 2:
+        return []
+    rates = " / ".join(f"{run['events_per_s']:,.0f}" for run in runs)
+    return [f"  pipeline runs (events/s, in order): {rates}; the median one is reported"]
 
 
 def format_table(results: dict[str, Any]) -> str:
@@ -82,6 +92,12 @@ def format_table(results: dict[str, Any]) -> str:
             continue
         lines.extend(_broker_table(name, result))
     return "\n".join(lines) + "\n"
+
+
+def _spread(ratios: dict[str, Any]) -> str:
+    """`` (runs 9.1-12.3x)``: the per-run range of pipeline/naive, if several."""
+    runs = [x for x in ratios.get("pipeline_vs_naive_runs", []) if x is not None]
+    return f" (runs {min(runs):.2f}-{max(runs):.2f}x)" if len(runs) > 1 else ""
 
 
 def _interpreter(machine: dict[str, Any]) -> str:

@@ -20,6 +20,7 @@ QUICK = {
     "partitions": 2,
     "latency_rate": 500.0,
     "latency_seconds": 4.0,
+    "pipeline_runs": 2,
 }
 
 
@@ -63,6 +64,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=20.0,
         help="length of the latency phase (default 20)",
     )
+    parser.add_argument(
+        "--pipeline-runs",
+        type=_positive_int,
+        default=3,
+        help="fresh pipeline workers over the same input; the median is reported (default 3)",
+    )
     parser.add_argument("--seed", type=int, default=42, help="simulation seed (default 42)")
     parser.add_argument(
         "--output",
@@ -73,7 +80,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="tiny sizes for a smoke test (3,000 events, 300 accounts)",
+        help="tiny sizes for a smoke test (3,000 events, 300 accounts, 2 pipeline runs)",
     )
     parser.add_argument(
         "--pipeline-dir",
@@ -109,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         "partitions": args.partitions,
         "latency_rate": args.latency_rate,
         "latency_seconds": args.latency_seconds,
+        "pipeline_runs": args.pipeline_runs,
     }
     if args.quick:
         sizes.update(QUICK)

@@ -110,6 +110,22 @@ def test_pipeline_latency_state_and_recovery(tansu: dict[str, Any]) -> None:
     assert _is_positive(pipeline["recovery_seconds"])
 
 
+def test_pipeline_throughput_is_the_median_of_fresh_runs(
+    tansu: dict[str, Any], results: dict[str, Any]
+) -> None:
+    pipeline = tansu["contenders"]["pipeline"]
+    runs = pipeline["runs"]
+    assert results["parameters"]["pipeline_runs"] == pipeline["median_of"] == len(runs) == 2
+    for run in runs:
+        assert _is_positive(run["events_per_s"]) and _is_positive(run["cpu_s_per_1m_events"])
+    # Of two, the slower run is the one reported, all of its figures.
+    slower = min(runs, key=lambda run: run["events_per_s"])
+    assert pipeline["events_per_s"] == slower["events_per_s"]
+    assert pipeline["cpu_s_per_1m_events"] == slower["cpu_s_per_1m_events"]
+    assert len(tansu["ratios"]["pipeline_vs_naive_runs"]) == 2
+    assert {"pipeline run 1/2", "pipeline run 2/2"} <= set(tansu["load_average"])
+
+
 def test_naive_state_is_one_changelog_record_per_event(
     tansu: dict[str, Any], results: dict[str, Any]
 ) -> None:
