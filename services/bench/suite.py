@@ -4,11 +4,12 @@ contenders run one after another (never together), each over the same
 produced events, so they compete for nothing but the machine.
 
 The pipeline's throughput is the median of ``pipeline_runs`` fresh workers
-(three by default), some before the naive baseline and some after it. One run
-of the pipeline lasts about a minute against the naive baseline's ten, so a
-single run is far more exposed to what else the machine does in that minute:
-the same code has measured 53-76 CPU µs per event in consecutive runs on this
-2-core VM. Every run is kept in the results, so the spread is visible too.
+(three by default), some before the naive baseline and some after it. One
+pipeline run lasts about a minute against the naive baseline's ten to
+fifteen, so a single run is far more exposed to what else the machine does
+in that minute: the same code has measured 53-76 CPU µs per event in
+consecutive runs on this 2-core VM. Every run is kept in the results, so the
+spread is visible too.
 """
 
 from __future__ import annotations
