@@ -128,10 +128,14 @@ class BrokerBench:
         state = await measure_state(self.bootstrap, contender.app_id, produced.events)
         return {**result.to_json(), "state": state}
 
+    def _pipeline_contender(self) -> Contender:
+        """A fresh pipeline worker's settings (own group), the same for every run."""
+        p = self.params
+        return Contender("pipeline", self.bootstrap, p.partitions, root=p.pipeline_dir)
+
     async def throughput(self, produced: Produced, run: int) -> Consumption:
         """One pipeline run that only consumes (a fresh worker and group)."""
-        p = self.params
-        contender = Contender("pipeline", self.bootstrap, p.partitions, root=p.pipeline_dir)
+        contender = self._pipeline_contender()
         worker = contender.spawn()
         try:
             return await self._consume(contender, worker, produced, run)
@@ -145,7 +149,7 @@ class BrokerBench:
         """The last pipeline run: throughput, then latency, state and recovery
         on the same worker. Its throughput joins ``earlier`` runs' for the median."""
         p = self.params
-        contender = Contender("pipeline", self.bootstrap, p.partitions, root=p.pipeline_dir)
+        contender = self._pipeline_contender()
         worker = contender.spawn()
         try:
             result = await self._consume(contender, worker, produced, len(earlier) + 1)
