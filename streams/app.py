@@ -27,8 +27,8 @@ class App(faust.App):
     shutdown the timer took no persist during that wait, so the worker
     waited there, its last batches unacked and uncommitted, until it was
     killed (20 s in the tests, the orchestrator's grace period in a
-    deployment). The hook writes
-    and acks them at once instead (``FastIngest.drain``)."""
+    deployment). The hook writes and acks them at once instead
+    (``FastIngest.drain``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
