@@ -3,6 +3,7 @@
     .venv/bin/python bench/profile_worker.py [--events 100000] [--accounts 5000]
         [--broker tansu|apache] [--out bench/results/profile_worker.txt]
     .venv/bin/python bench/profile_worker.py --compare ../baseline-checkout [--rounds 2]
+    .venv/bin/python bench/profile_worker.py --floor [--rounds 3]  # the worker without its domain
     other/bin/python bench/profile_worker.py --baseline-python .venv/bin/python  # interpreters
 
 Starts a fresh broker, produces the bench's simulated feed unpaced, starts one
@@ -20,16 +21,20 @@ import collections
 import re
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.bench.contenders import REPO_ROOT, Contender
-from services.bench.produce import bench_history, produce_feed
+from services.bench.floor_app import ORACLE_ENV, build_oracle, feed_events, write_oracle
+from services.bench.produce import bench_history, history_end, produce_feed
 from services.bench.run import start_broker
 from services.bench.runner import wait_consumed
 from services.simulator import Simulation
+from streams.config import load_rules
 
 PY_SPY = Path(sys.executable).with_name("py-spy")
 
@@ -100,15 +105,60 @@ async def compare(bootstrap: str, args: argparse.Namespace) -> str:
     """Alternate runs of ``--compare``'s worker (the baseline) and this one on the
     same produced input, no profiler attached; report each and the ratios."""
     _, counts = await produce(bootstrap, args.events, args.accounts, args.partitions)
-    runs: dict[str, list[tuple[float, float]]] = {"baseline": [], "this": []}
     envs = {"baseline": _env(args.env_baseline), "this": _env(args.env_this)}
     pythons = {"baseline": args.baseline_python or sys.executable, "this": sys.executable}
-    order = [("baseline", args.compare or REPO_ROOT), ("this", REPO_ROOT)]
+    sides = {
+        name: Side("pipeline", root, envs[name], pythons[name])
+        for name, root in (("baseline", args.compare or REPO_ROOT), ("this", REPO_ROOT))
+    }
+    return await alternate(bootstrap, args, counts, sides)
+
+
+async def floor(bootstrap: str, args: argparse.Namespace) -> str:
+    """Alternate runs of the floor worker (``services.bench.floor_app``: the
+    domain looked up in an oracle the real engine computed first) and the real
+    one on the same input: what the worker costs around its domain, and the rest."""
+    end = history_end(time.time())
+    _, counts = await produce(bootstrap, args.events, args.accounts, args.partitions, end)
+    print("computing the oracle (the real engine over the same feed) ...", flush=True)
+    _, feed = bench_history(args.events, args.accounts, 42, time.time(), end)
+    oracle = build_oracle(feed_events(feed), load_rules(None), args.partitions)
+    print(f"oracle: {len(oracle.outputs):,} input ids, {oracle.emitted:,} output records, "
+          f"{len(oracle.records):,} accounts", flush=True)  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="bench-oracle-") as tmp:
+        path = Path(tmp) / "oracle.pickle"
+        write_oracle(oracle, path)
+        del oracle
+        sides = {
+            "floor": Side("floor", REPO_ROOT, {ORACLE_ENV: str(path)}, sys.executable),
+            "this": Side("pipeline", REPO_ROOT, _env(args.env_this), sys.executable),
+        }
+        return await alternate(bootstrap, args, counts, sides)
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of an A/B: which worker, from which checkout, with what."""
+
+    kind: str
+    root: Path
+    env: dict[str, str]
+    python: str
+
+
+async def alternate(
+    bootstrap: str, args: argparse.Namespace, counts: dict[str, int], sides: dict[str, Side]
+) -> str:
+    """``args.rounds`` rounds of one run per side, the order reversed every
+    round (neither side always runs on the warmer broker); the best of each."""
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in sides}
+    order = list(sides)
     for _ in range(args.rounds):
-        for name, root in order:
+        for name in order:
+            side = sides[name]
             contender = Contender(
-                "pipeline", bootstrap, args.partitions, root=root, extra_env=envs[name],
-                python=pythons[name],
+                side.kind, bootstrap, args.partitions, root=side.root, extra_env=side.env,
+                python=side.python,
             )  # fmt: skip
             worker = contender.spawn()
             try:
@@ -119,15 +169,17 @@ async def compare(bootstrap: str, args: argparse.Namespace) -> str:
             runs[name].append((result.events_per_s, result.cpu_per_million))
             rate, cpu = result.events_per_s, result.cpu_per_million
             print(f"{name:9} {rate:9,.0f} events/s {cpu:7.1f} CPU-s/1M", flush=True)
-        order.reverse()  # neither side always runs on the warmer broker
+        order.reverse()
     best = {name: (max(r[0] for r in rs), min(r[1] for r in rs)) for name, rs in runs.items()}
+    first, second = list(sides)
     return (
         f"{args.events:,} events, {args.accounts:,} accounts, {args.broker}, "
         f"best of {args.rounds}: "
-        f"baseline {best['baseline'][0]:,.0f} events/s {best['baseline'][1]:.1f} CPU-s/1M; "
-        f"this {best['this'][0]:,.0f} events/s {best['this'][1]:.1f} CPU-s/1M; "
-        f"events/s ratio {best['this'][0] / best['baseline'][0]:.2f}, "
-        f"CPU ratio {best['this'][1] / best['baseline'][1]:.2f}"
+        + "; ".join(
+            f"{name} {best[name][0]:,.0f} events/s {best[name][1]:.1f} CPU-s/1M" for name in sides
+        )
+        + f"; events/s ratio {best[second][0] / best[first][0]:.2f}, "
+        f"CPU ratio {best[second][1] / best[first][1]:.2f}"
     )
 
 
@@ -159,11 +211,18 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/results/profile_worker.txt"))
     parser.add_argument("--compare", type=Path, help="baseline checkout: A/B, no profile")
     parser.add_argument("--baseline-python", help="the baseline's interpreter: A/B, no profile")
+    parser.add_argument("--floor", action="store_true", help="A/B against the domain-less floor")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--env-this", action="append", default=[], metavar="K=V")
     parser.add_argument("--env-baseline", action="append", default=[], metavar="K=V")
     args = parser.parse_args()
     server = start_broker(args.broker)
+    if args.floor:
+        try:
+            print(asyncio.run(floor(server.address, args)))
+        finally:
+            server.stop()
+        return
     if args.compare is not None or args.baseline_python is not None:
         try:
             print(asyncio.run(compare(server.address, args)))

@@ -1,4 +1,4 @@
-"""How the two Faust contenders are started: same env, same flags, own group.
+"""How the Faust contenders are started: same env, same flags, own group.
 
 Both get a fresh app id (= consumer group and changelog prefix), an empty data
 directory and free loopback ports; the worker's live tick is off so it does no
@@ -19,14 +19,19 @@ from services.stack.process import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-MODULES = {"naive": "services.bench.naive_app", "pipeline": "streams"}
+MODULES = {
+    "naive": "services.bench.naive_app",
+    "pipeline": "streams",
+    # The pipeline with its domain looked up, not computed (bench/profile_worker.py --floor).
+    "floor": "services.bench.floor_app",
+}
 
 
 @dataclass
 class Contender:
     """One Faust app under test; ``spawn`` may be called again (recovery)."""
 
-    kind: str  # naive | pipeline
+    kind: str  # naive | pipeline | floor
     bootstrap: str
     partitions: int
     app_id: str = ""

@@ -1,0 +1,161 @@
+"""The floor: healthscore's worker with its domain replaced by a lookup.
+
+Why it exists: the worker's CPU per event splits into the domain (state,
+score, explanation, alerts, dunning: ``PartitionEngine``) and everything
+around it (Faust's consumer loop, decode, persist, changelog and output
+sends, offsets, metrics). Profiles spread both thinly over hundreds of
+functions; this measures the split directly. The floor worker is the real
+worker - same module, settings, GC setup and topics - except that its engine
+looks each event's outputs up in an oracle instead of computing them, so what
+it costs per event is what any domain, however fast, would leave.
+
+The oracle is computed before the run by the real engine (``build_oracle``):
+for each input id, the records the engine emits for it when the feed is
+replayed one event at a time, and each account's stored record at the end.
+The floor engine advances the clock, marks the account dirty and emits the
+oracle's records for the event's id; the persist writes the oracle's record
+for each dirty account. Output volume and record sizes are therefore the
+real run's.
+
+Not a way to run healthscore and not a contender in ``healthscore bench``:
+``bench/profile_worker.py --floor`` runs it beside the real worker. Run
+directly as ``python -m services.bench.floor_app worker`` with the worker's
+env plus ``HEALTHSCORE_BENCH_ORACLE`` (the pickle ``write_oracle`` made).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import runpy
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass, field
+from operator import attrgetter
+from pathlib import Path
+from typing import Any, ClassVar
+
+from schemas.errors import InvalidEventError
+from services.simulator import EventFeed
+from streams.config import Rules
+from streams.domain.events import DomainEvent
+from streams.engine import Account, PartitionEngine
+from streams.fastdecode import decode_domain
+from streams.outputs import Emit
+from streams.partitioning import partition_for
+
+ORACLE_ENV = "HEALTHSCORE_BENCH_ORACLE"
+
+
+@dataclass
+class Oracle:
+    """What the real engine emitted per input id, and each account's last record."""
+
+    outputs: dict[str, list[Emit]] = field(default_factory=dict)
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def emitted(self) -> int:
+        return sum(len(records) for records in self.outputs.values())
+
+
+def build_oracle(events: Iterable[DomainEvent], rules: Rules, partitions: int) -> Oracle:
+    """Replay ``events`` through the real engines, one event per step, and keep
+    what each step emitted (under its input id: a repeated id is a duplicate,
+    which emits nothing) and every account's record at the end."""
+    engines: dict[int, PartitionEngine] = {}
+    oracle = Oracle()
+    for event in events:
+        partition = partition_for(event.account_id, partitions)
+        engine = engines.get(partition)
+        if engine is None:
+            engine = engines[partition] = PartitionEngine(partition, rules.model, rules.policies)
+        emitted = engine.process((event,))
+        if event.id not in oracle.outputs:
+            oracle.outputs[event.id] = emitted
+    for engine in engines.values():
+        for account_id in engine.accounts:
+            oracle.records[account_id] = engine.record(account_id)
+    return oracle
+
+
+def feed_events(feed: EventFeed) -> Iterator[DomainEvent]:
+    """A simulated feed as the worker decodes it (invalid messages skipped, as
+    the worker dead-letters them)."""
+    while batch := feed.take(1_000, 0):
+        for topic, _key, value in batch:
+            try:
+                yield decode_domain(topic, value)
+            except InvalidEventError:
+                continue
+
+
+def write_oracle(oracle: Oracle, path: Path) -> None:
+    path.write_bytes(pickle.dumps(oracle, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def read_oracle(path: Path) -> Oracle:
+    """The bench's own file, written by ``write_oracle`` in the same run."""
+    oracle = pickle.loads(path.read_bytes())  # noqa: S301 - our own file, same run
+    if not isinstance(oracle, Oracle):
+        raise TypeError(f"{path} does not hold an Oracle")
+    return oracle
+
+
+@dataclass(slots=True)
+class FloorEngine(PartitionEngine):
+    """A ``PartitionEngine`` whose steps cost a lookup: the clock, the dirty
+    set and the counts move as in the real engine; no state, no timers."""
+
+    oracle: ClassVar[Oracle] = Oracle()
+
+    def process(
+        self,
+        events: Iterable[DomainEvent],
+        *,
+        defer_wakes: bool = False,
+        held: Collection[tuple[str, str]] | None = None,
+    ) -> list[Emit]:
+        out: list[Emit] = []
+        outputs, accounts, dirty = self.oracle.outputs, self.accounts, self.dirty
+        for event in sorted(events, key=_ORDER):
+            at_s = event.at.timestamp()
+            if at_s > self.watermark_s:
+                self.watermark_s = at_s
+            account_id = event.account_id
+            if account_id not in accounts:
+                accounts[account_id] = Account(account_id)
+            dirty.add(account_id)
+            emitted = outputs.pop(event.id, None)  # popped: a repeat emits nothing
+            if emitted is None:
+                self.counts.duplicates += 1
+            else:
+                self.counts.applied += 1
+                out.extend(emitted)
+        return out
+
+    def record(self, account_id: str) -> dict[str, Any]:
+        return self.oracle.records.get(account_id, {})
+
+
+_ORDER = attrgetter("at", "id")  # the real engine's processing order, at the same cost
+
+
+def install(oracle: Oracle) -> None:
+    """Make the worker's runtime build floor engines fed by ``oracle``."""
+    import streams.runtime
+
+    FloorEngine.oracle = oracle
+    streams.runtime.PartitionEngine = FloorEngine  # type: ignore[attr-defined]
+
+
+def main() -> None:
+    install(read_oracle(Path(os.environ[ORACLE_ENV])))
+    runpy.run_module("streams", run_name="__main__", alter_sys=True)
+
+
+if __name__ == "__main__":
+    # Through the importable module, not ``__main__``: the oracle was pickled
+    # with ``services.bench.floor_app``'s classes.
+    from services.bench.floor_app import main as floor_main
+
+    floor_main()
