@@ -4,6 +4,7 @@
         [--broker tansu|apache] [--out bench/results/profile_worker.txt]
     .venv/bin/python bench/profile_worker.py --compare ../baseline-checkout [--rounds 2]
     .venv/bin/python bench/profile_worker.py --floor [--rounds 3]  # the worker without its domain
+    .venv/bin/python bench/profile_worker.py --profile-floor  # py-spy of that floor worker
     other/bin/python bench/profile_worker.py --baseline-python .venv/bin/python  # interpreters
 
 Starts a fresh broker, produces the bench's simulated feed unpaced, starts one
@@ -18,11 +19,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import re
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,20 +66,55 @@ def _frames(line: str) -> tuple[list[str], int]:
     return [_LINE.sub(")", frame) for frame in stack.split(";")], int(count)
 
 
+#: Where a sample's time goes, by the first pattern its whole stack matches (so
+#: the order matters: a stack under the fast path's batch handler that is
+#: decoding counts as decode, and output records built inside the engine count
+#: as domain). Start-up is left out of the shares.
+AREAS = (
+    ("start-up (imports, oracle load)", r"_find_and_load|read_oracle|_make_ssl_context"),
+    ("domain (engine, state, score)", r"streams/engine\.py|streams/domain/|FloorEngine"),
+    ("output records", r"streams/outputs\.py"),
+    ("decode (fastdecode, ingest)", r"streams/fastdecode\.py|streams/ingest\.py"),
+    ("persist (changelog records)", r"persist|changelog_writer|take_dirty|streams/(reread|clock)"),
+    ("produce (sink, aiokafka producer)", r"streams/batching\.py|aiokafka/(producer|protocol)"),
+    ("consumer thread (fetch, parse)", r"aiokafka/consumer"),
+    ("metrics", r"streams/metrics\.py|prometheus_client|_observe|_append_times"),
+    ("gc (young collections, freeze)", r"streams/gcwatch\.py"),
+    ("Faust drain, ack, commit", r"streams/(faust_patches|fastpath)\.py|faust/transport/consumer"),
+)
+
+
+def by_area(stacks: list[tuple[list[str], int]]) -> list[str]:
+    """Each area's share of the samples after start-up (``AREAS``)."""
+    patterns = [(name, re.compile(pattern)) for name, pattern in AREAS]
+    counts: collections.Counter[str] = collections.Counter()
+    for frames, count in stacks:
+        stack = ";".join(frames)
+        area = next((name for name, rx in patterns if rx.search(stack)), "other (asyncio, rest)")
+        counts[area] += count
+    startup = counts.pop(AREAS[0][0], 0)
+    busy = sum(counts.values()) or 1
+    rows = [f"\n-- by area ({startup:,} start-up samples left out) --"]
+    rows += [f"{100 * n / busy:5.1f}%  {name}" for name, n in counts.most_common()]
+    return rows
+
+
 def summarise(collapsed: Path, top: int) -> str:
-    """Own and inclusive time per function from py-spy's collapsed stacks."""
+    """Own and inclusive time per function from py-spy's collapsed stacks, and by area."""
     own: collections.Counter[str] = collections.Counter()
     inclusive: collections.Counter[str] = collections.Counter()
+    stacks: list[tuple[list[str], int]] = []
     total = 0
     for line in collapsed.read_text().splitlines():
         if not line.strip():
             continue
         frames, count = _frames(line)
+        stacks.append((frames, count))
         total += count
         own[frames[-1]] += count
         for frame in set(frames):
             inclusive[frame] += count
-    rows = [f"{total:,} samples"]
+    rows = [f"{total:,} samples", *by_area(stacks)]
     for title, counter in (("own time", own), ("inclusive time", inclusive)):
         rows.append(f"\n-- top {top} by {title} --")
         for frame, count in counter.most_common(top):
@@ -114,10 +152,12 @@ async def compare(bootstrap: str, args: argparse.Namespace) -> str:
     return await alternate(bootstrap, args, counts, sides)
 
 
-async def floor(bootstrap: str, args: argparse.Namespace) -> str:
-    """Alternate runs of the floor worker (``services.bench.floor_app``: the
-    domain looked up in an oracle the real engine computed first) and the real
-    one on the same input: what the worker costs around its domain, and the rest."""
+@contextlib.asynccontextmanager
+async def floor_input(
+    bootstrap: str, args: argparse.Namespace
+) -> AsyncIterator[tuple[dict[str, int], dict[str, str]]]:
+    """Produce the feed and compute the floor's oracle from the same feed (same
+    seed, same end); yields the produced counts and the floor worker's env."""
     end = history_end(time.time())
     _, counts = await produce(bootstrap, args.events, args.accounts, args.partitions, end)
     print("computing the oracle (the real engine over the same feed) ...", flush=True)
@@ -132,8 +172,16 @@ async def floor(bootstrap: str, args: argparse.Namespace) -> str:
         path = Path(tmp) / "oracle.pickle"
         write_oracle(oracle, path)
         del oracle
+        yield counts, {ORACLE_ENV: str(path)}
+
+
+async def floor(bootstrap: str, args: argparse.Namespace) -> str:
+    """Alternate runs of the floor worker (``services.bench.floor_app``: the
+    domain looked up in an oracle the real engine computed first) and the real
+    one on the same input: what the worker costs around its domain, and the rest."""
+    async with floor_input(bootstrap, args) as (counts, floor_env):
         sides = {
-            "floor": Side("floor", REPO_ROOT, {ORACLE_ENV: str(path)}, sys.executable),
+            "floor": Side("floor", REPO_ROOT, floor_env, sys.executable),
             "this": Side("pipeline", REPO_ROOT, _env(args.env_this), sys.executable),
         }
         return await alternate(bootstrap, args, counts, sides)
@@ -189,8 +237,23 @@ async def alternate(
 
 
 async def profile(bootstrap: str, args: argparse.Namespace, collapsed: Path) -> str:
+    if args.profile_floor:
+        async with floor_input(bootstrap, args) as (counts, floor_env):
+            contender = Contender("floor", bootstrap, args.partitions, extra_env=floor_env)
+            return await _spied(bootstrap, args, contender, counts, collapsed)
     _, counts = await produce(bootstrap, args.events, args.accounts, args.partitions)
     contender = Contender("pipeline", bootstrap, args.partitions)
+    return await _spied(bootstrap, args, contender, counts, collapsed)
+
+
+async def _spied(
+    bootstrap: str,
+    args: argparse.Namespace,
+    contender: Contender,
+    counts: dict[str, int],
+    collapsed: Path,
+) -> str:
+    """One run of ``contender``'s worker under py-spy, from its start."""
     worker = contender.spawn()
     spy = start_spy(worker.pid, collapsed)
     try:
@@ -201,7 +264,8 @@ async def profile(bootstrap: str, args: argparse.Namespace, collapsed: Path) -> 
         worker.stop()
         contender.cleanup()
     return (
-        f"{args.events:,} events, {args.accounts:,} accounts, {args.broker}: "
+        f"{args.events:,} events, {args.accounts:,} accounts, {args.broker}, "
+        f"{contender.kind}: "
         f"{result.events_per_s:,.0f} events/s, {result.cpu_per_million:,.1f} CPU-s/1M"
     )
 
@@ -217,6 +281,7 @@ def main() -> None:
     parser.add_argument("--compare", type=Path, help="baseline checkout: A/B, no profile")
     parser.add_argument("--baseline-python", help="the baseline's interpreter: A/B, no profile")
     parser.add_argument("--floor", action="store_true", help="A/B against the domain-less floor")
+    parser.add_argument("--profile-floor", action="store_true", help="profile the floor worker")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--env-this", action="append", default=[], metavar="K=V")
     parser.add_argument("--env-baseline", action="append", default=[], metavar="K=V")
