@@ -145,7 +145,7 @@ class PartitionEngine:
         a batch after midnight no longer pays for every account's wake."""
         out: list[Emit] = []
         heap = self._heap
-        for event in sorted(events, key=_ORDER):
+        for event in sorted(events, key=EVENT_ORDER):
             at_s = event.at.timestamp()
             # The step settles its account at the clock (the event time if
             # later): its timers due by then fire first, at their due times.
@@ -295,7 +295,7 @@ class PartitionEngine:
         return account
 
 
-_ORDER = attrgetter("at", "id")
+EVENT_ORDER = attrgetter("at", "id")
 """A batch's processing order: ``(event time, id)`` (a C-level key, one call per event)."""
 _DUNNING_INPUTS = (BillingEvent, AccountProfile)
 

@@ -30,18 +30,17 @@ import pickle
 import runpy
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
-from operator import attrgetter
 from pathlib import Path
 from typing import Any, ClassVar
 
 from schemas.errors import InvalidEventError
+from services.replay import replay_events
 from services.simulator import EventFeed
 from streams.config import Rules
 from streams.domain.events import DomainEvent
-from streams.engine import Account, PartitionEngine
+from streams.engine import EVENT_ORDER, Account, PartitionEngine
 from streams.fastdecode import decode_domain
 from streams.outputs import Emit
-from streams.partitioning import partition_for
 
 ORACLE_ENV = "HEALTHSCORE_BENCH_ORACLE"
 
@@ -62,14 +61,10 @@ def build_oracle(events: Iterable[DomainEvent], rules: Rules, partitions: int) -
     """Replay ``events`` through the real engines, one event per step, and keep
     what each step emitted (under its input id: a repeated id is a duplicate,
     which emits nothing) and every account's record at the end."""
-    engines: dict[int, PartitionEngine] = {}
+    engines = {p: PartitionEngine(p, rules.model, rules.policies) for p in range(partitions)}
     oracle = Oracle()
     for event in events:
-        partition = partition_for(event.account_id, partitions)
-        engine = engines.get(partition)
-        if engine is None:
-            engine = engines[partition] = PartitionEngine(partition, rules.model, rules.policies)
-        emitted = engine.process((event,))
+        emitted = replay_events(iter((event,)), engines, partitions)
         if event.id not in oracle.outputs:
             oracle.outputs[event.id] = emitted
     for engine in engines.values():
@@ -117,7 +112,7 @@ class FloorEngine(PartitionEngine):
     ) -> list[Emit]:
         out: list[Emit] = []
         outputs, accounts, dirty = self.oracle.outputs, self.accounts, self.dirty
-        for event in sorted(events, key=_ORDER):
+        for event in sorted(events, key=EVENT_ORDER):
             at_s = event.at.timestamp()
             if at_s > self.watermark_s:
                 self.watermark_s = at_s
@@ -135,9 +130,6 @@ class FloorEngine(PartitionEngine):
 
     def record(self, account_id: str) -> dict[str, Any]:
         return self.oracle.records.get(account_id, {})
-
-
-_ORDER = attrgetter("at", "id")  # the real engine's processing order, at the same cost
 
 
 def install(oracle: Oracle) -> None:
