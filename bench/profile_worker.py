@@ -23,7 +23,6 @@ import contextlib
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.bench.contenders import REPO_ROOT, Contender
-from services.bench.floor_app import ORACLE_ENV, build_oracle, feed_events, write_oracle
+from services.bench.floor_app import OracleStore
 from services.bench.produce import bench_history, history_end, produce_feed
 from services.bench.run import start_broker
 from services.bench.runner import wait_consumed
@@ -161,18 +160,17 @@ async def floor_input(
     end = history_end(time.time())
     _, counts = await produce(bootstrap, args.events, args.accounts, args.partitions, end)
     print("computing the oracle (the real engine over the same feed) ...", flush=True)
-    _, feed = bench_history(args.events, args.accounts, 42, time.time(), end)
-    oracle = build_oracle(feed_events(feed), load_rules(None), args.partitions)
-    print(f"oracle: {len(oracle.outputs):,} input ids, {oracle.emitted:,} output records, "
-          f"{len(oracle.records):,} accounts", flush=True)  # fmt: skip
-    if len(oracle.outputs) != sum(counts.values()):
-        print(f"warning: {sum(counts.values()):,} events produced; the floor's lookups will "
-              "miss (invalid or repeated inputs) or the feeds differ", flush=True)  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="bench-oracle-") as tmp:
-        path = Path(tmp) / "oracle.pickle"
-        write_oracle(oracle, path)
-        del oracle
-        yield counts, {ORACLE_ENV: str(path)}
+    oracles = OracleStore(args.events, args.accounts, 42, args.partitions)
+    try:
+        env, facts = oracles.get(end, load_rules(None))
+        print(f"oracle: {facts['input_ids']:,} input ids, {facts['output_records']:,} output "
+              f"records, {facts['accounts']:,} accounts", flush=True)  # fmt: skip
+        if facts["input_ids"] != sum(counts.values()):
+            print(f"warning: {sum(counts.values()):,} events produced; the floor's lookups will "
+                  "miss (invalid or repeated inputs) or the feeds differ", flush=True)  # fmt: skip
+        yield counts, env
+    finally:
+        oracles.cleanup()
 
 
 async def floor(bootstrap: str, args: argparse.Namespace) -> str:

@@ -17,8 +17,9 @@ oracle's records for the event's id; the persist writes the oracle's record
 for each dirty account. Output volume and record sizes are therefore the
 real run's.
 
-Not a way to run healthscore and not a contender in ``healthscore bench``:
-``bench/profile_worker.py --floor`` runs it beside the real worker. Run
+Not a way to run healthscore. ``healthscore bench`` runs it as its
+``floor`` contender (``OracleStore`` makes its input), and
+``bench/profile_worker.py --floor`` alternates it with the real worker. Run
 directly as ``python -m services.bench.floor_app worker`` with the worker's
 env plus ``HEALTHSCORE_BENCH_ORACLE`` (the pickle ``write_oracle`` made).
 """
@@ -28,12 +29,14 @@ from __future__ import annotations
 import os
 import pickle
 import runpy
-from collections.abc import Collection, Iterable, Iterator
+import tempfile
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 from schemas.errors import InvalidEventError
+from services.bench.produce import bench_history
 from services.replay import replay_events
 from services.simulator import EventFeed
 from streams.config import Rules
@@ -57,13 +60,21 @@ class Oracle:
         return sum(len(records) for records in self.outputs.values())
 
 
-def build_oracle(events: Iterable[DomainEvent], rules: Rules, partitions: int) -> Oracle:
+def build_oracle(
+    events: Iterable[DomainEvent],
+    rules: Rules,
+    partitions: int,
+    on_progress: Callable[[int], None] | None = None,
+) -> Oracle:
     """Replay ``events`` through the real engines, one event per step, and keep
     what each step emitted (under its input id: a repeated id is a duplicate,
-    which emits nothing) and every account's record at the end."""
+    which emits nothing) and every account's record at the end.
+    ``on_progress(done)`` is called every 10,000 events (minutes at 1M)."""
     engines = {p: PartitionEngine(p, rules.model, rules.policies) for p in range(partitions)}
     oracle = Oracle()
-    for event in events:
+    for done, event in enumerate(events, 1):
+        if on_progress is not None and done % 10_000 == 0:
+            on_progress(done)
         emitted = replay_events(iter((event,)), engines, partitions)
         if event.id not in oracle.outputs:
             oracle.outputs[event.id] = emitted
@@ -94,6 +105,41 @@ def read_oracle(path: Path) -> Oracle:
     if not isinstance(oracle, Oracle):
         raise TypeError(f"{path} does not hold an Oracle")
     return oracle
+
+
+class OracleStore:
+    """The floor's oracles for one bench run, by history end, in a temporary
+    directory: both brokers, benched on the same day's history (it ends at
+    the noon before the run), share one, computed once (~2 minutes at 1M
+    events)."""
+
+    def __init__(self, events: int, accounts: int, seed: int, partitions: int) -> None:
+        self.events, self.accounts, self.seed, self.partitions = events, accounts, seed, partitions
+        self._dir = tempfile.TemporaryDirectory(prefix="bench-oracle-")
+        self._made: dict[int, tuple[Path, dict[str, int]]] = {}
+
+    def get(
+        self, end: int, rules: Rules, on_progress: Callable[[int], None] | None = None
+    ) -> tuple[dict[str, str], dict[str, int]]:
+        """The floor worker's env for the history ending at ``end``, and what its
+        oracle holds (input ids, output records, accounts)."""
+        if end not in self._made:
+            _, feed = bench_history(self.events, self.accounts, self.seed, end, end)
+            oracle = build_oracle(feed_events(feed), rules, self.partitions, on_progress)
+            path = Path(self._dir.name) / f"oracle-{end}.pickle"
+            write_oracle(oracle, path)
+            facts = {
+                "input_ids": len(oracle.outputs),
+                "output_records": oracle.emitted,
+                "accounts": len(oracle.records),
+            }
+            self._made[end] = (path, facts)
+        path, facts = self._made[end]
+        return {ORACLE_ENV: str(path)}, facts
+
+    def cleanup(self) -> None:
+        self._dir.cleanup()
+        self._made.clear()
 
 
 @dataclass(slots=True)

@@ -1,9 +1,10 @@
 """The results: one JSON document and a side-by-side table.
 
 The JSON is the record (machine, parameters, every figure, how it was
-measured); the table is for a human reading a terminal: per broker, the three
+measured); the table is for a human reading a terminal: per broker, the
 contenders in columns and the ratios that answer "how close to the ceiling,
-how far above the naive version".
+how far above the naive version" and, with the floor (the worker with its
+domain looked up), "how much of the worker's CPU is the domain".
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA = "healthscore-bench/1"
-CONTENDERS = ("ceiling", "naive", "pipeline")
+CONTENDERS = ("ceiling", "naive", "pipeline", "floor")
 ROWS = (
     ("events/s", "events_per_s", "{:,.0f}"),
     ("CPU-s per 1M events", "cpu_s_per_1m_events", "{:,.1f}"),
@@ -39,14 +40,15 @@ def _cell(value: Any, fmt: str) -> str:
 
 def _broker_table(name: str, result: dict[str, Any]) -> list[str]:
     contenders = result["contenders"]
+    shown = [c for c in CONTENDERS if c in contenders]  # no floor before 2026-12-03
     broker = result["broker"]
     lines = [
         f"{name} ({broker['kind']} {broker.get('version') or '?'}), "
         f"producer {result['producer']['events_per_s']:,.0f} events/s"
     ]
-    lines.append(f"  {'':<28}" + "".join(f"{c:>14}" for c in CONTENDERS))
+    lines.append(f"  {'':<28}" + "".join(f"{c:>14}" for c in shown))
     for label, key, fmt in ROWS:
-        cells = "".join(f"{_cell(contenders[c].get(key), fmt):>14}" for c in CONTENDERS)
+        cells = "".join(f"{_cell(contenders[c].get(key), fmt):>14}" for c in shown)
         lines.append(f"  {label:<28}{cells}")
     naive_state = contenders["naive"].get("state", {}).get("bytes_per_account")
     for label, key, fmt in PIPELINE_ROWS:
@@ -62,6 +64,14 @@ def _broker_table(name: str, result: dict[str, Any]) -> list[str]:
         f"pipeline/naive {_cell(r['pipeline_vs_naive'], '{:.2f}')}x{_spread(r)}   "
         f"CPU per event pipeline/naive {_cell(r['cpu_pipeline_vs_naive'], '{:.2f}')}x"
     )
+    if "pipeline_vs_floor" in r:
+        share = r["domain_cpu_share"]
+        lines.append(
+            f"  pipeline/floor {_cell(r['pipeline_vs_floor'], '{:.3f}')}x   "
+            f"domain's share of the pipeline's CPU per event "
+            f"{_cell(None if share is None else 100 * share, '{:.0f}')} %   "
+            f"(floor: the worker with its domain looked up; its RSS holds the lookup)"
+        )
     return lines
 
 

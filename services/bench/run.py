@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from services.bench.floor_app import OracleStore
 from services.bench.machine import load_average, machine_facts, source_revision
 from services.bench.progress import ProgressLine
 from services.bench.report import SCHEMA
@@ -41,11 +42,13 @@ def start_broker(kind: str, progress: Callable[[str], None] | None = None) -> An
     return start_kafka(progress=progress)
 
 
-def _bench_one(kind: str, params: BenchParams, bar: ProgressLine) -> dict[str, Any]:
+def _bench_one(
+    kind: str, params: BenchParams, bar: ProgressLine, oracles: OracleStore | None
+) -> dict[str, Any]:
     bar.update(f"starting {kind}")
     server = start_broker(kind, bar.note)
     try:
-        return asyncio.run(BrokerBench(kind, server.address, params, bar).run())
+        return asyncio.run(BrokerBench(kind, server.address, params, bar, oracles).run())
     finally:
         server.stop()
 
@@ -60,15 +63,22 @@ def run_bench(params: BenchParams, brokers: list[str], bar: ProgressLine) -> dic
         "pipeline_source": source_revision(params.pipeline_dir),
         "brokers": {},
     }
-    for kind in brokers:
-        try:
-            results["brokers"][kind] = _bench_one(kind, params, bar)
-        except Exception as exc:
-            # One broker failing (no JVM for Apache Kafka, a broker quirk) must
-            # not throw away the other's figures: the error takes their place.
-            if not isinstance(exc, BenchError | StackError):
-                log.exception("bench on %s failed", kind)
-            bar.note(f"[{kind}] failed: {exc!r}")
-            results["brokers"][kind] = {"error": repr(exc)}
+    oracles = None
+    if params.with_floor:
+        oracles = OracleStore(params.events, params.accounts, params.seed, params.partitions)
+    try:
+        for kind in brokers:
+            try:
+                results["brokers"][kind] = _bench_one(kind, params, bar, oracles)
+            except Exception as exc:
+                # One broker failing (no JVM for Apache Kafka, a broker quirk) must
+                # not throw away the other's figures: the error takes their place.
+                if not isinstance(exc, BenchError | StackError):
+                    log.exception("bench on %s failed", kind)
+                bar.note(f"[{kind}] failed: {exc!r}")
+                results["brokers"][kind] = {"error": repr(exc)}
+    finally:
+        if oracles is not None:
+            oracles.cleanup()
     results["load_average_at_end"] = load_average()
     return results

@@ -1,7 +1,13 @@
 """One broker's benchmark, in order: produce, ceiling, pipeline throughput
-run(s), naive, the remaining pipeline runs, latency, state, recovery. The
-contenders run one after another (never together), each over the same
-produced events, so they compete for nothing but the machine.
+run(s), naive, the remaining pipeline runs, the floor, the last pipeline run
+with latency, state and recovery. The contenders run one after another (never
+together), each over the same produced events, so they compete for nothing
+but the machine.
+
+The floor (``services.bench.floor_app``) is the pipeline's worker with its
+domain looked up instead of computed: what the worker costs around its
+scoring domain, so the table shows how much of the pipeline's CPU is the
+domain itself and how fast any domain, however cheap, could make the worker.
 
 The pipeline's throughput is the median of ``pipeline_runs`` fresh workers
 (three by default), some before the naive baseline and some after it. One
@@ -24,9 +30,16 @@ from typing import Any
 
 from services.bench.ceiling import run_ceiling
 from services.bench.contenders import REPO_ROOT, Contender
+from services.bench.floor_app import OracleStore
 from services.bench.latency import measure_latency
 from services.bench.machine import broker_facts, load_average
-from services.bench.produce import Produced, bench_history, history_days, produce_feed
+from services.bench.produce import (
+    Produced,
+    bench_history,
+    history_days,
+    history_end,
+    produce_feed,
+)
 from services.bench.progress import ProgressLine
 from services.bench.recovery import time_recovery
 from services.bench.runner import Consumption, WorkerProcess, wait_consumed
@@ -48,6 +61,13 @@ class BenchParams:
     pipeline_runs: int = 3
     #: Checkout whose ``streams/`` worker is measured (default: this one).
     pipeline_dir: Path = REPO_ROOT
+    #: Run the floor contender (only for this checkout's worker: the floor is
+    #: this checkout's worker, so beside another checkout's it would mislead).
+    floor: bool = True
+
+    @property
+    def with_floor(self) -> bool:
+        return self.floor and self.pipeline_dir == REPO_ROOT
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -62,9 +82,18 @@ def _ratio(a: float, b: float) -> float | None:
 class BrokerBench:
     """Runs every phase against one broker at ``bootstrap``."""
 
-    def __init__(self, kind: str, bootstrap: str, params: BenchParams, bar: ProgressLine) -> None:
+    def __init__(
+        self,
+        kind: str,
+        bootstrap: str,
+        params: BenchParams,
+        bar: ProgressLine,
+        oracles: OracleStore | None = None,
+    ) -> None:
         self.kind, self.bootstrap, self.params, self.bar = kind, bootstrap, params, bar
+        self.oracles = oracles
         self.load: dict[str, list[float]] = {"start": load_average()}
+        self.history_end = history_end(time.time())
 
     def _bar(self, phase: str) -> Callable[[int, int], None]:
         return lambda done, total: self.bar.update(phase, done, total)
@@ -74,7 +103,8 @@ class BrokerBench:
 
         p = self.params
         await ensure_topics(self.bootstrap, p.partitions)
-        sim, feed = bench_history(p.events, p.accounts, p.seed, time.time())
+        self.history_end = history_end(time.time())
+        sim, feed = bench_history(p.events, p.accounts, p.seed, self.history_end, self.history_end)
         produced = await produce_feed(
             self.bootstrap,
             feed,
@@ -127,6 +157,32 @@ class BrokerBench:
             contender.cleanup()
         state = await measure_state(self.bootstrap, contender.app_id, produced.events)
         return {**result.to_json(), "state": state}
+
+    async def floor(self, produced: Produced, oracles: OracleStore) -> dict[str, Any]:
+        """The floor worker over the same events; its oracle is computed first
+        (once per history) by the real engine over the same feed."""
+        from streams.config import load_rules
+
+        total = self.params.events
+        env, facts = oracles.get(
+            self.history_end,
+            load_rules(None),
+            lambda done: self.bar.update("floor: computing its oracle", done, total),
+        )
+        if facts["input_ids"] != produced.events:
+            # Invalid or repeated inputs have no lookup: the floor would do less.
+            self.bar.note(
+                f"[{self.kind}] floor: its oracle covers {facts['input_ids']:,} of "
+                f"{produced.events:,} produced events"
+            )
+        contender = Contender("floor", self.bootstrap, self.params.partitions, extra_env=env)
+        worker = contender.spawn()
+        try:
+            result = await self._consume(contender, worker, produced)
+        finally:
+            worker.stop()
+            contender.cleanup()
+        return {**result.to_json(), "oracle": facts}
 
     def _pipeline_contender(self) -> Contender:
         """A fresh pipeline worker's settings (own group), the same for every run."""
@@ -192,7 +248,11 @@ class BrokerBench:
         naive = await self.naive(produced)
         for run in range(len(earlier) + 1, runs):
             earlier.append(await self.throughput(produced, run))
+        floor = None if self.oracles is None else await self.floor(produced, self.oracles)
         pipeline = await self.pipeline(sim, produced, earlier)
+        contenders = {"ceiling": ceiling.to_json(), "naive": naive, "pipeline": pipeline}
+        if floor is not None:
+            contenders["floor"] = floor
         return {
             "broker": broker_facts(self.kind),
             "producer": {
@@ -200,8 +260,8 @@ class BrokerBench:
                 "events_per_s": round(produced.rate, 1),
                 "seconds": round(produced.seconds, 3),
             },
-            "contenders": {"ceiling": ceiling.to_json(), "naive": naive, "pipeline": pipeline},
-            "ratios": ratios(ceiling.to_json(), naive, pipeline),
+            "contenders": contenders,
+            "ratios": ratios(ceiling.to_json(), naive, pipeline, floor),
             "load_average": self.load,
         }
 
@@ -234,11 +294,22 @@ def _headline(
 
 
 def ratios(
-    ceiling: dict[str, Any], naive: dict[str, Any], pipeline: dict[str, Any]
+    ceiling: dict[str, Any],
+    naive: dict[str, Any],
+    pipeline: dict[str, Any],
+    floor: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Pipeline over ceiling and over naive (the median run), and over naive for
-    every pipeline run, so a reader sees how far the spread reaches."""
+    every pipeline run, so a reader sees how far the spread reaches. With the
+    floor: pipeline over floor, and the domain's share of the pipeline's CPU
+    per event (1 - floor's / pipeline's)."""
     rate, cpu = "events_per_s", "cpu_s_per_1m_events"
+    by_floor: dict[str, Any] = {}
+    if floor is not None:
+        by_floor = {
+            "pipeline_vs_floor": _ratio(pipeline[rate], floor[rate]),
+            "domain_cpu_share": _ratio(pipeline[cpu] - floor[cpu], pipeline[cpu]),
+        }
     return {
         "pipeline_vs_ceiling": _ratio(pipeline[rate], ceiling[rate]),
         "pipeline_vs_naive": _ratio(pipeline[rate], naive[rate]),
@@ -247,4 +318,5 @@ def ratios(
         "pipeline_vs_naive_runs": [
             _ratio(run[rate], naive[rate]) for run in pipeline.get("runs", [pipeline])
         ],
+        **by_floor,
     }

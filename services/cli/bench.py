@@ -2,7 +2,8 @@
 
 On a fresh embedded broker (Tansu, and Apache Kafka when it can be started)
 and one simulated input: raw aiokafka (the ceiling), a first-draft Faust
-agent and the real worker, each as its own process; then the worker's
+agent, the real worker and the floor (the real worker with its scoring
+domain looked up, not computed), each as its own process; then the worker's
 latency at a fixed load, its state bytes per account and its recovery time.
 Writes a JSON record and prints a table. Top-level imports stay light: the
 bench, Faust and aiokafka load only when the command runs.
@@ -88,6 +89,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="checkout whose streams/ worker is measured (default: this one)",
     )
+    parser.add_argument(
+        "--no-floor",
+        action="store_true",
+        help="skip the floor (the worker with its domain looked up; ~3 minutes at 1M events)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
 
 
@@ -122,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         sizes.update(QUICK)
     if args.pipeline_dir is not None:
         sizes["pipeline_dir"] = args.pipeline_dir.resolve()
-    params = BenchParams(seed=args.seed, **sizes)  # type: ignore[arg-type]
+    params = BenchParams(seed=args.seed, floor=not args.no_floor, **sizes)  # type: ignore[arg-type]
     bar = ProgressLine(enabled=not args.no_progress)
     results = run_bench(params, _brokers(args.broker), bar)
     results["parameters"]["quick"] = args.quick

@@ -26,6 +26,7 @@ RATIOS = (
     "pipeline_vs_naive",
     "cpu_pipeline_vs_ceiling",
     "cpu_pipeline_vs_naive",
+    "pipeline_vs_floor",
 )
 
 
@@ -86,7 +87,7 @@ def test_broker_and_producer(tansu: dict[str, Any]) -> None:
     assert _is_positive(tansu["producer"]["events_per_s"])
 
 
-@pytest.mark.parametrize("contender", ["ceiling", "naive", "pipeline"])
+@pytest.mark.parametrize("contender", ["ceiling", "naive", "pipeline", "floor"])
 @pytest.mark.parametrize("figure", CONTENDER_FIGURES)
 def test_every_contender_has_every_figure(
     tansu: dict[str, Any], contender: str, figure: str
@@ -124,6 +125,20 @@ def test_pipeline_throughput_is_the_median_of_fresh_runs(
     assert pipeline["cpu_s_per_1m_events"] == slower["cpu_s_per_1m_events"]
     assert len(tansu["ratios"]["pipeline_vs_naive_runs"]) == 2
     assert {"pipeline run 1/2", "pipeline run 2/2"} <= set(tansu["load_average"])
+
+
+def test_the_floor_looked_up_every_produced_event(
+    tansu: dict[str, Any], results: dict[str, Any]
+) -> None:
+    """Its oracle covers the feed the bench produced (same seed, same history
+    end), so every event the floor consumed had its outputs to look up."""
+    oracle = tansu["contenders"]["floor"]["oracle"]
+    events = results["parameters"]["events"]
+    assert oracle["input_ids"] == events
+    assert 0 < oracle["accounts"] <= results["parameters"]["accounts"]
+    assert oracle["output_records"] > 0
+    share = tansu["ratios"]["domain_cpu_share"]
+    assert isinstance(share, Real) and share < 1
 
 
 def test_naive_state_is_one_changelog_record_per_event(

@@ -50,7 +50,18 @@ def test_ratios_use_the_median_and_give_each_run_against_naive() -> None:
     assert r["pipeline_vs_ceiling"] == pytest.approx(0.05)
 
 
-def _results(pipeline: dict[str, Any], naive: dict[str, Any]) -> dict[str, Any]:
+def test_with_the_floor_the_domains_share_is_what_the_floor_does_not_spend() -> None:
+    naive, ceiling = run(1_500, 650.0).to_json(), run(300_000, 3.0).to_json()
+    pipeline = median_run([run(12_000, 80.0), run(15_000, 60.0)])  # the slower one: 80 µs
+    r = ratios(ceiling, naive, pipeline, run(40_000, 20.0).to_json())
+    assert r["pipeline_vs_floor"] == pytest.approx(0.3)
+    assert r["domain_cpu_share"] == pytest.approx(0.75)  # (80 - 20) / 80
+    assert "pipeline_vs_floor" not in ratios(ceiling, naive, pipeline)
+
+
+def _results(
+    pipeline: dict[str, Any], naive: dict[str, Any], floor: dict[str, Any] | None = None
+) -> dict[str, Any]:
     ceiling = run(300_000, 3.0).to_json()
     headline = {
         "latency_p50_ms": 20, "latency_p99_ms": 120, "latency_source": "output",
@@ -60,8 +71,10 @@ def _results(pipeline: dict[str, Any], naive: dict[str, Any]) -> dict[str, Any]:
         "broker": {"kind": "tansu", "version": "0.6.0"},
         "producer": {"events_per_s": 200_000.0},
         "contenders": {"ceiling": ceiling, "naive": naive, "pipeline": {**pipeline, **headline}},
-        "ratios": ratios(ceiling, naive, pipeline),
+        "ratios": ratios(ceiling, naive, pipeline, floor),
     }
+    if floor is not None:
+        broker["contenders"]["floor"] = floor
     return {
         "machine": {"cpu_model": "x", "cpu_cores": 2, "memory_gb": 24, "python": "3.11",
                     "load_average_at_start": [0.1, 0.1, 0.1]},
@@ -85,3 +98,15 @@ def test_a_single_run_table_has_no_runs_line() -> None:
     table = format_table(_results(median_run([run(15_000, 61.0)]), naive))
     assert "pipeline runs" not in table and "(runs " not in table
     assert "pipeline/naive 10.00x " in table
+
+
+def test_the_table_has_a_floor_column_and_line_only_when_the_floor_ran() -> None:
+    naive, pipeline = run(1_500, 650.0).to_json(), median_run([run(15_000, 64.0)])
+    with_floor = format_table(_results(pipeline, naive, run(45_000, 16.0).to_json()))
+    header = next(line for line in with_floor.splitlines() if "ceiling" in line)
+    assert header.split() == ["ceiling", "naive", "pipeline", "floor"]
+    assert "45,000" in with_floor
+    share = "domain's share of the pipeline's CPU per event 75 %"
+    assert f"pipeline/floor 0.333x   {share}" in with_floor
+    without = format_table(_results(pipeline, naive))
+    assert "floor" not in without
