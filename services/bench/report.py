@@ -65,14 +65,23 @@ def _broker_table(name: str, result: dict[str, Any]) -> list[str]:
         f"CPU per event pipeline/naive {_cell(r['cpu_pipeline_vs_naive'], '{:.2f}')}x"
     )
     if "pipeline_vs_floor" in r:
-        share = r["domain_cpu_share"]
         lines.append(
             f"  pipeline/floor {_cell(r['pipeline_vs_floor'], '{:.3f}')}x   "
-            f"domain's share of the pipeline's CPU per event "
-            f"{_cell(None if share is None else 100 * share, '{:.0f}')} %   "
-            f"(floor: the worker with its domain looked up; its RSS holds the lookup)"
+            f"domain's share of the pipeline's CPU per event {_percent(r['domain_cpu_share'])}"
+            f"{_share_spread(r)}"
         )
+        lines.append("  (floor: the worker with its domain looked up; its RSS holds the lookup)")
     return lines
+
+
+def _percent(share: float | None) -> str:
+    return _cell(None if share is None else 100 * share, "{:.0f} %")
+
+
+def _share_spread(ratios: dict[str, Any]) -> str:
+    """`` (runs 69-74 %)``: the domain's share against each pipeline run, if several."""
+    runs = [x for x in ratios.get("domain_cpu_share_runs", []) if x is not None]
+    return f" (runs {100 * min(runs):.0f}-{100 * max(runs):.0f} %)" if len(runs) > 1 else ""
 
 
 def _runs(pipeline: dict[str, Any]) -> list[str]:

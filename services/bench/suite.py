@@ -302,13 +302,18 @@ def ratios(
     """Pipeline over ceiling and over naive (the median run), and over naive for
     every pipeline run, so a reader sees how far the spread reaches. With the
     floor: pipeline over floor, and the domain's share of the pipeline's CPU
-    per event (1 - floor's / pipeline's)."""
+    per event (1 - floor's / pipeline's), for the median run and each run."""
     rate, cpu = "events_per_s", "cpu_s_per_1m_events"
     by_floor: dict[str, Any] = {}
     if floor is not None:
         by_floor = {
             "pipeline_vs_floor": _ratio(pipeline[rate], floor[rate]),
             "domain_cpu_share": _ratio(pipeline[cpu] - floor[cpu], pipeline[cpu]),
+            # Against each pipeline run too: the machine's speed can change by
+            # 2x within minutes, and the floor ran in only one of those minutes.
+            "domain_cpu_share_runs": [
+                _ratio(run[cpu] - floor[cpu], run[cpu]) for run in pipeline.get("runs", [pipeline])
+            ],
         }
     return {
         "pipeline_vs_ceiling": _ratio(pipeline[rate], ceiling[rate]),

@@ -56,6 +56,7 @@ def test_with_the_floor_the_domains_share_is_what_the_floor_does_not_spend() -> 
     r = ratios(ceiling, naive, pipeline, run(40_000, 20.0).to_json())
     assert r["pipeline_vs_floor"] == pytest.approx(0.3)
     assert r["domain_cpu_share"] == pytest.approx(0.75)  # (80 - 20) / 80
+    assert r["domain_cpu_share_runs"] == [0.75, 0.6667]  # and (60 - 20) / 60, rounded
     assert "pipeline_vs_floor" not in ratios(ceiling, naive, pipeline)
 
 
@@ -107,6 +108,9 @@ def test_the_table_has_a_floor_column_and_line_only_when_the_floor_ran() -> None
     assert header.split() == ["ceiling", "naive", "pipeline", "floor"]
     assert "45,000" in with_floor
     share = "domain's share of the pipeline's CPU per event 75 %"
-    assert f"pipeline/floor 0.333x   {share}" in with_floor
+    assert f"pipeline/floor 0.333x   {share}\n" in with_floor
+    runs = median_run([run(15_000, 64.0), run(20_000, 40.0)])
+    spread = format_table(_results(runs, naive, run(45_000, 16.0).to_json()))
+    assert f"pipeline/floor 0.333x   {share} (runs 60-75 %)" in spread
     without = format_table(_results(pipeline, naive))
     assert "floor" not in without
