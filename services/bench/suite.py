@@ -147,14 +147,20 @@ class BrokerBench:
         self._done(name, result)
         return result
 
-    async def naive(self, produced: Produced) -> dict[str, Any]:
-        contender = Contender("naive", self.bootstrap, self.params.partitions)
+    async def _run_once(
+        self, contender: Contender, produced: Produced, run: int | None = None
+    ) -> Consumption:
+        """A fresh worker of ``contender`` over the produced events, then gone."""
         worker = contender.spawn()
         try:
-            result = await self._consume(contender, worker, produced)
+            return await self._consume(contender, worker, produced, run)
         finally:
             worker.stop()
             contender.cleanup()
+
+    async def naive(self, produced: Produced) -> dict[str, Any]:
+        contender = Contender("naive", self.bootstrap, self.params.partitions)
+        result = await self._run_once(contender, produced)
         state = await measure_state(self.bootstrap, contender.app_id, produced.events)
         return {**result.to_json(), "state": state}
 
@@ -176,12 +182,7 @@ class BrokerBench:
                 f"{produced.events:,} produced events"
             )
         contender = Contender("floor", self.bootstrap, self.params.partitions, extra_env=env)
-        worker = contender.spawn()
-        try:
-            result = await self._consume(contender, worker, produced)
-        finally:
-            worker.stop()
-            contender.cleanup()
+        result = await self._run_once(contender, produced)
         return {**result.to_json(), "oracle": facts}
 
     def _pipeline_contender(self) -> Contender:
@@ -191,13 +192,7 @@ class BrokerBench:
 
     async def throughput(self, produced: Produced, run: int) -> Consumption:
         """One pipeline run that only consumes (a fresh worker and group)."""
-        contender = self._pipeline_contender()
-        worker = contender.spawn()
-        try:
-            return await self._consume(contender, worker, produced, run)
-        finally:
-            worker.stop()
-            contender.cleanup()
+        return await self._run_once(self._pipeline_contender(), produced, run)
 
     async def pipeline(
         self, sim: Simulation, produced: Produced, earlier: list[Consumption]
