@@ -61,14 +61,16 @@ def _broker_table(name: str, result: dict[str, Any]) -> list[str]:
     r = result["ratios"]
     lines.append(
         f"  pipeline/ceiling {_cell(r['pipeline_vs_ceiling'], '{:.3f}')}x   "
-        f"pipeline/naive {_cell(r['pipeline_vs_naive'], '{:.2f}')}x{_spread(r)}   "
+        f"pipeline/naive {_cell(r['pipeline_vs_naive'], '{:.2f}')}x"
+        f"{_spread(r.get('pipeline_vs_naive_runs', []), '{:.2f}', 'x')}   "
         f"CPU per event pipeline/naive {_cell(r['cpu_pipeline_vs_naive'], '{:.2f}')}x"
     )
     if "pipeline_vs_floor" in r:
+        shares = r.get("domain_cpu_share_runs", [])
         lines.append(
             f"  pipeline/floor {_cell(r['pipeline_vs_floor'], '{:.3f}')}x   "
             f"domain's share of the pipeline's CPU per event {_percent(r['domain_cpu_share'])}"
-            f"{_share_spread(r)}"
+            f"{_spread([100 * x for x in shares if x is not None], '{:.0f}', ' %')}"
         )
         lines.append("  (floor: the worker with its domain looked up; its RSS holds the lookup)")
     return lines
@@ -76,12 +78,6 @@ def _broker_table(name: str, result: dict[str, Any]) -> list[str]:
 
 def _percent(share: float | None) -> str:
     return _cell(None if share is None else 100 * share, "{:.0f} %")
-
-
-def _share_spread(ratios: dict[str, Any]) -> str:
-    """`` (runs 69-74 %)``: the domain's share against each pipeline run, if several."""
-    runs = [x for x in ratios.get("domain_cpu_share_runs", []) if x is not None]
-    return f" (runs {100 * min(runs):.0f}-{100 * max(runs):.0f} %)" if len(runs) > 1 else ""
 
 
 def _runs(pipeline: dict[str, Any]) -> list[str]:
@@ -113,10 +109,13 @@ def format_table(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _spread(ratios: dict[str, Any]) -> str:
-    """`` (runs 9.1-12.3x)``: the per-run range of pipeline/naive, if several."""
-    runs = [x for x in ratios.get("pipeline_vs_naive_runs", []) if x is not None]
-    return f" (runs {min(runs):.2f}-{max(runs):.2f}x)" if len(runs) > 1 else ""
+def _spread(runs: list[float | None], fmt: str, unit: str) -> str:
+    """`` (runs 9.10-12.30x)``: the range of a figure over the pipeline's runs,
+    if there were several (pipeline/naive, the domain's share)."""
+    values = [x for x in runs if x is not None]
+    if len(values) < 2:
+        return ""
+    return f" (runs {fmt.format(min(values))}-{fmt.format(max(values))}{unit})"
 
 
 def _interpreter(machine: dict[str, Any]) -> str:

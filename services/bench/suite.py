@@ -93,6 +93,8 @@ class BrokerBench:
         self.kind, self.bootstrap, self.params, self.bar = kind, bootstrap, params, bar
         self.oracles = oracles
         self.load: dict[str, list[float]] = {"start": load_average()}
+        #: Where the produced history ends (the noon before now): the floor's
+        #: oracle is computed over the same feed.
         self.history_end = history_end(time.time())
 
     def _bar(self, phase: str) -> Callable[[int, int], None]:
@@ -103,7 +105,6 @@ class BrokerBench:
 
         p = self.params
         await ensure_topics(self.bootstrap, p.partitions)
-        self.history_end = history_end(time.time())
         sim, feed = bench_history(p.events, p.accounts, p.seed, self.history_end, self.history_end)
         produced = await produce_feed(
             self.bootstrap,
