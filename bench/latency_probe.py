@@ -70,6 +70,7 @@ async def probe(bootstrap: str, args: argparse.Namespace) -> None:
             flush=True,
         )
         print("   p50 by second:", latency["output_p50_by_second"], flush=True)
+        print("   p99 by second:", latency["output_p99_by_second"], flush=True)
         print(f"   offered {latency['produced_rate']:,.0f}/s", flush=True)
 
 

@@ -126,14 +126,15 @@ class Matcher:
                 self.marker_ms.append(record.timestamp - sent)
 
 
-def by_second(points: list[tuple[int, float]], since_ms: int) -> list[float | None]:
-    """Median latency of the outputs emitted in each second of the phase: a
-    steady figure means a steady delay, a climbing one a backlog."""
+def by_second(points: list[tuple[int, float]], since_ms: int, q: float = 0.5) -> list[float | None]:
+    """The ``q`` percentile of the latency of the outputs emitted in each second
+    of the phase: a steady median means a steady delay, a climbing one a
+    backlog; the 99th per second shows which seconds make the phase's p99."""
     buckets: defaultdict[int, list[float]] = defaultdict(list)
     for at_ms, latency in points:
         buckets[max(0, at_ms - since_ms) // 1000].append(latency)
     last = max(buckets, default=-1)
-    return [percentile(sorted(buckets[s]), 0.5) if buckets[s] else None for s in range(last + 1)]
+    return [percentile(sorted(buckets[s]), q) if buckets[s] else None for s in range(last + 1)]
 
 
 async def measure_latency(
@@ -190,5 +191,6 @@ async def measure_latency(
             matcher.marker_ms, markers=markers, missing=markers - len(matcher.marker_ms)
         ),
         "output_p50_by_second": by_second(matcher.output_points, produced.started_ms),
+        "output_p99_by_second": by_second(matcher.output_points, produced.started_ms, 0.99),
     }
     return report, counts

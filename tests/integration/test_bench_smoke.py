@@ -107,6 +107,12 @@ def test_pipeline_latency_state_and_recovery(tansu: dict[str, Any]) -> None:
     assert pipeline["latency_p99_ms"] >= pipeline["latency_p50_ms"]
     markers = pipeline["latency"]["deadletter_marker"]
     assert _is_positive(markers["samples"]) and markers["missing"] == 0
+    by_second = (
+        pipeline["latency"]["output_p50_by_second"],
+        pipeline["latency"]["output_p99_by_second"],
+    )
+    assert len(by_second[0]) == len(by_second[1])
+    assert all(p50 <= p99 for p50, p99 in zip(*by_second, strict=True) if p50 is not None)
     assert _positive_or_none(pipeline["state_bytes_per_account"])
     assert _is_positive(pipeline["recovery_seconds"])
 

@@ -13,7 +13,7 @@ import pytest
 from aiokafka import ConsumerRecord
 
 from schemas.topics import DEADLETTER, HEALTH, USAGE
-from services.bench.latency import Matcher, percentile
+from services.bench.latency import Matcher, by_second, percentile
 from services.bench.produce import (
     MARKER_PREFIX,
     LiveFeed,
@@ -75,6 +75,14 @@ def test_everything_done_by_the_first_commit_falls_back_to_the_whole_process() -
 )
 def test_percentile_is_nearest_rank(values: list[float], q: float, expected: float | None) -> None:
     assert percentile(values, q) == expected
+
+
+def test_latency_by_second_shows_which_seconds_make_the_tail() -> None:
+    since = 10_000
+    points = [(since + 100 + i, 10.0 + i) for i in range(100)]  # second 0: 10..109 ms
+    points += [(since + 2_500, 5.0), (since + 2_600, 7.0)]  # second 2; second 1 has none
+    assert by_second(points, since) == [59.0, None, 5.0]
+    assert by_second(points, since, 0.99) == [108.0, None, 7.0]
 
 
 def test_output_matches_latest_input_of_its_account_and_second() -> None:
