@@ -76,7 +76,7 @@ def test_idle_wakes_give_way_to_a_batch(monkeypatch: pytest.MonkeyPatch) -> None
     asyncio.run(run())
 
 
-@pytest.mark.parametrize("waited_s", [0.0, 5.0])
+@pytest.mark.parametrize("waited_s", [0.0, 0.15, 5.0])
 def test_a_batch_that_waited_long_gives_the_wakes_one_step(
     monkeypatch: pytest.MonkeyPatch, waited_s: float
 ) -> None:
