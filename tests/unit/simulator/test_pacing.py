@@ -25,9 +25,17 @@ def granted_over(rate: float, seconds: float, step: float) -> int:
 
 @pytest.mark.parametrize(
     "rate, step",
-    # (3, 0.34): at 3/s the burst is one token, and the pump sleeps until it has
-    # accrued; a poller that takes a token at 1.05 loses the 0.05 over the cap.
-    [(50_000, 0.001), (50_000, 0.0137), (500, 0.001), (500, 0.2), (3, 0.34)],
+    # At 3/s the burst is one token: a poll that finds 1.05 must keep the 0.05
+    # (capping the total lost it, and granted 3/s polled every 50 ms as 2.86/s).
+    [
+        (50_000, 0.001),
+        (50_000, 0.0137),
+        (500, 0.001),
+        (500, 0.2),
+        (3, 0.05),
+        (3, 0.34),
+        (7, 0.03),
+    ],
 )
 def test_bucket_grants_the_rate_within_one_burst(rate, step):
     seconds = 10.0
