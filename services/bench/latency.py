@@ -126,15 +126,18 @@ class Matcher:
                 self.marker_ms.append(record.timestamp - sent)
 
 
-def by_second(points: list[tuple[int, float]], since_ms: int, q: float = 0.5) -> list[float | None]:
-    """The ``q`` percentile of the latency of the outputs emitted in each second
-    of the phase: a steady median means a steady delay, a climbing one a
-    backlog; the 99th per second shows which seconds make the phase's p99."""
+def by_second(
+    points: list[tuple[int, float]], since_ms: int, qs: Sequence[float] = (0.5,)
+) -> list[list[float | None]]:
+    """Per quantile in ``qs``, that quantile of the latency of the outputs emitted
+    in each second of the phase (each second sorted once for all of them): a
+    steady median means a steady delay, a climbing one a backlog; the 99th per
+    second shows which seconds make the phase's p99."""
     buckets: defaultdict[int, list[float]] = defaultdict(list)
     for at_ms, latency in points:
         buckets[max(0, at_ms - since_ms) // 1000].append(latency)
-    last = max(buckets, default=-1)
-    return [percentile(sorted(buckets[s]), q) if buckets[s] else None for s in range(last + 1)]
+    seconds = [sorted(buckets.get(s, ())) for s in range(max(buckets, default=-1) + 1)]
+    return [[percentile(values, q) for values in seconds] for q in qs]
 
 
 async def measure_latency(
@@ -180,6 +183,9 @@ async def measure_latency(
     await read_range(bootstrap, counts_before, counts, matcher.add_input)
     await read_until_idle(bootstrap, (*OUTPUT_TOPICS, DEADLETTER), matcher.add_output)
     markers = len(matcher.markers)
+    p50_by_second, p99_by_second = by_second(
+        matcher.output_points, produced.started_ms, (0.5, 0.99)
+    )
     report = {
         "offered_rate": rate,
         "produced_rate": round(produced.rate, 1),
@@ -190,7 +196,7 @@ async def measure_latency(
         "deadletter_marker": summary(
             matcher.marker_ms, markers=markers, missing=markers - len(matcher.marker_ms)
         ),
-        "output_p50_by_second": by_second(matcher.output_points, produced.started_ms),
-        "output_p99_by_second": by_second(matcher.output_points, produced.started_ms, 0.99),
+        "output_p50_by_second": p50_by_second,
+        "output_p99_by_second": p99_by_second,
     }
     return report, counts

@@ -81,8 +81,9 @@ def test_latency_by_second_shows_which_seconds_make_the_tail() -> None:
     since = 10_000
     points = [(since + 100 + i, 10.0 + i) for i in range(100)]  # second 0: 10..109 ms
     points += [(since + 2_500, 5.0), (since + 2_600, 7.0)]  # second 2; second 1 has none
-    assert by_second(points, since) == [59.0, None, 5.0]
-    assert by_second(points, since, 0.99) == [108.0, None, 7.0]
+    assert by_second(points, since) == [[59.0, None, 5.0]]
+    assert by_second(points, since, (0.5, 0.99)) == [[59.0, None, 5.0], [108.0, None, 7.0]]
+    assert by_second([], since, (0.5, 0.99)) == [[], []]
 
 
 def test_output_matches_latest_input_of_its_account_and_second() -> None:
