@@ -21,7 +21,11 @@ from services.api.middleware import BodyLimitMiddleware, RequestContextMiddlewar
 from services.api.producer import KafkaEventProducer
 from services.api.routes import api_router
 from services.api.settings import ApiSettings
-from services.observability.logging import adopt_loggers, configure_logging
+from services.observability.logging import (
+    adopt_loggers,
+    configure_logging,
+    quiet_probe_access_lines,
+)
 from services.readmodel.store import ReadModelStore
 
 log = logging.getLogger(__name__)
@@ -77,5 +81,6 @@ def __getattr__(name: str) -> Any:
         # over so every line of the process is one JSON object.
         configure_logging()
         adopt_loggers("uvicorn", "uvicorn.error", "uvicorn.access")
+        quiet_probe_access_lines()
         return create_app()
     raise AttributeError(name)

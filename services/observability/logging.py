@@ -32,6 +32,7 @@ __all__ = [
     "json_handler",
     "logging_dict_config",
     "parse_level",
+    "quiet_probe_access_lines",
     "redact_secrets",
 ]
 
@@ -171,6 +172,34 @@ def adopt_loggers(*names: str) -> None:
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+
+
+#: Paths polled on a timer by Prometheus and by orchestrator probes.
+PROBE_PATHS = frozenset({"/metrics", "/healthz", "/readyz"})
+
+
+class QuietProbes(logging.Filter):
+    """Drops uvicorn's access line for a successful probe or scrape.
+
+    Prometheus scrapes every few seconds and the orchestrator probes as often:
+    on an idle API those lines were most of the log and said nothing (a failed
+    probe, status 400 and up, still logs). At debug level every line is kept.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if not isinstance(args, tuple) or len(args) != 5:
+            return True  # not uvicorn's access-line shape: keep it
+        _client, method, path, _http_version, status = args
+        quiet = method == "GET" and path in PROBE_PATHS and isinstance(status, int) and status < 400
+        return not quiet or logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+def quiet_probe_access_lines(logger_name: str = "uvicorn.access") -> None:
+    """Install :class:`QuietProbes` on uvicorn's access logger (once)."""
+    logger = logging.getLogger(logger_name)
+    if not any(isinstance(f, QuietProbes) for f in logger.filters):
+        logger.addFilter(QuietProbes())
 
 
 def _level_from(level: str | int | None) -> int:

@@ -14,8 +14,10 @@ import structlog
 from services.observability.logging import (
     LOG_LEVEL_ENV,
     REDACTED,
+    QuietProbes,
     configure_logging,
     parse_level,
+    quiet_probe_access_lines,
 )
 
 Capture = Callable[..., io.StringIO]
@@ -174,3 +176,57 @@ def test_parse_level_accepts_aliases(name: str | int, expected: int) -> None:
 def test_parse_level_rejects_typos() -> None:
     with pytest.raises(ValueError, match="unknown log level"):
         parse_level("verbose")
+
+
+def _access(method: str, path: str, status: int) -> logging.LogRecord:
+    """A record in uvicorn's access-line shape: (client, method, path, version, status)."""
+    return logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", method, path, "1.1", status), None,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "method, path, status, kept",
+    [
+        ("GET", "/metrics", 200, False),
+        ("GET", "/healthz", 200, False),
+        ("GET", "/readyz", 200, False),
+        ("GET", "/readyz", 503, True),  # a failing probe is news
+        ("GET", "/v1/accounts", 200, True),
+        ("GET", "/metrics?x=1", 200, True),  # not the probe's own path
+        ("POST", "/metrics", 200, True),
+    ],
+)
+def test_successful_probes_and_scrapes_leave_no_access_line(
+    capture: Capture, method: str, path: str, status: int, kept: bool
+) -> None:
+    capture("info")
+    assert QuietProbes().filter(_access(method, path, status)) is kept
+
+
+def test_at_debug_level_every_access_line_is_kept(capture: Capture) -> None:
+    capture("debug")
+    assert QuietProbes().filter(_access("GET", "/metrics", 200)) is True
+
+
+def test_a_record_of_another_shape_is_kept(capture: Capture) -> None:
+    capture("info")
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, "plain", None, None)
+    assert QuietProbes().filter(record) is True
+
+
+def test_the_probe_filter_is_installed_once_and_drops_the_line(capture: Capture) -> None:
+    stream = capture("info")
+    name = "test.quiet.access"
+    quiet_probe_access_lines(name)
+    quiet_probe_access_lines(name)
+    logger = logging.getLogger(name)
+    try:
+        assert sum(isinstance(f, QuietProbes) for f in logger.filters) == 1
+        logger.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:1", "GET", "/metrics", "1.1", 200)
+        logger.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:1", "GET", "/v1/alerts", "1.1", 200)
+    finally:
+        logger.filters.clear()
+    lines = [json.loads(line)["event"] for line in stream.getvalue().splitlines()]
+    assert lines == ['127.0.0.1:1 - "GET /v1/alerts HTTP/1.1" 200']
