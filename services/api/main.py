@@ -19,7 +19,7 @@ from services.api.auth import Authenticator
 from services.api.errors import install_error_handlers
 from services.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from services.api.producer import KafkaEventProducer
-from services.api.routes import api_router
+from services.api.routes import api_router, health
 from services.api.settings import ApiSettings
 from services.observability.logging import (
     adopt_loggers,
@@ -81,6 +81,6 @@ def __getattr__(name: str) -> Any:
         # over so every line of the process is one JSON object.
         configure_logging()
         adopt_loggers("uvicorn", "uvicorn.error", "uvicorn.access")
-        quiet_probe_access_lines()
+        quiet_probe_access_lines(health.PROBE_PATHS)
         return create_app()
     raise AttributeError(name)

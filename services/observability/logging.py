@@ -18,7 +18,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
 import structlog
@@ -174,32 +174,34 @@ def adopt_loggers(*names: str) -> None:
         logger.propagate = True
 
 
-#: Paths polled on a timer by Prometheus and by orchestrator probes.
-PROBE_PATHS = frozenset({"/metrics", "/healthz", "/readyz"})
-
-
 class QuietProbes(logging.Filter):
-    """Drops uvicorn's access line for a successful probe or scrape.
+    """Drops uvicorn's access line for a successful call to one of ``paths``.
 
     Prometheus scrapes every few seconds and the orchestrator probes as often:
     on an idle API those lines were most of the log and said nothing (a failed
     probe, status 400 and up, still logs). At debug level every line is kept.
     """
 
+    def __init__(self, paths: Iterable[str]) -> None:
+        super().__init__()
+        self.paths = frozenset(paths)
+
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if not isinstance(args, tuple) or len(args) != 5:
             return True  # not uvicorn's access-line shape: keep it
         _client, method, path, _http_version, status = args
-        quiet = method == "GET" and path in PROBE_PATHS and isinstance(status, int) and status < 400
+        quiet = method == "GET" and path in self.paths and isinstance(status, int) and status < 400
         return not quiet or logging.getLogger().isEnabledFor(logging.DEBUG)
 
 
-def quiet_probe_access_lines(logger_name: str = "uvicorn.access") -> None:
-    """Install :class:`QuietProbes` on uvicorn's access logger (once)."""
+def quiet_probe_access_lines(paths: Iterable[str], logger_name: str = "uvicorn.access") -> None:
+    """Install :class:`QuietProbes` for ``paths`` on uvicorn's access logger,
+    replacing one installed before (as ``configure_logging`` replaces its handler)."""
     logger = logging.getLogger(logger_name)
-    if not any(isinstance(f, QuietProbes) for f in logger.filters):
-        logger.addFilter(QuietProbes())
+    for old in [f for f in logger.filters if isinstance(f, QuietProbes)]:
+        logger.removeFilter(old)
+    logger.addFilter(QuietProbes(paths))
 
 
 def _level_from(level: str | int | None) -> int:

@@ -14,15 +14,20 @@ from services.api.models import ReadyStatus
 
 router = APIRouter(tags=["operations"])
 
+HEALTHZ, READYZ, METRICS = "/healthz", "/readyz", "/metrics"
+#: Polled on a timer by orchestrators and Prometheus: a successful call is
+#: logged only at debug level (``quiet_probe_access_lines`` in ``main``).
+PROBE_PATHS = frozenset({HEALTHZ, READYZ, METRICS})
 
-@router.get("/healthz", response_model=dict[str, str])
+
+@router.get(HEALTHZ, response_model=dict[str, str])
 async def healthz() -> dict[str, str]:
     """The process is up (liveness): no dependency is checked."""
     return {"status": "ok"}
 
 
 @router.get(
-    "/readyz",
+    READYZ,
     response_model=ReadyStatus,
     responses={503: {"model": ReadyStatus, "description": "Redis or Kafka does not answer."}},
 )
@@ -39,7 +44,7 @@ async def readyz(redis: RedisDep, producer: ProducerDep, settings: SettingsDep) 
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 
 
-@router.get("/metrics", response_class=Response)
+@router.get(METRICS, response_class=Response)
 async def metrics() -> Response:
     """Prometheus exposition (aggregated across workers under PROMETHEUS_MULTIPROC_DIR)."""
     payload, content_type = render_metrics()

@@ -21,6 +21,7 @@ from services.observability.logging import (
 )
 
 Capture = Callable[..., io.StringIO]
+PROBES = frozenset({"/metrics", "/healthz", "/readyz"})
 
 
 @pytest.fixture
@@ -202,25 +203,25 @@ def test_successful_probes_and_scrapes_leave_no_access_line(
     capture: Capture, method: str, path: str, status: int, kept: bool
 ) -> None:
     capture("info")
-    assert QuietProbes().filter(_access(method, path, status)) is kept
+    assert QuietProbes(PROBES).filter(_access(method, path, status)) is kept
 
 
 def test_at_debug_level_every_access_line_is_kept(capture: Capture) -> None:
     capture("debug")
-    assert QuietProbes().filter(_access("GET", "/metrics", 200)) is True
+    assert QuietProbes(PROBES).filter(_access("GET", "/metrics", 200)) is True
 
 
 def test_a_record_of_another_shape_is_kept(capture: Capture) -> None:
     capture("info")
     record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, "plain", None, None)
-    assert QuietProbes().filter(record) is True
+    assert QuietProbes(PROBES).filter(record) is True
 
 
 def test_the_probe_filter_is_installed_once_and_drops_the_line(capture: Capture) -> None:
     stream = capture("info")
     name = "test.quiet.access"
-    quiet_probe_access_lines(name)
-    quiet_probe_access_lines(name)
+    quiet_probe_access_lines({"/healthz"}, name)
+    quiet_probe_access_lines(PROBES, name)  # replaces the first
     logger = logging.getLogger(name)
     try:
         assert sum(isinstance(f, QuietProbes) for f in logger.filters) == 1
@@ -230,3 +231,10 @@ def test_the_probe_filter_is_installed_once_and_drops_the_line(capture: Capture)
         logger.filters.clear()
     lines = [json.loads(line)["event"] for line in stream.getvalue().splitlines()]
     assert lines == ['127.0.0.1:1 - "GET /v1/alerts HTTP/1.1" 200']
+
+
+def test_the_api_quiets_exactly_its_probe_routes() -> None:
+    from services.api.routes import health
+
+    assert {route.path for route in health.router.routes} == health.PROBE_PATHS
+    assert health.PROBE_PATHS == PROBES
