@@ -50,13 +50,13 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hot_path_burst import BURST_DAY, burst, burst_engine, digest_records
+from hot_path_burst import TIMED_MIDNIGHTS, burst, burst_engine, digest_records, midnight
 
 import streams.engine as engine_module
 from schemas.inputs import decode_event
@@ -287,11 +287,8 @@ def profile(
 ) -> None:
     prof = cProfile.Profile()
     if stage == "burst":
-        # The three timed midnights: the first only slides windows, the later
-        # ones also emit (decay, inactivity alerts) and cost several times more.
         engine = burst_engine(RULES, args.burst, POLL)
-        moments = [(BURST_DAY + timedelta(days=d, seconds=1)).timestamp() for d in range(3)]
-        prof.runcall(lambda: [engine.advance(moment) for moment in moments])
+        prof.runcall(lambda: [engine.advance(midnight(d)) for d in range(TIMED_MIDNIGHTS)])
     elif stage == "decode":
         prof.runcall(lambda: [decode_domain(t, v) for t, v in raw])
     elif stage == "pydantic":
@@ -333,9 +330,11 @@ def main() -> None:
     args = parser.parse_args()
     if not args.default_gc:
         use_worker_gc()
-    if args.only_burst and args.profile == "burst":
+    if args.profile == "burst":  # builds its own engine: no messages needed
         profile("burst", [], args, [])
         return
+    if args.only_burst and args.profile:
+        parser.error("--only-burst times the burst; profile it with --profile burst")
     if args.only_burst:
         results = {
             f"burst midnight {day} (µs/acct)": seconds / args.burst * 1e6

@@ -20,6 +20,14 @@ from streams.engine import PartitionEngine
 from streams.outputs import Emit
 
 BURST_DAY = datetime(2026, 11, 16, tzinfo=UTC)
+#: Midnights ``burst`` times: the first only slides windows, the later ones
+#: also emit (decay, inactivity alerts) and cost several times more.
+TIMED_MIDNIGHTS = 3
+
+
+def midnight(day: int) -> float:
+    """A second past the ``day``-th midnight from ``BURST_DAY``, in POSIX seconds."""
+    return (BURST_DAY + timedelta(days=day, seconds=1)).timestamp()
 
 
 def digest_records(digest: Any, records: list[Emit]) -> None:
@@ -57,7 +65,7 @@ def burst_engine(rules: Rules, accounts: int, poll: int) -> PartitionEngine:
 
 
 def burst(
-    rules: Rules, accounts: int, poll: int, boundaries: int = 3, days: int = 0
+    rules: Rules, accounts: int, poll: int, boundaries: int = TIMED_MIDNIGHTS, days: int = 0
 ) -> list[float]:
     """CPU seconds of each of the next ``boundaries`` midnights (all accounts
     wake); then ``days`` more midnights (untimed) so decay and inactivity
@@ -67,9 +75,8 @@ def burst(
     digest = hashlib.sha256()
     emitted = 0
     for day in range(boundaries + days):
-        moment = (BURST_DAY + timedelta(days=day, seconds=1)).timestamp()
         start = time.process_time()
-        records = engine.advance(moment)
+        records = engine.advance(midnight(day))
         if day < boundaries:
             out.append(time.process_time() - start)
         emitted += len(records)
