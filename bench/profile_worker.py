@@ -219,7 +219,9 @@ async def alternate(
             rate, cpu = result.events_per_s, result.cpu_per_million
             # "whole-process": all done by the first commit, start-up included (tiny runs)
             window = "" if result.window == "steady" else f"  ({result.window})"
-            print(f"{name:9} {rate:9,.0f} events/s {cpu:7.1f} CPU-s/1M{window}", flush=True)
+            print(f"{name:9} {rate:9,.0f} events/s {cpu:7.1f} CPU-s/1M "
+                  f"{result.peak_rss_mb:7,.0f} MB peak RSS, {result.events:,} events in "
+                  f"{result.seconds:.1f} s{window}", flush=True)  # fmt: skip
         order.reverse()
     best = {name: (max(r[0] for r in rs), min(r[1] for r in rs)) for name, rs in runs.items()}
     first, second = list(sides)

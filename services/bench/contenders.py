@@ -25,6 +25,9 @@ MODULES = {
     # The pipeline with its domain looked up, not computed (bench/profile_worker.py --floor).
     "floor": "services.bench.floor_app",
 }
+#: The contenders that serve ``healthscore_events_consumed_total`` on their
+#: metrics port, so their rate is measured from processing, not from commits.
+COUNTS_CONSUMED = frozenset({"pipeline", "floor"})
 
 
 @dataclass
@@ -73,7 +76,9 @@ class Contender:
         data_dir = tempfile.TemporaryDirectory(prefix=f"bench-{self.kind}-data-")
         self.data_dirs.append(data_dir)
         argv = [self.python, "-m", MODULES[self.kind], "worker", "-l", log_level]
-        return WorkerProcess(self.kind, argv, self.env(data_dir.name, log_level), self.root)
+        env = self.env(data_dir.name, log_level)
+        port = int(env["HEALTHSCORE_WORKER_METRICS_PORT"]) if self.kind in COUNTS_CONSUMED else None
+        return WorkerProcess(self.kind, argv, env, self.root, metrics_port=port)
 
     def cleanup(self) -> None:
         for data_dir in self.data_dirs:

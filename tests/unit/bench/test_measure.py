@@ -1,11 +1,14 @@
 """The bench's pure measuring parts: steady window, percentiles, output matching.
 
-No broker: samples and records are built by hand.
+No broker: samples and records are built by hand (the consumed counter is read
+from a stand-in metrics endpoint on loopback).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -21,8 +24,9 @@ from services.bench.produce import (
     history_end,
     marker_value,
 )
-from services.bench.runner import Sample, summarize
+from services.bench.runner import Sample, consumed_counter, consumed_in, summarize
 from services.simulator.clock import parse_rfc3339
+from services.stack.process import free_port
 
 
 def make_samples(rows: list[tuple[float, int, float]]) -> list[Sample]:
@@ -64,9 +68,71 @@ def test_steady_window_starts_at_first_commit_and_ends_at_last_busy_sample() -> 
     assert result.startup_seconds == pytest.approx(2.0)
 
 
+def test_a_worker_that_counts_opens_the_window_where_it_started_processing() -> None:
+    # The fast path processed from t=2 but first committed at t=4, with 300 of
+    # its 400 events processed by then (in-flight until their state is written).
+    samples = [
+        Sample(1, 0, 1.0, 0),
+        Sample(2, 0, 2.0, 100),  # counter first above zero: the window opens here
+        Sample(3, 0, 3.0),
+        Sample(4, 100, 4.0),
+        Sample(5, 100, 5.0),
+        Sample(6, 100, 5.01),
+        Sample(7, 400, 5.02),
+    ]
+    result = summarize(samples, total=400, spawned=0.0, rss=50.0)
+    assert (result.window, result.events) == ("steady", 300)
+    assert result.seconds == pytest.approx(3.0)
+    assert result.cpu_seconds == pytest.approx(3.0)
+    assert result.startup_seconds == pytest.approx(2.0)
+    # Opened at the first commit instead, the same run would claim 300 events
+    # for the 1 CPU-s after t=4: the bias this window removes.
+    uncounted = [Sample(s.t, s.committed, s.cpu) for s in samples]
+    assert summarize(uncounted, total=400, spawned=0.0, rss=50.0).cpu_seconds == pytest.approx(1.0)
+
+
 def test_everything_done_by_the_first_commit_falls_back_to_the_whole_process() -> None:
     result = summarize(make_samples([(1, 0, 0.5), (3, 50, 2.0)]), 50, spawned=0.5, rss=1.0)
     assert (result.window, result.events, result.seconds) == ("whole-process", 50, 2.5)
+    # A counting worker that had processed everything when its counter first showed.
+    counted = [Sample(1, 0, 0.5, 50), Sample(2, 0, 1.0), Sample(3, 50, 2.0)]
+    result = summarize(counted, 50, spawned=0.5, rss=1.0)
+    assert (result.window, result.events, result.seconds) == ("whole-process", 50, 2.5)
+
+
+EXPOSITION = b"""# HELP healthscore_events_consumed_total Input messages consumed.
+# TYPE healthscore_events_consumed_total counter
+healthscore_events_consumed_total{topic="cs.usage.v1"} 1234.0
+healthscore_events_consumed_created{topic="cs.usage.v1"} 1.7e+09
+healthscore_events_consumed_total{topic="cs.tickets.v1"} 66.0
+healthscore_events_rejected_total{topic="cs.usage.v1",reason="schema"} 5.0
+"""
+
+
+def test_consumed_counter_sums_the_topics_and_nothing_else() -> None:
+    assert consumed_in(EXPOSITION) == 1300
+    assert consumed_in(b"# no samples yet\n") == 0
+
+
+@pytest.fixture
+async def metrics_port() -> AsyncIterator[int]:
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n" + EXPOSITION)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    async with server:
+        yield server.sockets[0].getsockname()[1]
+
+
+async def test_consumed_counter_reads_the_workers_endpoint(metrics_port: int) -> None:
+    assert await consumed_counter(metrics_port) == 1300
+
+
+async def test_consumed_counter_is_none_while_nothing_listens() -> None:
+    assert await consumed_counter(free_port()) is None
 
 
 @pytest.mark.parametrize(
