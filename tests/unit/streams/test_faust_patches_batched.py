@@ -238,3 +238,25 @@ async def test_a_new_generation_stops_per_message_delivery_too() -> None:
     consumer.callback = callback  # type: ignore[method-assign]
     await _drain(consumer, divert=True)
     assert delivered == [(OTHER, 0)]
+
+
+async def test_handled_messages_keep_what_an_ack_needs_but_not_their_payload() -> None:
+    # The fast path holds handled messages until their state is written, only to
+    # ack them: the drain drops their key and value once the handler returns.
+    consumer = _Consumer(_fetches([[0, 1, 2, 3, 4, 5, 6]]))
+    held: list[Any] = []
+    payloads: list[tuple[bytes, bytes]] = []
+
+    async def handler(owner: Any, messages: list[Any]) -> None:
+        payloads.extend((m.key, m.value) for m in messages)
+        held.extend(messages)
+
+    faust_patches.install(frozenset({IN}), handler, divert_max=3)  # full chunks and a rest
+    try:
+        await faust_patches._drain_messages(consumer, SimpleNamespace(_stopped=_Stopped()))
+    finally:
+        faust_patches.uninstall()
+    assert payloads == [(f"k{o}".encode(), f"v{o}".encode()) for o in range(7)]
+    assert [(m.tp, m.offset, m.key, m.value) for m in held] == [
+        (TP(IN, 0), o, None, None) for o in range(7)
+    ]
