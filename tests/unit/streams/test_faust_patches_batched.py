@@ -114,8 +114,17 @@ def _state(message: Any) -> dict[str, Any]:
     return {k: v for k, v in vars(message).items() if k != "time_in"}
 
 
-async def _drain(consumer: _Consumer, *, divert: bool, divert_max: int = 5000) -> None:
-    async def handler(owner: Any, messages: list[Any]) -> None:
+async def _drain(
+    consumer: _Consumer,
+    *,
+    divert: bool,
+    divert_max: int = 5000,
+    handler: faust_patches.DivertHandler | None = None,
+) -> None:
+    """One run of the drain loop; the diverted messages go to ``handler``, by
+    default one that records them and checks them against Faust's own."""
+
+    async def check(owner: Any, messages: list[Any]) -> None:
         assert owner is consumer
         consumer.diverted.append([(m.topic, m.partition, m.offset) for m in messages])
         for m in messages:  # what Faust's _to_message would have built
@@ -124,7 +133,7 @@ async def _drain(consumer: _Consumer, *, divert: bool, divert_max: int = 5000) -
             )
 
     if divert:
-        faust_patches.install(frozenset({IN}), handler, divert_max)
+        faust_patches.install(frozenset({IN}), handler or check, divert_max)
     else:
         faust_patches.install()
     try:
@@ -251,11 +260,7 @@ async def test_handled_messages_keep_what_an_ack_needs_but_not_their_payload() -
         payloads.extend((m.key, m.value) for m in messages)
         held.extend(messages)
 
-    faust_patches.install(frozenset({IN}), handler, divert_max=3)  # full chunks and a rest
-    try:
-        await faust_patches._drain_messages(consumer, SimpleNamespace(_stopped=_Stopped()))
-    finally:
-        faust_patches.uninstall()
+    await _drain(consumer, divert=True, divert_max=3, handler=handler)  # full chunks and a rest
     assert payloads == [(f"k{o}".encode(), f"v{o}".encode()) for o in range(7)]
     assert [(m.tp, m.offset, m.key, m.value) for m in held] == [
         (TP(IN, 0), o, None, None) for o in range(7)
