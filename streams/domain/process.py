@@ -140,7 +140,7 @@ def apply_new(draft: StateDraft, event: DomainEvent, at_s: int) -> int | None:
     """Apply ``event`` unless its id was applied recently: None for a duplicate,
     else the mask of scored dimensions it changed."""
     digest = id_digest(event.id)
-    if digest in draft.recent_counts:
+    if draft.is_duplicate(digest):
         return None
     mask = draft.apply(event, at_s)
     draft.remember(digest)

@@ -166,7 +166,8 @@ class AccountState:
     as_of_s: int | None = None
     last_score: ScoreMemo | None = None
     alerts: AlertState = AlertState()
-    recent_ids: tuple[bytes, ...] = ()
+    recent_ids: bytes = b""
+    """The last ``RECENT_IDS`` input-id digests, ``ID_DIGEST_BYTES`` each, packed oldest first."""
 
     def to_dict(self) -> dict[str, Any]:
         """Compact JSON-compatible form; days are stored relative to one base day."""
@@ -190,7 +191,7 @@ class AccountState:
         if self.alerts != _NO_ALERTS:
             out["al"] = _alerts_to_dict(self.alerts, base)
         if self.recent_ids:
-            out["i"] = base64.b64encode(b"".join(self.recent_ids)).decode("ascii")
+            out["i"] = base64.b64encode(self.recent_ids).decode("ascii")
         return out
 
     @classmethod
@@ -325,6 +326,8 @@ def _from_dict(cls: type[AccountState], data: dict[str, Any]) -> AccountState:
     m = data.get("m")
     al = data.get("al")
     raw_ids = base64.b64decode(data.get("i", ""))
+    if len(raw_ids) % ID_DIGEST_BYTES:
+        raise ValueError(f"recent ids are not whole {ID_DIGEST_BYTES}-byte digests")
     return cls(
         account_id=str(data["a"]),
         profile=None if p is None else Profile(p[0], cast(Segment, p[1]), p[2], p[3], p[4]),
@@ -353,9 +356,7 @@ def _from_dict(cls: type[AccountState], data: dict[str, Any]) -> AccountState:
             sudden_drop_s=al.get("s"),
             history=decode_series(al.get("h", []), base),
         ),
-        recent_ids=tuple(
-            raw_ids[i : i + ID_DIGEST_BYTES] for i in range(0, len(raw_ids), ID_DIGEST_BYTES)
-        ),
+        recent_ids=raw_ids,
     )
 
 

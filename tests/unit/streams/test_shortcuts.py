@@ -1,5 +1,5 @@
 """The engine's shortcuts (repeated usage skips ``apply_usage``'s full path; the
-duplicate check is a hash lookup) must not change a single output or stored
+duplicate check searches a packed buffer) must not change a single output or stored
 byte: a simulated run with the shortcut disabled gives the same records and the
 same stored states."""
 
@@ -16,7 +16,7 @@ from streams.config import load_rules
 from streams.convert import to_domain
 from streams.domain import apply
 from streams.domain.events import DomainEvent
-from streams.domain.state import AccountState
+from streams.domain.state import ID_DIGEST_BYTES, RECENT_IDS, AccountState
 from streams.engine import PartitionEngine
 
 RULES = load_rules()
@@ -55,12 +55,38 @@ def test_repeated_usage_shortcut_changes_nothing(
     assert fast[0] and fast == full
 
 
-@pytest.mark.parametrize("stored", [(), (b"a", b"a"), tuple(bytes([i]) for i in range(32))])
-def test_recent_ids_forget_the_oldest_like_the_list_they_index(stored: tuple[bytes, ...]) -> None:
-    draft = apply.StateDraft(AccountState("acc", recent_ids=stored))
+def _digest(n: int) -> bytes:
+    return n.to_bytes(ID_DIGEST_BYTES, "big")
+
+
+@pytest.mark.parametrize(
+    "stored", [(), (_digest(1), _digest(1)), tuple(_digest(i) for i in range(RECENT_IDS))]
+)
+def test_recent_ids_forget_the_oldest_like_a_bounded_list(stored: tuple[bytes, ...]) -> None:
+    draft = apply.StateDraft(AccountState("acc", recent_ids=b"".join(stored)))
+    kept = list(stored)
     for i in range(100, 140):
-        draft.remember(bytes([i]))
-        kept = draft.recent
-        assert len(kept) <= apply.RECENT_IDS
-        for digest in {*stored, *(bytes([j]) for j in range(100, i + 1))}:
+        draft.remember(_digest(i))
+        kept = [*kept, _digest(i)][-RECENT_IDS:]
+        assert draft.freeze().recent_ids == b"".join(kept)
+        for digest in {*stored, *(_digest(j) for j in range(100, i + 1))}:
             assert draft.is_duplicate(digest) == (digest in kept)
+
+
+def test_a_digest_straddling_two_remembered_ones_is_not_a_duplicate() -> None:
+    draft = apply.StateDraft(AccountState("acc"))
+    first, second = b"abcdef", b"ghijkl"
+    draft.remember(first)
+    draft.remember(second)
+    straddling = (first + second)[3 : 3 + ID_DIGEST_BYTES]  # b"defghi"
+    assert not draft.is_duplicate(straddling)
+    draft.remember(b"xdefgh")  # the same bytes again, once unaligned, then aligned
+    draft.remember(straddling)
+    assert draft.is_duplicate(straddling) and draft.is_duplicate(first)
+
+
+def test_stored_recent_ids_must_be_whole_digests() -> None:
+    record = AccountState("acc", recent_ids=_digest(1)).to_dict()
+    record["i"] = "AAAA"  # three bytes
+    with pytest.raises(ValueError, match="whole"):
+        AccountState.from_dict(record)
