@@ -29,12 +29,20 @@ digests make a false "duplicate" about one in 10^13 events.
 from __future__ import annotations
 
 import base64
+import sys
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeAlias, cast
 
 from streams.domain.events import Priority, Segment
 from streams.domain.frozen import fast_init
-from streams.domain.windows import Features, Series, day_index, decode_series, encode_series
+from streams.domain.windows import (
+    Features,
+    Series,
+    day_index,
+    decode_series,
+    encode_series,
+    shared_day,
+)
 
 Band: TypeAlias = Literal["healthy", "neutral", "at_risk"]
 
@@ -260,7 +268,10 @@ def _usage_from_dict(d: dict[str, Any], base: int) -> UsageState:
         active_users=decode_series(d.get("a", []), base),
         users_day=base - int(bitmap[0]) if "b" in d else 0,
         users_bitmap=int(bitmap[1]),
-        features=tuple((str(ft[i]), base - int(ft[i + 1])) for i in range(0, len(ft), 2)),
+        features=tuple(
+            (sys.intern(str(ft[i])), shared_day(base - int(ft[i + 1])))
+            for i in range(0, len(ft), 2)
+        ),
         records=decode_series(d.get("r", []), base),
         seats=d.get("s"),
     )

@@ -31,6 +31,7 @@ Every function is pure and returns a new tuple; nothing here reads a clock.
 from __future__ import annotations
 
 import math
+import sys
 import zlib
 from bisect import bisect_left
 from operator import itemgetter
@@ -52,6 +53,26 @@ def day_index(epoch_seconds: int) -> int:
     return epoch_seconds // DAY_SECONDS
 
 
+_DAYS: dict[int, int] = {}
+_MAX_DAYS = 4096
+"""Eleven years of days; a bound against odd timestamps, not a tuning knob."""
+
+
+def shared_day(day: int) -> int:
+    """The one int object for ``day`` that every stored bucket holds.
+
+    A day index (~20,000) is above CPython's small-int cache, so each bucket
+    would otherwise keep its own 28-byte copy of the same number, and a worker
+    keeps tens of buckets for each of tens of thousands of accounts. Called
+    where a bucket for a new day is stored, not per event."""
+    shared = _DAYS.get(day)
+    if shared is None:
+        if len(_DAYS) >= _MAX_DAYS:
+            _DAYS.clear()  # still correct: only the sharing starts over
+        shared = _DAYS[day] = day
+    return shared
+
+
 def window_start(now_day: int, days: int) -> int:
     """The first day (inclusive) of a ``days``-long window ending on ``now_day``."""
     return now_day - days + 1
@@ -70,11 +91,11 @@ def add(series: Series, day: int, amount: int) -> Series:
     if series:
         last_day, last_value = series[-1]
         if day == last_day:
-            return series[:-1] + ((day, last_value + amount),)  # noqa: RUF005 (faster than unpacking)
+            return series[:-1] + ((last_day, last_value + amount),)  # noqa: RUF005 (faster than unpacking)
         if day > last_day:
-            return series + ((day, amount),)  # noqa: RUF005 (faster than unpacking)
+            return series + ((shared_day(day), amount),)  # noqa: RUF005 (faster than unpacking)
         return _merge_old(series, day, amount, maximum=False)
-    return ((day, amount),)
+    return ((shared_day(day), amount),)
 
 
 def put_max(series: Series, day: int, value: int) -> Series:
@@ -84,11 +105,11 @@ def put_max(series: Series, day: int, value: int) -> Series:
         if day == last_day:
             if value <= last_value:
                 return series
-            return series[:-1] + ((day, value),)  # noqa: RUF005 (faster than unpacking)
+            return series[:-1] + ((last_day, value),)  # noqa: RUF005 (faster than unpacking)
         if day > last_day:
-            return series + ((day, value),)  # noqa: RUF005 (faster than unpacking)
+            return series + ((shared_day(day), value),)  # noqa: RUF005 (faster than unpacking)
         return _merge_old(series, day, value, maximum=True)
-    return ((day, value),)
+    return ((shared_day(day), value),)
 
 
 def _merge_old(series: Series, day: int, value: int, *, maximum: bool) -> Series:
@@ -99,8 +120,8 @@ def _merge_old(series: Series, day: int, value: int, *, maximum: bool) -> Series
         new = max(old, value) if maximum else old + value
         if new == old:
             return series
-        return (*series[:i], (day, new), *series[i + 1 :])
-    return (*series[:i], (day, value), *series[i:])
+        return (*series[:i], (series[i][0], new), *series[i + 1 :])
+    return (*series[:i], (shared_day(day), value), *series[i:])
 
 
 def has_day(series: Series, day: int) -> bool:
@@ -160,7 +181,7 @@ def decode_series(flat: list[int], base_day: int) -> Series:
         day = base_day - flat[i] if i == 0 else day + flat[i]
         if pairs and day <= pairs[-1][0]:
             raise ValueError("series days must be ascending")
-        pairs.append((day, int(flat[i + 1])))
+        pairs.append((shared_day(day), int(flat[i + 1])))
     return tuple(pairs)
 
 
@@ -180,6 +201,8 @@ def touch_feature(features: Features, name: str, day: int, cap: int) -> Features
     previous = next((d for n, d in features if n == name), None)
     if previous is not None and previous > day:
         day = previous  # a late event must not make a feature look older
+    # Shared: the name is a fresh string from each decoded event, the day a fresh int.
+    name, day = sys.intern(name), shared_day(day)
     if len(kept) >= cap:
         kept = kept[len(kept) - cap + 1 :]
     if kept and kept[-1][1] > day:

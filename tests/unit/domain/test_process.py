@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from streams.domain.process import advance_time, process_batch
+from streams.domain.state import AccountState
 from tests.unit.domain.factories import (
     at_day,
     default_model,
@@ -99,3 +100,23 @@ def test_late_event_lands_in_its_own_day() -> None:
     assert late.state is not None
     assert late.state.usage.records == ((int(at_day(2).timestamp()) // 86400, 7),)
     assert len(late.state.usage.active_users) == 2
+
+
+def test_accounts_share_their_stored_days_and_feature_names() -> None:
+    """A worker keeps every owned account in memory: the day numbers and
+    feature names its buckets hold are one object per value, not a copy per
+    account (and per event), also after a restore from the stored form."""
+    model = default_model()
+    states = []
+    for account in ("acc-a", "acc-b"):
+        feature = "".join(["rep", "orts"])  # a fresh string, as decoding gives
+        events = [make_feature(account, at_day(1), feature), make_records(account, at_day(2))]
+        stored = process_batch(None, events, model, at_day(2)).state
+        assert stored is not None
+        states.append(stored)
+    restored = AccountState.from_dict(states[1].to_dict())
+    a, b = states[0].usage, restored.usage
+    assert a.features[0][0] is b.features[0][0]
+    assert a.features[0][1] is b.features[0][1]
+    assert a.active_users[0][0] is b.active_users[0][0]
+    assert a.records[0][0] is states[1].usage.records[0][0]
