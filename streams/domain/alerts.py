@@ -31,7 +31,7 @@ from typing import Literal, TypeAlias
 from streams.domain.frozen import fast_init
 from streams.domain.model import AlertPolicy
 from streams.domain.state import AlertState, Band, Profile
-from streams.domain.windows import DAY_SECONDS, day_index, shared_day
+from streams.domain.windows import DAY_SECONDS, day_index, shared
 
 AlertType: TypeAlias = Literal[
     "health_below_threshold", "health_recovered", "sudden_drop", "inactivity"
@@ -146,7 +146,7 @@ def _record_peak(
         if history[-1][1] >= score_t:
             return history
         return (*history[:-1], (history[-1][0], score_t))
-    return (*history, (shared_day(day), score_t))
+    return (*history, (shared(day), score_t))
 
 
 def alert_id(account_id: str, kind: str, cause_s: int) -> str:

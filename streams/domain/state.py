@@ -29,7 +29,6 @@ digests make a false "duplicate" about one in 10^13 events.
 from __future__ import annotations
 
 import base64
-import sys
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeAlias, cast
 
@@ -41,7 +40,7 @@ from streams.domain.windows import (
     day_index,
     decode_series,
     encode_series,
-    shared_day,
+    feature_entry,
 )
 
 Band: TypeAlias = Literal["healthy", "neutral", "at_risk"]
@@ -269,8 +268,7 @@ def _usage_from_dict(d: dict[str, Any], base: int) -> UsageState:
         users_day=base - int(bitmap[0]) if "b" in d else 0,
         users_bitmap=int(bitmap[1]),
         features=tuple(
-            (sys.intern(str(ft[i])), shared_day(base - int(ft[i + 1])))
-            for i in range(0, len(ft), 2)
+            feature_entry(str(ft[i]), base - int(ft[i + 1])) for i in range(0, len(ft), 2)
         ),
         records=decode_series(d.get("r", []), base),
         seats=d.get("s"),

@@ -26,16 +26,19 @@ Queries take ``since_day`` (inclusive). A window of N days ending on
 ``now_day`` is ``window_start(now_day, N) = now_day - N + 1``.
 
 Every function is pure and returns a new tuple; nothing here reads a clock.
+The one table kept between calls, behind ``shared``, only decides which of
+several equal objects a result holds (memory: a worker keeps every account it
+owns), never what it equals.
 """
 
 from __future__ import annotations
 
 import math
-import sys
 import zlib
 from bisect import bisect_left
+from collections.abc import Hashable
 from operator import itemgetter
-from typing import TypeAlias
+from typing import Any, TypeAlias, TypeVar, cast
 
 DAY_SECONDS = 86_400
 HORIZON_DAYS = 90
@@ -53,24 +56,43 @@ def day_index(epoch_seconds: int) -> int:
     return epoch_seconds // DAY_SECONDS
 
 
-_DAYS: dict[int, int] = {}
-_MAX_DAYS = 4096
-"""Eleven years of days; a bound against odd timestamps, not a tuning knob."""
+_SHARED: dict[Hashable, Any] = {}
+_MAX_SHARED = 65_536
+"""Days, feature entries and small buckets of a 90-day horizon fit many times
+over; a bound against odd inputs, not a tuning knob."""
+
+_T = TypeVar("_T", bound=Hashable)
 
 
-def shared_day(day: int) -> int:
-    """The one int object for ``day`` that every stored bucket holds.
+def shared(value: _T) -> _T:
+    """The one object equal to ``value`` that every account's stored state holds.
 
-    A day index (~20,000) is above CPython's small-int cache, so each bucket
-    would otherwise keep its own 28-byte copy of the same number, and a worker
-    keeps tens of buckets for each of tens of thousands of accounts. Called
-    where a bucket for a new day is stored, not per event."""
-    shared = _DAYS.get(day)
-    if shared is None:
-        if len(_DAYS) >= _MAX_DAYS:
-            _DAYS.clear()  # still correct: only the sharing starts over
-        shared = _DAYS[day] = day
-    return shared
+    A worker keeps every account it owns in memory, and their buckets repeat
+    the same values: a day index (~20,000, above CPython's small-int cache:
+    28 bytes a copy), a ``(feature, day)`` entry, a past day's small count.
+    Called where such a value is stored for a new day, not per event."""
+    found = _SHARED.get(value)
+    if found is None:
+        if len(_SHARED) >= _MAX_SHARED:
+            _SHARED.clear()  # still correct: only the sharing starts over
+        found = _SHARED[value] = value
+    return cast(_T, found)
+
+
+def sealed(bucket: tuple[int, int]) -> tuple[int, int]:
+    """A past day's bucket, shared when its value is one CPython keeps a single
+    int for (-5..256: active users, tickets); larger values rarely repeat
+    across accounts and would only fill the table."""
+    return shared(bucket) if -5 <= bucket[1] <= 256 else bucket
+
+
+def _after(series: Series, bucket: tuple[int, int]) -> Series:
+    """``series`` with ``bucket`` (a later day) appended and the old tail sealed."""
+    tail = series[-1]
+    kept = sealed(tail)
+    if kept is tail:
+        return series + (bucket,)  # noqa: RUF005 (faster than unpacking)
+    return series[:-1] + (kept, bucket)  # noqa: RUF005 (faster than unpacking)
 
 
 def window_start(now_day: int, days: int) -> int:
@@ -93,9 +115,9 @@ def add(series: Series, day: int, amount: int) -> Series:
         if day == last_day:
             return series[:-1] + ((last_day, last_value + amount),)  # noqa: RUF005 (faster than unpacking)
         if day > last_day:
-            return series + ((shared_day(day), amount),)  # noqa: RUF005 (faster than unpacking)
+            return _after(series, (shared(day), amount))
         return _merge_old(series, day, amount, maximum=False)
-    return ((shared_day(day), amount),)
+    return ((shared(day), amount),)
 
 
 def put_max(series: Series, day: int, value: int) -> Series:
@@ -107,9 +129,9 @@ def put_max(series: Series, day: int, value: int) -> Series:
                 return series
             return series[:-1] + ((last_day, value),)  # noqa: RUF005 (faster than unpacking)
         if day > last_day:
-            return series + ((shared_day(day), value),)  # noqa: RUF005 (faster than unpacking)
+            return _after(series, (shared(day), value))
         return _merge_old(series, day, value, maximum=True)
-    return ((shared_day(day), value),)
+    return ((shared(day), value),)
 
 
 def _merge_old(series: Series, day: int, value: int, *, maximum: bool) -> Series:
@@ -121,7 +143,7 @@ def _merge_old(series: Series, day: int, value: int, *, maximum: bool) -> Series
         if new == old:
             return series
         return (*series[:i], (series[i][0], new), *series[i + 1 :])
-    return (*series[:i], (shared_day(day), value), *series[i:])
+    return (*series[:i], (shared(day), value), *series[i:])
 
 
 def has_day(series: Series, day: int) -> bool:
@@ -181,7 +203,7 @@ def decode_series(flat: list[int], base_day: int) -> Series:
         day = base_day - flat[i] if i == 0 else day + flat[i]
         if pairs and day <= pairs[-1][0]:
             raise ValueError("series days must be ascending")
-        pairs.append((shared_day(day), int(flat[i + 1])))
+        pairs.append(sealed((shared(day), int(flat[i + 1]))))
     return tuple(pairs)
 
 
@@ -201,15 +223,19 @@ def touch_feature(features: Features, name: str, day: int, cap: int) -> Features
     previous = next((d for n, d in features if n == name), None)
     if previous is not None and previous > day:
         day = previous  # a late event must not make a feature look older
-    # Shared: the name is a fresh string from each decoded event, the day a fresh int.
-    name, day = sys.intern(name), shared_day(day)
     if len(kept) >= cap:
         kept = kept[len(kept) - cap + 1 :]
     if kept and kept[-1][1] > day:
         # keep ascending last-day order for late events
         i = bisect_left(kept, day, key=lambda entry: entry[1])
-        return (*kept[:i], (name, day), *kept[i:])
-    return (*kept, (name, day))
+        return (*kept[:i], feature_entry(name, day), *kept[i:])
+    return (*kept, feature_entry(name, day))
+
+
+def feature_entry(name: str, day: int) -> tuple[str, int]:
+    """A ``(feature, last_day)`` entry, shared: ``name`` comes fresh from each
+    decoded event, and every account using a feature on a day holds the same."""
+    return shared((name, shared(day)))
 
 
 def count_features(features: Features, since_day: int, until_day: int | None = None) -> int:

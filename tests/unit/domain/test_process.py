@@ -102,21 +102,31 @@ def test_late_event_lands_in_its_own_day() -> None:
     assert len(late.state.usage.active_users) == 2
 
 
-def test_accounts_share_their_stored_days_and_feature_names() -> None:
-    """A worker keeps every owned account in memory: the day numbers and
-    feature names its buckets hold are one object per value, not a copy per
-    account (and per event), also after a restore from the stored form."""
+def test_accounts_share_their_stored_days_buckets_and_feature_entries() -> None:
+    """A worker keeps every owned account in memory: the day numbers, past
+    days' small buckets and feature entries they hold are one object per
+    value, not a copy per account (and per event), also after a restore."""
     model = default_model()
     states = []
     for account in ("acc-a", "acc-b"):
         feature = "".join(["rep", "orts"])  # a fresh string, as decoding gives
-        events = [make_feature(account, at_day(1), feature), make_records(account, at_day(2))]
+        events = [
+            make_feature(account, at_day(1), feature),
+            make_records(account, at_day(1), quantity=5),
+            make_records(account, at_day(1), quantity=1000),
+            make_login(account, at_day(2)),
+            make_records(account, at_day(2), quantity=5),
+        ]
         stored = process_batch(None, events, model, at_day(2)).state
         assert stored is not None
         states.append(stored)
-    restored = AccountState.from_dict(states[1].to_dict())
-    a, b = states[0].usage, restored.usage
-    assert a.features[0][0] is b.features[0][0]
-    assert a.features[0][1] is b.features[0][1]
-    assert a.active_users[0][0] is b.active_users[0][0]
-    assert a.records[0][0] is states[1].usage.records[0][0]
+    a, b = states[0].usage, states[1].usage
+    restored = AccountState.from_dict(states[1].to_dict()).usage
+    for other in (b, restored):
+        assert a.features[0] is other.features[0]
+        assert a.active_users[0] is other.active_users[0]  # day 1, over
+        assert a.active_users[1][0] is other.active_users[1][0]  # today: the day only
+    # A past day's bucket is shared only with a value CPython keeps one int for.
+    assert a.records[0] == b.records[0] == (a.records[0][0], 1005)
+    assert a.records[0] is not b.records[0]
+    assert a.records[0][0] is b.records[0][0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from streams.domain import windows
 from streams.domain.windows import (
     add,
     count_days,
@@ -117,3 +118,24 @@ def test_distinct_users_estimate_is_close_for_small_teams(users: int) -> None:
         bitmap |= user_bit(f"user-{n}")
     assert abs(estimate_users(bitmap) - users) <= 1
     assert estimate_users(bitmap | user_bit("user-0")) == estimate_users(bitmap)
+
+
+def test_shared_values_are_one_object_and_stay_equal_past_the_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(windows, "_SHARED", {})
+    monkeypatch.setattr(windows, "_MAX_SHARED", 3)
+    first = windows.shared(int("20000"))
+    assert windows.shared(int("20000")) is first
+    for day in range(30_000, 30_010):  # past the bound the table starts over
+        assert windows.shared(day) == day
+    assert len(windows._SHARED) <= 3
+    assert windows.shared(int("20000")) == first
+
+
+def test_only_small_past_buckets_are_sealed_into_shared_ones() -> None:
+    small, large = (20_001, int("7")), (20_001, int("1000"))
+    assert windows.sealed(small) is windows.sealed((20_001, 7))
+    assert windows.sealed(large) is large
+    series = put_max(((int("20000"), 3),), 20_001, 4)
+    assert series[0] is windows.sealed((20_000, 3))  # the tail is sealed when a day follows
