@@ -135,15 +135,16 @@ def put_max(series: Series, day: int, value: int) -> Series:
 
 
 def _merge_old(series: Series, day: int, value: int, *, maximum: bool) -> Series:
-    """The rare late-event path: a bucket before the newest one."""
+    """The rare late-event path: a bucket before the newest one (a past day's,
+    so sealed like the ones ``_after`` leaves behind)."""
     i = bisect_left(series, day, key=_first)
     if i < len(series) and series[i][0] == day:
         old = series[i][1]
         new = max(old, value) if maximum else old + value
         if new == old:
             return series
-        return (*series[:i], (series[i][0], new), *series[i + 1 :])
-    return (*series[:i], (shared(day), value), *series[i:])
+        return (*series[:i], sealed((series[i][0], new)), *series[i + 1 :])
+    return (*series[:i], sealed((shared(day), value)), *series[i:])
 
 
 def has_day(series: Series, day: int) -> bool:

@@ -139,3 +139,10 @@ def test_only_small_past_buckets_are_sealed_into_shared_ones() -> None:
     assert windows.sealed(large) is large
     series = put_max(((int("20000"), 3),), 20_001, 4)
     assert series[0] is windows.sealed((20_000, 3))  # the tail is sealed when a day follows
+
+
+def test_a_late_events_bucket_is_sealed_like_any_past_one() -> None:
+    inserted = add(((20_000, 3), (20_005, 1)), int("20002"), int("4"))
+    assert inserted[1] is windows.sealed((20_002, 4))
+    merged = put_max(((20_000, 3), (20_005, 1)), int("20000"), int("9"))
+    assert merged[0] is windows.sealed((20_000, 9))
