@@ -94,7 +94,7 @@ class StateDraft:
     ``process_batch`` makes one per call; the partition engine keeps one per
     account for as long as it owns the partition and freezes it only when the
     record is persisted, so a step neither copies an 11-field frozen dataclass
-    nor rebuilds the duplicate-id tuple. The parts it holds (usage, tickets,
+    nor copies the duplicate-id buffer. The parts it holds (usage, tickets,
     ...) are still immutable; only the holder and ``recent`` are mutable, and
     neither is shared. It also carries the per-dimension score cache of
     ``rescore`` (not persisted: rebuilt on the first step after a restore).
