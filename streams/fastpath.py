@@ -33,8 +33,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from streams import metrics
-from streams.faust_patches import ack_batch, track_batch
+from streams import fetched, metrics
+from streams.fetched import Fetched
 from streams.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ IDLE_SLICE_SECONDS = 0.05
 #: the timer then writes everything (in slices) and acks it.
 IDLE_SECONDS = 1.0
 
-Acker = Callable[[Any, list[Any]], None]
+Acker = Callable[[Any, Fetched], object]
 
 
 class FastIngest:
@@ -62,7 +62,7 @@ class FastIngest:
         pipeline: Callable[[], Pipeline],
         persist_every: float,
         *,
-        ack: Acker = ack_batch,
+        ack: Acker = fetched.ack,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._pipeline = pipeline
@@ -72,22 +72,22 @@ class FastIngest:
         #: Held by anything that changes or persists state: batches, persists, ticks.
         self.lock = asyncio.Lock()
         #: Fetched batches processed since the last persist was taken, with their consumer.
-        self._unacked: list[tuple[Any, list[Any]]] = []
+        self._unacked: list[tuple[Any, Fetched]] = []
         #: Batches the persist being written will ack when its last account is out.
-        self._writing: list[tuple[Any, list[Any]]] = []
+        self._writing: list[tuple[Any, Fetched]] = []
         #: The first batch takes a persist at once, so a new worker commits soon.
         self._next_persist = 0.0
         self._last_batch = 0.0
         self._batches = 0
 
-    async def on_batch(self, consumer: Any, messages: list[Any]) -> None:
+    async def on_batch(self, consumer: Any, batch: Fetched) -> None:
         """The ``streams.faust_patches`` divert handler."""
-        track_batch(consumer, messages)  # a rebalance waits for these
+        fetched.track(consumer, batch)  # a rebalance waits for it
         async with self.lock:
             started = time.perf_counter()
             with metrics.BATCH_SECONDS.time():
-                await self._pipeline().handle(messages, persist=False)
-            self._unacked.append((consumer, messages))
+                await self._pipeline().handle(batch.records, persist=False, ms_timestamps=True)
+            self._unacked.append((consumer, batch))
             self._last_batch = self._clock()
             self._batches += 1
             await self._persist_step(max(MIN_SLICE_SECONDS, time.perf_counter() - started))
@@ -191,7 +191,7 @@ class FastIngest:
                 extra={"reason": reason, "records": written, "seconds": round(seconds, 3)},
             )
 
-    def _ack_all(self, batches: list[tuple[Any, list[Any]]]) -> None:
-        for consumer, messages in batches:
-            self._ack(consumer, messages)
+    def _ack_all(self, batches: list[tuple[Any, Fetched]]) -> None:
+        for consumer, batch in batches:
+            self._ack(consumer, batch)
         batches.clear()

@@ -11,19 +11,17 @@ Everything else is Faust's code, unchanged. Measured: 1.6x events/s (brief).
 
 The same loop can also *divert* the messages of chosen topics to a batch
 handler (``streams.fastpath``) instead of the conductor: no ``Event``, no
-stream queue, no per-message lock. The handler gets the list fetched in one
-``getmany`` (at most ``divert_max`` at a time), tracks and acks them itself;
-offsets are still committed by Faust, only for acked messages. When it does,
+stream queue, no per-message lock. The handler gets the records fetched in
+one ``getmany`` (at most ``divert_max`` at a time) as a ``streams.fetched.
+Fetched``: aiokafka's records, with no ``ConsumerMessage`` built around each.
+It tracks and acks them itself, a chunk at a time (``streams.fetched``);
+offsets are still committed by Faust, only for acked ones. When it does,
 the loop drains a fetched partition at a time (``fetch_batches``): Faust's
 ``getmany`` is an async generator that, per message, steps a round-robin
 iterator, checks the generation, updates the high-water gauge and builds the
 message, and the loop then checks offsets one by one. Measured
 (``bench/profile_worker.py --compare``, 300k events over 50k accounts, Apache
 Kafka): 1.24x events/s, 0.89x CPU per event.
-
-``track_batch`` / ``ack_batch`` are the consumer's own pending-set and ack
-bookkeeping done once per diverted batch (the test compares them with
-``Consumer.track_message`` / ``Consumer.ack`` on a real Faust consumer).
 
 ``set_fetch_max_wait`` replaces the one consumer setting Faust hard-codes,
 ``fetch_max_wait_ms=1500`` (``AIOKafkaConsumerThread._create_worker_consumer``).
@@ -45,15 +43,16 @@ from typing import Any, cast
 import faust
 from faust.transport.consumer import CONSUMER_FETCHING, Consumer
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
-from faust.types.tuples import ConsumerMessage, ack_lock
-from mode.utils.futures import notify
+from faust.types.tuples import ConsumerMessage
+
+from streams.fetched import Fetched
 
 PATCHED_FAUST_VERSION = "0.15.3"
 _ORIGINAL = Consumer._drain_messages
 _ORIGINAL_CREATE_WORKER_CONSUMER = AIOKafkaConsumerThread._create_worker_consumer
 
 #: (consumer, messages) -> None; processes, then acks, the diverted messages.
-DivertHandler = Callable[[Any, list[Any]], Awaitable[None]]
+DivertHandler = Callable[[Any, Fetched], Awaitable[None]]
 _divert_topics: frozenset[str] = frozenset()
 _divert_handler: DivertHandler | None = None
 _divert_max = 5000
@@ -150,38 +149,38 @@ class _Drain:
         await consumer.sleep(0)
         if consumer.should_stop:
             return
-        divert = _divert_handler
-        assert divert is not None
         app = consumer.app
 
         def current() -> bool:
             return bool(consumer.flow_active) and app.consumer_generation_id == generation
 
-        diverted: list[Any] = []
-        for tp, messages in fetched:
+        chunk = Fetched()
+        for tp, records in fetched:
             if not current():
                 return
             if tp.topic not in _divert_topics:
-                for message in messages:
+                for message in records:
                     if not current():
                         return
                     await self._deliver(tp, message)
                 continue
-            messages = await self._unread(tp, messages)
-            if not messages:
+            records = await self._unread(tp, records)
+            if not records:
                 continue
             await self._maybe_commit()
-            diverted.extend(messages)
-            self.set_read_offset(tp, messages[-1].offset)
-            while len(diverted) >= _divert_max:
-                chunk, diverted = diverted[:_divert_max], diverted[_divert_max:]
-                await divert(consumer, chunk)
-                release_payloads(chunk)
-                if not current():
-                    return
-        if diverted:
-            await divert(consumer, diverted)
-            release_payloads(diverted)
+            self.set_read_offset(tp, records[-1].offset)
+            start = 0
+            while start < len(records):
+                room = _divert_max - len(chunk.records)
+                chunk.add(tp, records[start : start + room])
+                start += room
+                if len(chunk.records) >= _divert_max:
+                    await _hand_over(consumer, chunk)
+                    chunk = Fetched()
+                    if not current():
+                        return
+        if chunk.records:
+            await _hand_over(consumer, chunk)
 
     async def _unread(self, tp: Any, messages: list[Any]) -> list[Any]:
         """Drop messages below the read offset (a re-fetch) and record offset
@@ -215,12 +214,14 @@ _YIELD_EVERY = 100
 
 async def fetch_batches(consumer: Any, poll_s: float) -> tuple[int, list[tuple[Any, list[Any]]]]:
     """``Consumer.getmany`` as lists: the same records, partitions, high-water
-    tracking, flow and generation checks, and ``ConsumerMessage`` objects as
-    ``AIOKafkaConsumerThread._to_message`` builds - per partition rather than
-    per message, with no await in between (so no rebalance can start midway,
+    tracking, flow and generation checks, per partition rather than per
+    message, with no await in between (so no rebalance can start midway,
     which is what Faust's per-message generation check guards against; the
-    caller checks it between the partitions it hands over). Returns the group
-    generation the messages belong to, and the messages."""
+    caller checks it between the partitions it hands over). A diverted
+    topic's records stay aiokafka's (``streams.fetched``); other topics' are
+    ``ConsumerMessage`` objects as ``AIOKafkaConsumerThread._to_message``
+    builds them. Returns the group generation the records belong to, and the
+    records."""
     records, active = await consumer._wait_next_records(poll_s)
     generation = consumer.app.consumer_generation_id
     if records is None or consumer.should_stop:
@@ -239,6 +240,9 @@ async def fetch_batches(consumer: Any, poll_s: float) -> tuple[int, list[tuple[A
         if not batch or not (active is None or tp in active or tp in buffered):
             continue
         track_end_offset(tp, consumer.highwater(tp))
+        if tp.topic in _divert_topics:
+            out.append((tp, batch))
+            continue
         out.append((tp, [
             ConsumerMessage(
                 r.topic, r.partition, r.offset,
@@ -252,58 +256,13 @@ async def fetch_batches(consumer: Any, poll_s: float) -> tuple[int, list[tuple[A
     return generation, out
 
 
-def release_payloads(messages: list[Any]) -> None:
-    """Drop the key and value bytes of messages the divert handler is done with.
-
-    The fast path holds every batch until the state it changed is written (up
-    to a persist interval, 30 s by default: ~750,000 messages at 25k events/s)
-    only to ack it, which needs a message's topic, partition and offset, not
-    its payload. With the simulator's ~150-byte events the payloads were about
-    a third of what a held message kept alive (711 bytes, 486 without), more
-    with larger events; the rest is the message itself, which the ack needs
-    (see ``docs/scaling.md``, "Memory")."""
-    for message in messages:
-        message.key = message.value = None
-
-
-def track_batch(consumer: Any, messages: list[Any]) -> None:
-    """``Consumer.track_message`` for a fetched batch, without its per-message
-    sensor call: Faust's Prometheus monitor does four labelled metric updates
-    per message there (~9 % of the worker's samples). The worker counts its
-    inputs itself (``healthscore_events_consumed_total``), once per batch.
-    What a rebalance or shutdown needs - the pending set - is kept."""
-    consumer._unacked_messages.update(messages)
-
-
-def ack_batch(consumer: Any, messages: list[Any]) -> int:
-    """``Consumer.ack`` for many messages: the same bookkeeping, under one
-    ``ack_lock`` and one waiter notification instead of one per message.
-    Returns how many were newly acked (``Consumer.ack`` returning True)."""
-    acked = 0
-    acks_enabled_for = consumer.app.topics.acks_enabled_for
-    committed_offsets, acked_indexes = consumer._committed_offset, consumer._acked_index
-    acked_lists, unacked = consumer._acked, consumer._unacked_messages
-    with ack_lock:
-        try:
-            for message in messages:
-                if message.acked:
-                    continue
-                message.acked = True
-                if not acks_enabled_for(message.topic):
-                    continue
-                tp, offset = message.tp, message.offset
-                committed = committed_offsets[tp]
-                if committed is None or offset >= committed:
-                    index = acked_indexes[tp]
-                    if offset not in index:
-                        unacked.discard(message)
-                        index.add(offset)
-                        acked_lists[tp].append(offset)
-                        acked += 1
-        finally:
-            consumer._n_acked += acked
-            notify(consumer._waiting_for_ack)
-    return acked
+async def _hand_over(consumer: Any, chunk: Fetched) -> None:
+    """A chunk to the divert handler; its records are dropped once handled:
+    the fast path holds a chunk until the state it changed is written (up to
+    a few persist intervals) only to ack it, which needs only its offsets."""
+    assert _divert_handler is not None
+    await _divert_handler(consumer, chunk)
+    chunk.release()
 
 
 #: What Faust passes to aiokafka as ``fetch_max_wait_ms``.

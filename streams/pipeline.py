@@ -91,13 +91,16 @@ class Pipeline:
         #: ``sink.shipped`` after the last slice: the next waits for its delivery.
         self._slice_shipped = 0
 
-    async def handle(self, messages: Iterable[RawMessage], *, persist: bool = True) -> DecodedBatch:
+    async def handle(
+        self, messages: Iterable[RawMessage], *, persist: bool = True, ms_timestamps: bool = False
+    ) -> DecodedBatch:
         """Process a batch and hand its outputs to the producer. With
         ``persist=False`` the changed state is kept dirty for a later
-        ``persist()`` (the caller must not ack before that)."""
+        ``persist()`` (the caller must not ack before that). ``ms_timestamps``:
+        the messages are aiokafka's records, timed in ms, not Faust's (seconds)."""
         started = time.perf_counter()
         messages = messages if isinstance(messages, list) else list(messages)
-        batch = decode_batch(messages)
+        batch = decode_batch(messages, timestamp_scale=0.001 if ms_timestamps else 1.0)
         records: list[Record] = []
         self._count_inputs(batch, records)
         before = _duplicates(self.runtime)

@@ -4,11 +4,13 @@ record what they are given (``make`` wires them), and a simulated feed."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from faust.types import TP
 
 from services.simulator import Simulation
 from streams.batching import Record
@@ -16,6 +18,7 @@ from streams.clock import is_clock_key
 from streams.config import load_rules
 from streams.deadletter import DeadLetterLimit
 from streams.fastpath import FastIngest
+from streams.fetched import Fetched
 from streams.ingest import RawMessage
 from streams.partitioning import partition_for
 from streams.pipeline import Pipeline
@@ -96,6 +99,14 @@ def batches(accounts: int, size: int, *, past_midnight: int = 0) -> list[list[Ra
     return [*out, messages[cut:]] if past_midnight else out
 
 
+def fetched_of(messages: list[RawMessage]) -> Fetched:
+    """The messages as the patched drain hands them over: a partition's run at a time."""
+    batch = Fetched()
+    for (topic, partition), run in itertools.groupby(messages, lambda m: (m.topic, m.partition)):
+        batch.add(TP(topic, partition), list(run))
+    return batch
+
+
 def make(
     store: Store, acked: list[RawMessage], *, spread_wakes: bool = False
 ) -> tuple[FastIngest, Pipeline, Clock]:
@@ -109,8 +120,8 @@ def make(
     )
     clock = Clock()
 
-    def ack(consumer: Any, messages: list[RawMessage]) -> None:
-        acked.extend(messages)
+    def ack(consumer: Any, batch: Fetched) -> None:
+        acked.extend(batch.records)
 
     return FastIngest(lambda: pipeline, 5.0, ack=ack, clock=clock), pipeline, clock
 
@@ -128,11 +139,11 @@ class Rig:
     feed: list[list[RawMessage]]
 
     async def batch(self, n: int) -> None:
-        await self.ingest.on_batch(self.consumer, self.feed[n])
+        await self.ingest.on_batch(self.consumer, fetched_of(self.feed[n]))
 
     async def all_but_the_last(self) -> None:
         for batch in self.feed[:-1]:
-            await self.ingest.on_batch(self.consumer, batch)
+            await self.ingest.on_batch(self.consumer, fetched_of(batch))
 
 
 def rigged(accounts: int, size: int, *, past_midnight: int = 0, spread_wakes: bool = False) -> Rig:

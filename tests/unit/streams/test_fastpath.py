@@ -25,6 +25,7 @@ from tests.unit.streams.fastpath_support import (
     Rig,
     Store,
     batches,
+    fetched_of,
     make,
     rigged,
     spy_budgets,
@@ -45,7 +46,7 @@ def test_an_input_is_acked_only_once_its_account_is_written_with_it() -> None:
     async def run() -> None:
         nonlocal checked
         for batch in batches(120, 150):
-            await ingest.on_batch(consumer, batch)
+            await ingest.on_batch(consumer, fetched_of(batch))
             fed.extend(batch)
             for message in batch:
                 account = message.key.decode()  # type: ignore[union-attr]
@@ -141,7 +142,7 @@ def test_the_timer_writes_and_acks_everything_when_no_batch_comes() -> None:
 
     async def run() -> None:
         for batch in feed[:5]:
-            await ingest.on_batch(consumer, batch)
+            await ingest.on_batch(consumer, fetched_of(batch))
         await ingest.flush()  # a batch just came: the timer leaves the writing to batches
         assert len(acked) < sum(len(b) for b in feed[:5])
         clock.now += 2.5
@@ -199,7 +200,7 @@ def test_an_idle_write_gives_way_to_a_batch_and_the_batches_finish_it(
     async def run() -> None:
         nonlocal fed
         for batch in feed[:10]:
-            await ingest.on_batch(consumer, batch)
+            await ingest.on_batch(consumer, fetched_of(batch))
         fed = sum(len(b) for b in feed[:10])
         clock.now += 2.0  # idle
         flush = asyncio.create_task(ingest.flush())
@@ -210,11 +211,11 @@ def test_an_idle_write_gives_way_to_a_batch_and_the_batches_finish_it(
         idle_slices = spy_budgets(
             monkeypatch, pipeline, "persist_slice", fastpath.IDLE_SLICE_SECONDS
         )
-        await ingest.on_batch(consumer, feed[10])  # the feed is back
+        await ingest.on_batch(consumer, fetched_of(feed[10]))  # the feed is back
         await flush
         assert idle_slices and not any(idle_slices), "the idle write went on after a batch"
         for batch in feed[11:40]:
-            await ingest.on_batch(consumer, batch)
+            await ingest.on_batch(consumer, fetched_of(batch))
 
     asyncio.run(run())
     assert not pipeline.persisting

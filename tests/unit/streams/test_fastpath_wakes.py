@@ -18,6 +18,7 @@ from tests.unit.streams.fastpath_support import (
     Sink,
     Store,
     batches,
+    fetched_of,
     make,
     rigged,
     spy_budgets,
@@ -37,10 +38,10 @@ def test_wakes_past_midnight_are_fired_after_the_batch_a_slice_at_a_time(
 
     async def run() -> None:
         for batch in feed[:-1]:
-            await ingest.on_batch(consumer, batch)
+            await ingest.on_batch(consumer, fetched_of(batch))
         assert not pipeline.overdue
         before = len(sink.records)
-        await ingest.on_batch(consumer, feed[-1])  # one event, an hour past midnight
+        await ingest.on_batch(consumer, fetched_of(feed[-1]))  # one event, an hour past midnight
         # The batch's own outputs, then one step of the other accounts' wakes.
         woken = {key for topic, key, _ in sink.records[before:] if topic != "changelog"}
         assert late in woken and 1 < len(woken) <= 1 + 64
@@ -69,7 +70,9 @@ def test_idle_wakes_give_way_to_a_batch(monkeypatch: pytest.MonkeyPatch) -> None
         await asyncio.sleep(0)  # let it fire a slice
         assert pipeline.overdue, "the idle timer fired every wake at once"
         idle_slices = spy_budgets(monkeypatch, pipeline, "catch_up", fastpath.IDLE_SLICE_SECONDS)
-        await rig.ingest.on_batch(rig.consumer, rig.feed[1][:1])  # the feed is back (a replay)
+        await rig.ingest.on_batch(
+            rig.consumer, fetched_of(rig.feed[1][:1])
+        )  # the feed is back (a replay)
         await flush
         assert idle_slices and not any(idle_slices), "the idle timer went on after a batch"
 
@@ -88,7 +91,8 @@ def test_a_batch_that_waited_long_gives_the_wakes_one_step(
         await rig.all_but_the_last()
         appended = time.time() - waited_s
         await rig.ingest.on_batch(
-            rig.consumer, [dataclasses.replace(m, timestamp=appended) for m in rig.feed[-1]]
+            rig.consumer,
+            fetched_of([dataclasses.replace(m, timestamp=appended * 1000) for m in rig.feed[-1]]),
         )
 
     asyncio.run(run())

@@ -16,6 +16,7 @@ from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
 from faust.types import TP
 
 from streams import faust_patches
+from streams.fetched import Fetched
 
 IN = "cs.usage.v1"
 OTHER = "other"
@@ -124,13 +125,14 @@ async def _drain(
     """One run of the drain loop; the diverted messages go to ``handler``, by
     default one that records them and checks them against Faust's own."""
 
-    async def check(owner: Any, messages: list[Any]) -> None:
+    async def check(owner: Any, batch: Fetched) -> None:
         assert owner is consumer
-        consumer.diverted.append([(m.topic, m.partition, m.offset) for m in messages])
-        for m in messages:  # what Faust's _to_message would have built
-            assert _state(m) == _state(
-                _faust_message(m.tp, _record(m.topic, m.partition, m.offset))
-            )
+        consumer.diverted.append([(r.topic, r.partition, r.offset) for r in batch.records])
+        # aiokafka's records as fetched, and the offsets an ack of them covers
+        assert all(type(r) is ConsumerRecord for r in batch.records)
+        assert [(tp, o) for tp, offsets in batch.spans for o in offsets] == [
+            (TP(r.topic, r.partition), r.offset) for r in batch.records
+        ]
 
     if divert:
         faust_patches.install(frozenset({IN}), handler or check, divert_max)
@@ -181,9 +183,18 @@ async def test_other_topics_go_one_by_one_and_inactive_partitions_are_skipped() 
         other: [_record(OTHER, 0, o) for o in (4, 5)],
     }
     consumer = _Consumer([fetch], active={active, other})
+    built: list[dict[str, Any]] = []
+
+    async def callback(message: Any) -> None:
+        consumer.called.append((message.topic, message.offset))
+        built.append(_state(message))
+
+    consumer.callback = callback  # type: ignore[method-assign]
     await _drain(consumer, divert=True)
     assert consumer.diverted == [[(IN, 0, 0), (IN, 0, 1)]]
     assert consumer.called == [(OTHER, 4), (OTHER, 5)]
+    # what Faust's _to_message would have built
+    assert built == [_state(_faust_message(other, _record(OTHER, 0, o))) for o in (4, 5)]
     assert consumer.end_offsets == [(active, 1000), (other, 1000)]  # once per partition
     assert consumer._read_offset == {active: 1, paused: None, other: 5}
 
@@ -222,8 +233,8 @@ async def test_nothing_more_is_handed_over_once_a_rebalance_begins() -> None:
     }
     consumer = _Consumer([fetch])
 
-    async def handler(owner: Any, messages: list[Any]) -> None:
-        consumer.diverted.append([(m.topic, m.partition, m.offset) for m in messages])
+    async def handler(owner: Any, batch: Fetched) -> None:
+        consumer.diverted.append([(r.topic, r.partition, r.offset) for r in batch.records])
         consumer.flow_active = False  # a rebalance starts meanwhile
 
     faust_patches.install(frozenset({IN}), handler, 5)
@@ -249,19 +260,37 @@ async def test_a_new_generation_stops_per_message_delivery_too() -> None:
     assert delivered == [(OTHER, 0)]
 
 
-async def test_handled_messages_keep_what_an_ack_needs_but_not_their_payload() -> None:
-    # The fast path holds handled messages until their state is written, only to
-    # ack them: the drain drops their key and value once the handler returns.
+async def test_handled_chunks_keep_what_an_ack_needs_but_not_their_records() -> None:
+    # The fast path holds handled chunks until their state is written, only to
+    # ack them: the drain drops their records once the handler returns.
     consumer = _Consumer(_fetches([[0, 1, 2, 3, 4, 5, 6]]))
-    held: list[Any] = []
+    held: list[Fetched] = []
     payloads: list[tuple[bytes, bytes]] = []
 
-    async def handler(owner: Any, messages: list[Any]) -> None:
-        payloads.extend((m.key, m.value) for m in messages)
-        held.extend(messages)
+    async def handler(owner: Any, batch: Fetched) -> None:
+        payloads.extend((r.key, r.value) for r in batch.records)
+        held.append(batch)
 
     await _drain(consumer, divert=True, divert_max=3, handler=handler)  # full chunks and a rest
     assert payloads == [(f"k{o}".encode(), f"v{o}".encode()) for o in range(7)]
-    assert [(m.tp, m.offset, m.key, m.value) for m in held] == [
-        (TP(IN, 0), o, None, None) for o in range(7)
+    assert [(b.records, b.spans) for b in held] == [
+        ([], [(TP(IN, 0), range(0, 3))]),
+        ([], [(TP(IN, 0), range(3, 6))]),
+        ([], [(TP(IN, 0), range(6, 7))]),
     ]
+
+
+async def test_a_chunk_spans_partitions_and_offset_gaps() -> None:
+    first, second = TP(IN, 0), TP(IN, 1)
+    fetch = {
+        first: [_record(IN, 0, o) for o in (0, 1, 4)],
+        second: [_record(IN, 1, o) for o in (7, 8, 9, 10)],
+    }
+    consumer = _Consumer([fetch])
+    spans: list[list[Any]] = []
+
+    async def handler(owner: Any, batch: Fetched) -> None:
+        spans.append(list(batch.spans))
+
+    await _drain(consumer, divert=True, divert_max=5, handler=handler)
+    assert spans == [[(first, (0, 1, 4)), (second, range(7, 9))], [(second, range(9, 11))]]
