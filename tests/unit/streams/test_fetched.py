@@ -63,7 +63,7 @@ def _bookkeeping(consumer: Any) -> tuple[Any, ...]:
     )
 
 
-async def test_acking_a_chunk_keeps_fausts_per_message_bookkeeping() -> None:
+def test_acking_a_chunk_keeps_fausts_per_message_bookkeeping() -> None:
     one, whole = _real_consumer({"in"}), _real_consumer({"in"})
     for consumer in (one, whole):
         consumer._committed_offset.update(COMMITTED)
@@ -94,7 +94,7 @@ async def test_acking_a_chunk_keeps_fausts_per_message_bookkeeping() -> None:
     assert _bookkeeping(whole) == _bookkeeping(one)
 
 
-async def test_a_chunk_acked_on_top_of_single_acks_adds_only_the_rest() -> None:
+def test_a_chunk_acked_on_top_of_single_acks_adds_only_the_rest() -> None:
     consumer = _real_consumer({"in"})
     tp = TP("in", 0)
     consumer.ack(Message("in", 0, 3, 0.0, None, None, b"k", b"v", None, tp=tp))
