@@ -51,7 +51,7 @@ PATCHED_FAUST_VERSION = "0.15.3"
 _ORIGINAL = Consumer._drain_messages
 _ORIGINAL_CREATE_WORKER_CONSUMER = AIOKafkaConsumerThread._create_worker_consumer
 
-#: (consumer, messages) -> None; processes, then acks, the diverted messages.
+#: (consumer, chunk) -> None; processes, then acks, a chunk of diverted records.
 DivertHandler = Callable[[Any, Fetched], Awaitable[None]]
 _divert_topics: frozenset[str] = frozenset()
 _divert_handler: DivertHandler | None = None

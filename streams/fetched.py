@@ -112,7 +112,7 @@ def _unacked(offsets: Offsets, committed: int | None, index: set[int]) -> Sequen
             if isinstance(offsets, range)
             else tuple(o for o in offsets if o >= committed)
         )
-    if index.isdisjoint(offsets) and isinstance(offsets, range):
+    if isinstance(offsets, range) and index.isdisjoint(offsets):
         return offsets
     fresh: dict[int, None] = {}
     for offset in offsets:
