@@ -102,7 +102,7 @@ class WorkerSettings(BaseSettings):
         ge=0,
         validation_alias="HEALTHSCORE_GC_FREEZE_SECONDS",
         description=(
-            "Collect young objects and freeze the survivors this often (0 = off), so no"
+            "Freeze the young objects this often, without collecting them (0 = off), so no"
             " collection walks the accounts' state (streams/gcwatch.py)."
         ),
     )
