@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from streams.domain.dunning_policy import HARD_DECLINE_CODES
 from streams.domain.dunning_state import open_cases
-from streams.domain.events import DomainEvent
+from streams.domain.events import BillingEvent, DomainEvent
 from streams.engine import PartitionEngine
 
 #: Decline codes kept as metric labels; anything else counts as "other", so a
@@ -42,7 +42,7 @@ def decline_codes(events: Iterable[DomainEvent]) -> Counter[str]:
     """Payment failures in a batch by decline code (bounded label set)."""
     codes: Counter[str] = Counter()
     for event in events:
-        if getattr(event, "kind", None) == "payment_failed":
-            code = getattr(event, "decline_code", None) or "unknown"
+        if type(event) is BillingEvent and event.kind == "payment_failed":
+            code = event.decline_code or "unknown"
             codes[code if code in KNOWN_DECLINE_CODES else "other"] += 1
     return codes

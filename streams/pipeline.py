@@ -272,7 +272,7 @@ MIN_WAKE_SLICE_SECONDS = 0.02
 BEHIND_SECONDS = 0.1
 
 
-def _observe(records: Sequence[Emit], ingested: Mapping[bytes, float] | None) -> None:
+def _observe(records: Sequence[Emit], ingested: Mapping[str, float] | None) -> None:
     """Count outputs and time them: ``event`` clock from the cause's event time,
     ``ingest`` clock from the Kafka append time of the account's newest input
     in the batch (our own delay, meaningful during replays too). One metric
@@ -289,7 +289,7 @@ def _observe(records: Sequence[Emit], ingested: Mapping[bytes, float] | None) ->
             continue
         by_event, by_ingest = (0, 1) if topic == topics.HEALTH else (2, 3)
         delays[by_event].append(max(0.0, now - record.caused_at))
-        appended = ingested.get(record.key) if ingested else None
+        appended = ingested.get(record.key.decode()) if ingested else None
         if appended is not None:
             delays[by_ingest].append(max(0.0, now - appended))
     for (topic, kind), count in kinds.items():
@@ -313,12 +313,15 @@ _LATENCY_CHILDREN = tuple(
 )
 
 
-def _append_times(batch: DecodedBatch) -> dict[bytes, float]:
-    newest: dict[bytes, float] = {}
-    for item in batch.accepted:
-        if item.ingested_at is not None:
-            key = item.event.account_id.encode()
-            newest[key] = max(item.ingested_at, newest.get(key, 0.0))
+def _append_times(batch: DecodedBatch) -> dict[str, float]:
+    """Each account's newest Kafka append time in the batch, by account id (not
+    the output key: encoding every input's id cost more than decoding the
+    keys of the outputs, a quarter as many)."""
+    newest: dict[str, float] = {}
+    get = newest.get
+    for _, event, appended in batch.accepted:
+        if appended is not None and appended > get(event.account_id, 0.0):
+            newest[event.account_id] = appended
     return newest
 
 

@@ -3,6 +3,7 @@ decline codes bounded to a known label set."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from streams.config import load_rules
@@ -40,3 +41,13 @@ def test_views_count_bands_and_open_cases() -> None:
 def test_decline_codes_are_bounded() -> None:
     events = [_failed("a", "insufficient_funds"), _failed("a", "made_up_code", 1)]
     assert decline_codes(events) == {"insufficient_funds": 1, "other": 1}
+
+
+def test_decline_codes_count_only_payment_failures() -> None:
+    paid = replace(_failed("a", "insufficient_funds", 2), kind="payment_succeeded")
+    login = UsageEvent(id="l1", account_id="a", kind="login", at=T0, user_id="u")
+    no_code = replace(_failed("a", "x", 3), decline_code=None)
+    assert decline_codes([paid, login, no_code, _failed("b", "expired_card")]) == {
+        "other": 1,  # no code: not a known one
+        "expired_card": 1,
+    }

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
+from datetime import UTC, datetime
 
 import pytest
 from prometheus_client import REGISTRY, CollectorRegistry, Histogram
 
 from schemas import topics
 from streams import metrics
+from streams.domain.events import UsageEvent
+from streams.ingest import Accepted, DecodedBatch
 from streams.outputs import Emit
-from streams.pipeline import _observe
+from streams.pipeline import _append_times, _observe
 
+T0 = datetime(2026, 9, 1, tzinfo=UTC)
 BUCKETS = (0.005, 0.01, 0.25, 1, 10)
 #: On a bound, between bounds, zero, and past the last finite bound (+Inf bucket).
 AMOUNTS = [0.0, 0.005, 0.0051, 0.01, 0.2, 0.25, 0.9999, 1.0, 3.0, 10.0, 10.5, 1e9, 0.005]
@@ -57,7 +62,7 @@ def test_observe_counts_and_times_every_output_once() -> None:
         _emit(topics.ALERTS, b"c", "sudden_drop", now - 2),
         _emit(topics.DUNNING, b"a", "failed_payment_notice", now - 2),
     ]
-    ingested = {b"a": now - 0.5}  # b and c have no append time in this batch
+    ingested = {"a": now - 0.5}  # b and c have no append time in this batch
     names = [
         ("healthscore_health_changes_total", {}),
         ("healthscore_alerts_total", {"type": "health_below_threshold"}),
@@ -76,3 +81,13 @@ def test_observe_counts_and_times_every_output_once() -> None:
     _observe([], ingested)
     deltas = [_value(name, **labels) - b for (name, labels), b in zip(names, before, strict=True)]
     assert deltas == [2, 1, 1, 1, 2, 1, 2, 1, 0, 2]
+
+
+def test_append_times_keep_each_accounts_newest_input() -> None:
+    def login(account: str, n: int) -> Accepted:
+        event = UsageEvent(id=f"{account}{n}", account_id=account, kind="login", at=T0)
+        return Accepted(0, event, {1: 5.0, 2: 7.0, 3: 6.0, 4: None}[n])
+
+    accepted = [login("a", 1), login("a", 2), login("a", 3), login("b", 4), login("c", 3)]
+    batch = DecodedBatch(accepted, [], Counter())
+    assert _append_times(batch) == {"a": 7.0, "c": 6.0}  # b's input has no append time
