@@ -79,7 +79,7 @@ def _cycle() -> None:
 
 
 def test_freeze_young_freezes_without_collecting() -> None:
-    """The freeze walks nothing (a walk of a second's survivors was 11 % of the
+    """The freeze walks nothing (a walk of a second's survivors was 9-11 % of the
     worker's CPU and found no garbage): no collection starts, and a young dead
     cycle is frozen with the rest, for ``collect_all``."""
     starts: list[int] = []
