@@ -42,15 +42,22 @@ PY_SPY = Path(sys.executable).with_name("py-spy")
 
 
 def start_spy(
-    pid: int, out: Path, *, idle: bool = False, seconds: float | None = None
+    pid: int,
+    out: Path,
+    *,
+    idle: bool = False,
+    threads: bool = False,
+    seconds: float | None = None,
 ) -> subprocess.Popen[bytes]:
     """``py-spy record`` of ``pid`` into ``out`` (collapsed stacks, 200 Hz); stop
     it with SIGINT, or let ``seconds`` run out. ``idle`` keeps idle samples, so a
-    thread's busy share shows."""
+    thread's busy share shows; ``threads`` prefixes each stack with its thread."""
     argv = [str(PY_SPY), "record", "--pid", str(pid), "--format", "raw", "--rate", "200",
             "--nonblocking", "--output", str(out)]  # fmt: skip
     if idle:
         argv.append("--idle")
+    if threads:
+        argv.append("--threads")
     if seconds is not None:
         argv += ["--duration", str(int(seconds))]
     return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -255,7 +262,7 @@ async def _spied(
 ) -> str:
     """One run of ``contender``'s worker under py-spy, from its start."""
     worker = contender.spawn()
-    spy = start_spy(worker.pid, collapsed)
+    spy = start_spy(worker.pid, collapsed, idle=args.idle, threads=args.idle)
     try:
         result = await wait_consumed(worker, bootstrap, contender.app_id, counts)
     finally:
@@ -283,6 +290,9 @@ def main() -> None:
     parser.add_argument("--floor", action="store_true", help="A/B against the domain-less floor")
     parser.add_argument("--profile-floor", action="store_true", help="profile the floor worker")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--idle", action="store_true", help="keep idle samples, with thread ids (where it waits)"
+    )
     parser.add_argument("--env-this", action="append", default=[], metavar="K=V")
     parser.add_argument("--env-baseline", action="append", default=[], metavar="K=V")
     args = parser.parse_args()

@@ -28,6 +28,19 @@ Where the window opens depends on what the contender can tell:
 - any other (the naive agent, which acks each event as it is processed and
   commits every 2.8 s) opens it at its first committed offset and counts the
   events committed after it.
+
+A worker that counts also says when its input ran out, and the idle time after
+that is left out of its rate (``Consumption.tail_idle_seconds``). The pipeline
+and the floor write state once per persist interval, so after their last batch
+they wait a second to see the feed is idle, write what is dirty (busy), then
+wait for Faust's next commit (up to 2.8 s) and commit it (a busy sample that
+keeps the window open). In two 1M-event runs (``bench/results/tail_idle.txt``,
+``bench/worker_timeline.py``) that tail held 1.3-1.8 s of idle samples in a
+30-33 s window, and up to ~4 s in an earlier one; the floor's window is ~10 s.
+A stream that does not end has no such tail. The counter is asked only at
+samples that look idle, so a busy worker is not scraped; an idle sample counts
+only when the counter said "all handed over" at both of its ends (so the
+first idle sample after a busy one stays in: 0.8 and 1.3 s were left out).
 """
 
 from __future__ import annotations
@@ -134,7 +147,7 @@ class Sample:
     committed: int  # events committed, capped per partition at the produced count
     cpu: float
     #: Events the worker counted as consumed; None where it was not asked (no
-    #: counter, or once it was first above zero: only the window's start needs it).
+    #: counter; or, once it was first above zero, a sample that did not look idle).
     processed: int | None = None
 
 
@@ -148,9 +161,17 @@ class Consumption:
     peak_rss_mb: float
     startup_seconds: float  # spawn -> first committed offset
     window: str  # "steady" or "whole-process" (everything was done by the first commit)
+    #: Idle time inside the window after the input ran out (module docstring),
+    #: left out of ``events_per_s``; its CPU, if any, stays in.
+    tail_idle_seconds: float = 0.0
 
     @property
     def events_per_s(self) -> float:
+        busy = self.seconds - self.tail_idle_seconds
+        return self.events / busy if busy > 0 else 0.0
+
+    @property
+    def events_per_s_whole_window(self) -> float:
         return self.events / self.seconds if self.seconds > 0 else 0.0
 
     @property
@@ -167,6 +188,8 @@ class Consumption:
             "cpu_seconds": round(self.cpu_seconds, 3),
             "startup_seconds": round(self.startup_seconds, 2),
             "window": self.window,
+            "tail_idle_seconds": round(self.tail_idle_seconds, 3),
+            "events_per_s_whole_window": round(self.events_per_s_whole_window, 1),
         }
 
 
@@ -198,20 +221,28 @@ async def wait_consumed(
     on_progress: Callable[[int, int], None] | None = None,
     interval: float = 0.25,
     stall_timeout: float = 180.0,
+    samples: list[Sample] | None = None,
 ) -> Consumption:
-    """Sample ``worker`` until its group has committed every produced event."""
+    """Sample ``worker`` until its group has committed every produced event
+    (into ``samples``, if given: a timeline to print)."""
     total = sum(counts.values())
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
     await admin.start()
-    samples: list[Sample] = []
+    samples = [] if samples is None else samples
     port = worker.metrics_port
+    opened: int | None = None  # the sample the window opens at, once the counter moved
     try:
         last_change = time.monotonic()
         while True:
             worker.check_alive()
-            processed = await consumed_counter(port) if port is not None else None
-            if processed:
-                port = None  # the window's start is found; the rest is committed offsets
+            processed = None
+            if port is not None and (
+                opened is None
+                or _looks_idle(samples, opened, time.monotonic(), cpu_seconds(worker.pid))
+            ):
+                processed = await consumed_counter(port)
+                if opened is None and processed:
+                    opened = len(samples)
             done = await committed_total(admin, group, counts)
             now = time.monotonic()
             sample = Sample(now, done, cpu_seconds(worker.pid), processed)
@@ -247,9 +278,11 @@ def summarize(samples: list[Sample], total: int, spawned: float, rss: float) -> 
         return Consumption(
             total, samples[last].t - spawned, samples[last].cpu, rss, startup, "whole-process"
         )
-    end = _last_busy(samples, first, last)
+    average = _average_rate(samples, first, last)
+    end = _last_busy(samples, first, last, average)
     a, b = samples[first], samples[end]
-    return Consumption(total - before, b.t - a.t, b.cpu - a.cpu, rss, startup, "steady")
+    idle = _tail_idle(samples, first, end, total, average)
+    return Consumption(total - before, b.t - a.t, b.cpu - a.cpu, rss, startup, "steady", idle)
 
 
 CONSUMED_METRIC = b"healthscore_events_consumed_total{"
@@ -281,11 +314,47 @@ def consumed_in(exposition: bytes) -> int:
     )
 
 
-def _last_busy(samples: list[Sample], first: int, last: int) -> int:
+def _average_rate(samples: list[Sample], first: int, last: int) -> float:
+    """CPU seconds per second from sample ``first`` to ``last``."""
     span = samples[last].t - samples[first].t
-    average = (samples[last].cpu - samples[first].cpu) / span if span > 0 else 0.0
+    return (samples[last].cpu - samples[first].cpu) / span if span > 0 else 0.0
+
+
+def _rate(samples: list[Sample], j: int) -> float | None:
+    """CPU seconds per second between sample ``j - 1`` and ``j``."""
+    dt = samples[j].t - samples[j - 1].t
+    return (samples[j].cpu - samples[j - 1].cpu) / dt if dt > 0 else None
+
+
+def _last_busy(samples: list[Sample], first: int, last: int, average: float) -> int:
     for j in range(last, first, -1):
-        dt = samples[j].t - samples[j - 1].t
-        if dt > 0 and (samples[j].cpu - samples[j - 1].cpu) / dt >= BUSY_SHARE * average:
+        rate = _rate(samples, j)
+        if rate is not None and rate >= BUSY_SHARE * average:
             return j
     return last
+
+
+def _tail_idle(samples: list[Sample], first: int, end: int, total: int, average: float) -> float:
+    """Seconds of idle sample intervals in the window during which the worker
+    had been handed every input: the counter said so at both ends."""
+    idle = 0.0
+    for j in range(first + 1, end + 1):
+        rate = _rate(samples, j)
+        if (
+            rate is not None
+            and rate < BUSY_SHARE * average
+            and (samples[j - 1].processed or 0) >= total
+            and (samples[j].processed or 0) >= total
+        ):
+            idle += samples[j].t - samples[j - 1].t
+    return idle
+
+
+def _looks_idle(samples: list[Sample], opened: int, t: float, cpu: float) -> bool:
+    """Whether the worker, at ``cpu`` CPU seconds at time ``t``, was idle since
+    the last sample, by the window's average so far: only then is its counter
+    worth asking (a scrape costs the worker CPU)."""
+    last = samples[-1]
+    dt = t - last.t
+    average = _average_rate(samples, opened, len(samples) - 1)
+    return dt > 0 and (cpu - last.cpu) / dt < BUSY_SHARE * average

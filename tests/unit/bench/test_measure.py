@@ -24,7 +24,14 @@ from services.bench.produce import (
     history_end,
     marker_value,
 )
-from services.bench.runner import Sample, consumed_counter, consumed_in, summarize
+from services.bench.runner import (
+    BUSY_SHARE,
+    Sample,
+    _looks_idle,
+    consumed_counter,
+    consumed_in,
+    summarize,
+)
 from services.simulator.clock import parse_rfc3339
 from services.stack.process import free_port
 
@@ -98,6 +105,60 @@ def test_everything_done_by_the_first_commit_falls_back_to_the_whole_process() -
     counted = [Sample(1, 0, 0.5, 50), Sample(2, 0, 1.0), Sample(3, 50, 2.0)]
     result = summarize(counted, 50, spawned=0.5, rss=1.0)
     assert (result.window, result.events, result.seconds) == ("whole-process", 50, 2.5)
+
+
+def test_idle_after_the_input_ran_out_is_left_out_of_the_rate() -> None:
+    # Processing from t=2 to t=6 (1 CPU-s per s), everything handed over by
+    # t=6; then a second idle, a busy final write (t=8), two idle seconds and
+    # the commit (a busy sample, t=11) that keeps the window open.
+    samples = [
+        Sample(1, 0, 1.0, 0),
+        Sample(2, 0, 2.0, 100),  # the window opens
+        Sample(3, 0, 3.0),
+        Sample(4, 0, 4.0),
+        Sample(5, 0, 5.0),
+        Sample(6, 0, 6.0),  # busy: not asked
+        Sample(7, 0, 6.01, 500),  # idle, all handed over - but unknown at t=6
+        Sample(8, 0, 6.02, 500),  # idle, known at both ends: left out
+        Sample(9, 0, 7.02),  # the final write (busy)
+        Sample(10, 0, 7.03, 500),  # idle, unknown at t=9
+        Sample(11, 0, 7.04, 500),  # idle, known at both ends: left out
+        Sample(12, 500, 7.5),  # the commit: busy enough to close the window on
+    ]
+    result = summarize(samples, total=500, spawned=0.0, rss=50.0)
+    assert (result.window, result.events) == ("steady", 400)
+    assert result.seconds == pytest.approx(10.0)
+    assert result.cpu_seconds == pytest.approx(5.5)
+    assert result.tail_idle_seconds == pytest.approx(2.0)
+    assert result.events_per_s == pytest.approx(400 / 8.0)
+    assert result.events_per_s_whole_window == pytest.approx(400 / 10.0)
+    assert result.to_json()["tail_idle_seconds"] == pytest.approx(2.0)
+
+
+def test_idle_while_input_is_left_stays_in_the_rate() -> None:
+    # A stall in the middle (t=4..6, the counter short of the total) is the
+    # worker's own, not the end of the input: it is not left out.
+    samples = [
+        Sample(1, 0, 1.0, 0),
+        Sample(2, 0, 2.0, 100),
+        Sample(3, 0, 3.0),
+        Sample(4, 0, 4.0, 300),
+        Sample(5, 0, 4.01, 300),
+        Sample(6, 0, 4.02, 300),
+        Sample(7, 0, 5.02),
+        Sample(8, 400, 6.02),
+    ]
+    result = summarize(samples, total=400, spawned=0.0, rss=50.0)
+    assert result.tail_idle_seconds == 0.0
+    assert result.events_per_s == result.events_per_s_whole_window == pytest.approx(300 / 6.0)
+
+
+def test_the_counter_is_asked_only_when_the_worker_looks_idle() -> None:
+    samples = [Sample(1, 0, 1.0, 100), Sample(2, 0, 2.0), Sample(3, 0, 3.0)]  # 1 CPU-s/s
+    assert not _looks_idle(samples, 0, 4.0, 3.9)  # busy: no scrape
+    assert not _looks_idle(samples, 0, 4.0, 3.01 + BUSY_SHARE)  # just above the threshold
+    assert _looks_idle(samples, 0, 4.0, 3.05)
+    assert not _looks_idle(samples, 2, 4.0, 3.0)  # no average yet (window just opened)
 
 
 EXPOSITION = b"""# HELP healthscore_events_consumed_total Input messages consumed.
