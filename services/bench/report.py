@@ -17,6 +17,8 @@ SCHEMA = "healthscore-bench/1"
 CONTENDERS = ("ceiling", "naive", "pipeline", "floor")
 ROWS = (
     ("events/s", "events_per_s", "{:,.0f}"),
+    ("idle tail s (left out)", "tail_idle_seconds", "{:,.1f}"),
+    ("events/s with the tail", "events_per_s_whole_window", "{:,.0f}"),
     ("CPU-s per 1M events", "cpu_s_per_1m_events", "{:,.1f}"),
     ("peak RSS MB", "peak_rss_mb", "{:,.0f}"),
     ("startup s (to 1st commit)", "startup_seconds", "{:,.1f}"),

@@ -95,6 +95,18 @@ def test_every_contender_has_every_figure(
     assert _is_positive(tansu["contenders"][contender][figure])
 
 
+@pytest.mark.parametrize("contender", ["naive", "pipeline", "floor"])
+def test_a_workers_rate_leaves_out_at_most_its_idle_tail(
+    tansu: dict[str, Any], contender: str
+) -> None:
+    figures = tansu["contenders"][contender]
+    idle = figures["tail_idle_seconds"]
+    assert 0 <= idle < figures["measured_seconds"]
+    busy = figures["measured_seconds"] - idle
+    assert figures["events_per_s"] == pytest.approx(figures["measured_events"] / busy, rel=1e-2)
+    assert figures["events_per_s_whole_window"] <= figures["events_per_s"]
+
+
 @pytest.mark.parametrize("ratio", RATIOS)
 def test_ratios(tansu: dict[str, Any], ratio: str) -> None:
     assert _is_positive(tansu["ratios"][ratio])
