@@ -5,6 +5,7 @@
     .venv/bin/python bench/profile_worker.py --compare ../baseline-checkout [--rounds 2]
     .venv/bin/python bench/profile_worker.py --floor [--rounds 3]  # the worker without its domain
     .venv/bin/python bench/profile_worker.py --profile-floor  # py-spy of that floor worker
+    .venv/bin/python bench/profile_worker.py --idle  # idle samples too, by thread: where it waits
     other/bin/python bench/profile_worker.py --baseline-python .venv/bin/python  # interpreters
 
 Starts a fresh broker, produces the bench's simulated feed unpaced, starts one
