@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 
 from profile_worker import produce
 
 from services.bench.contenders import Contender
 from services.bench.run import start_broker
-from services.bench.runner import Consumption, Sample, wait_consumed
+from services.bench.runner import Consumption, Sample, cpu_rate, wait_consumed
 
 
 async def timeline(bootstrap: str, args: argparse.Namespace) -> tuple[list[Sample], Consumption]:
@@ -39,9 +38,8 @@ async def timeline(bootstrap: str, args: argparse.Namespace) -> tuple[list[Sampl
 
 def render(samples: list[Sample], spawned: float) -> list[str]:
     rows = ["     t   cpu%   committed   consumed"]
-    for prev, sample in itertools.pairwise(samples):
-        dt = sample.t - prev.t
-        rate = 100 * (sample.cpu - prev.cpu) / dt if dt > 0 else 0.0
+    for j, sample in enumerate(samples[1:], start=1):
+        rate = 100 * (cpu_rate(samples, j) or 0.0)
         consumed = "" if sample.processed is None else f"{sample.processed:,}"
         rows.append(f"{sample.t - spawned:6.2f} {rate:6.0f} {sample.committed:11,} {consumed:>10}")
     return rows

@@ -320,7 +320,7 @@ def _average_rate(samples: list[Sample], first: int, last: int) -> float:
     return (samples[last].cpu - samples[first].cpu) / span if span > 0 else 0.0
 
 
-def _rate(samples: list[Sample], j: int) -> float | None:
+def cpu_rate(samples: list[Sample], j: int) -> float | None:
     """CPU seconds per second between sample ``j - 1`` and ``j``."""
     dt = samples[j].t - samples[j - 1].t
     return (samples[j].cpu - samples[j - 1].cpu) / dt if dt > 0 else None
@@ -328,7 +328,7 @@ def _rate(samples: list[Sample], j: int) -> float | None:
 
 def _last_busy(samples: list[Sample], first: int, last: int, average: float) -> int:
     for j in range(last, first, -1):
-        rate = _rate(samples, j)
+        rate = cpu_rate(samples, j)
         if rate is not None and rate >= BUSY_SHARE * average:
             return j
     return last
@@ -339,7 +339,7 @@ def _tail_idle(samples: list[Sample], first: int, end: int, total: int, average:
     had been handed every input: the counter said so at both ends."""
     idle = 0.0
     for j in range(first + 1, end + 1):
-        rate = _rate(samples, j)
+        rate = cpu_rate(samples, j)
         if (
             rate is not None
             and rate < BUSY_SHARE * average
