@@ -13,6 +13,8 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from streams import native
+
 # Input messages taken from Kafka, valid or not.
 EVENTS_CONSUMED = Counter(
     "healthscore_events_consumed_total", "Input messages consumed.", ["topic"]
@@ -76,6 +78,15 @@ GC_PAUSE_SECONDS = Histogram(
     ["generation"],
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
+
+# Which build of the scoring engine this worker runs (streams/native.py): the
+# compiled one uses ~1/3 less CPU per event, so a worker on the pure-Python
+# fallback (a stale or missing build) is worth an alert before it falls behind.
+ENGINE_COMPILED = Gauge(
+    "healthscore_engine_compiled",
+    "1 when the worker runs the mypyc-compiled scoring engine, 0 on pure Python.",
+)
+ENGINE_COMPILED.set(int(native.status().active))
 
 
 def observe_many(child: Any, amounts: Sequence[float]) -> None:

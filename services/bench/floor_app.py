@@ -30,7 +30,7 @@ import os
 import pickle
 import runpy
 import tempfile
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -40,8 +40,10 @@ from services.bench.produce import bench_history
 from services.replay import replay_events
 from services.simulator import EventFeed
 from streams.config import Rules
+from streams.domain.dunning_policy import DunningPolicies
 from streams.domain.events import DomainEvent
-from streams.engine import EVENT_ORDER, Account, PartitionEngine
+from streams.domain.model import ScoringModel
+from streams.engine import EVENT_ORDER, Account, PartitionEngine, StepCounts
 from streams.fastdecode import decode_domain
 from streams.outputs import Emit
 
@@ -142,12 +144,29 @@ class OracleStore:
         self._made.clear()
 
 
-@dataclass(slots=True)
-class FloorEngine(PartitionEngine):
-    """A ``PartitionEngine`` whose steps cost a lookup: the clock, the dirty
-    set and the counts move as in the real engine; no state, no timers."""
+class FloorEngine:
+    """Stands in for ``PartitionEngine`` (the runtime's part of its interface)
+    with steps that cost a lookup: the clock, the dirty set and the counts move
+    as in the real engine; no state, no timers. Not a subclass: the engine may
+    be compiled (``streams.native``), and compiled classes take no
+    interpreted subclasses unless every call on them pays for allowing it."""
 
     oracle: ClassVar[Oracle] = Oracle()
+
+    def __init__(self, partition: int, model: ScoringModel, policies: DunningPolicies) -> None:
+        self.partition = partition
+        self.watermark_s = 0.0
+        self.accounts: dict[str, Account] = {}
+        self.dirty: set[str] = set()
+        self.counts = StepCounts()
+
+    def restore(
+        self, stored: Iterable[tuple[str, Mapping[str, Any]]], *, clock_s: float | None = None
+    ) -> None:
+        for account_id, _ in stored:
+            self.accounts.setdefault(account_id, Account(account_id))
+        if clock_s is not None:
+            self.watermark_s = max(self.watermark_s, clock_s)
 
     def process(
         self,
@@ -173,6 +192,21 @@ class FloorEngine(PartitionEngine):
                 self.counts.applied += 1
                 out.extend(emitted)
         return out
+
+    def advance(self, now_s: float, *, defer_wakes: bool = False) -> list[Emit]:
+        self.watermark_s = max(self.watermark_s, now_s)
+        return []
+
+    @property
+    def overdue(self) -> bool:
+        return False
+
+    def fire_overdue(self, limit: int) -> list[Emit]:
+        return []
+
+    def take_dirty_ids(self) -> set[str]:
+        dirty, self.dirty = self.dirty, set()
+        return dirty
 
     def record(self, account_id: str) -> dict[str, Any]:
         return self.oracle.records.get(account_id, {})

@@ -102,6 +102,12 @@ def format_table(results: dict[str, Any]) -> str:
         f"{machine['memory_gb']} GB, Python {machine['python']}{_interpreter(machine)}, "
         f"load {machine['load_average_at_start']} -> {results['load_average_at_end']}",
     ]
+    if "engine" in machine:  # results written before 2026-12-04 do not say
+        engine = machine["engine"]
+        lines.append(
+            f"scoring engine: {'compiled (mypyc)' if engine['compiled'] else 'pure Python'}"
+            f" ({engine['why']})"
+        )
     for name, result in results["brokers"].items():
         lines.append("")
         if "error" in result:

@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "stack": ("services.cli.stack", "run the embedded broker and Redis (and the pipeline)"),
     "simulate": ("services.cli.simulate", "produce realistic simulated events"),
     "replay": ("services.cli.replay", "score a file of events offline (backtest, what-if)"),
+    "native": ("services.cli.native", "compile the scoring engine with mypyc (optional speed-up)"),
     "bench": (
         "services.cli.bench",
         "benchmark the pipeline against its ceiling and a naive baseline",

@@ -1,0 +1,6 @@
+"""The pure domain. Its ``__path__`` may start with the compiled build's
+directory (``streams.native``), so most of its modules can load compiled."""
+
+from streams.native import package_path
+
+__path__ = package_path(__name__, __path__)

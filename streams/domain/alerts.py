@@ -31,7 +31,7 @@ from typing import Literal, TypeAlias
 from streams.domain.frozen import fast_init
 from streams.domain.model import AlertPolicy
 from streams.domain.state import AlertState, Band, Profile
-from streams.domain.windows import DAY_SECONDS, day_index, shared
+from streams.domain.windows import DAY_SECONDS, day_index, peaks_after, record_peak
 
 AlertType: TypeAlias = Literal[
     "health_below_threshold", "health_recovered", "sudden_drop", "inactivity"
@@ -102,7 +102,7 @@ def next_alert_state(
     if step.rescored and step.score_t is not None:
         score_t, cause = step.score_t, step.cause_s
         now_day = day_index(step.now_s)
-        history = _recent_peaks(history, now_day - policy.sudden_drop_days)
+        history = peaks_after(history, now_day - policy.sudden_drop_days)
         peak = max(map(_second, history)) if history else None
         # A drop that still leaves the account healthy is noise, not a risk:
         # early-life scores settle by 20+ points as data sources appear.
@@ -120,33 +120,13 @@ def next_alert_state(
         elif not armed and score_t >= policy.rearm * 10:
             out.append(_decision(step, "health_recovered", cause, reasons))
             armed = True
-        history = _record_peak(history, now_day, score_t)
+        history = record_peak(history, now_day, score_t)
     if not out and history is alerts.history:
         return alerts, ()
     return AlertState(armed, spell, drop_s, history), tuple(out)
 
 
 _second = itemgetter(1)
-
-
-def _recent_peaks(
-    history: tuple[tuple[int, int], ...], cutoff_day: int
-) -> tuple[tuple[int, int], ...]:
-    """The daily peaks after ``cutoff_day``; ``history`` is in ascending day
-    order (``_record_peak`` appends the newest day), so usually nothing is old."""
-    if not history or history[0][0] > cutoff_day:
-        return history
-    return tuple(h for h in history if h[0] > cutoff_day)
-
-
-def _record_peak(
-    history: tuple[tuple[int, int], ...], day: int, score_t: int
-) -> tuple[tuple[int, int], ...]:
-    if history and history[-1][0] == day:
-        if history[-1][1] >= score_t:
-            return history
-        return (*history[:-1], (history[-1][0], score_t))
-    return (*history, (shared(day), score_t))
 
 
 def alert_id(account_id: str, kind: str, cause_s: int) -> str:

@@ -29,6 +29,7 @@ digests make a false "duplicate" about one in 10^13 events.
 from __future__ import annotations
 
 import base64
+import operator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeAlias, cast
 
@@ -38,9 +39,9 @@ from streams.domain.windows import (
     Features,
     Series,
     day_index,
+    decode_features,
     decode_series,
     encode_series,
-    feature_entry,
 )
 
 Band: TypeAlias = Literal["healthy", "neutral", "at_risk"]
@@ -183,7 +184,7 @@ class AccountState:
         if self.profile is not None:
             p = self.profile
             out["p"] = [p.name, p.segment, p.owner, p.arr_cents, p.at_s]
-        if self.usage != _NO_USAGE:
+        if not _equal(self.usage, _NO_USAGE):
             out["u"] = _usage_to_dict(self.usage, base)
         if self.tickets.seen:
             out["t"] = _tickets_to_dict(self.tickets, base)
@@ -195,7 +196,7 @@ class AccountState:
         _put(out, "o", self.as_of_s)
         if self.last_score is not None:
             out["m"] = _memo_to_dict(self.last_score, base)
-        if self.alerts != _NO_ALERTS:
+        if not _equal(self.alerts, _NO_ALERTS):
             out["al"] = _alerts_to_dict(self.alerts, base)
         if self.recent_ids:
             out["i"] = base64.b64encode(self.recent_ids).decode("ascii")
@@ -214,6 +215,11 @@ class AccountState:
 
 _NO_USAGE = UsageState()
 _NO_ALERTS = AlertState()
+_equal = operator.eq
+"""Value equality of two domain objects. Compiled by mypyc (``streams/native.py``),
+``a == b`` between instances of these decorated dataclasses is an identity test
+(mypyc does not see the ``__eq__`` the dataclass adds at run time); a call
+through ``operator.eq`` is CPython's own comparison either way."""
 
 
 class ScoredState(Protocol):
@@ -259,7 +265,6 @@ def _usage_to_dict(u: UsageState, base: int) -> dict[str, Any]:
 
 
 def _usage_from_dict(d: dict[str, Any], base: int) -> UsageState:
-    ft = d.get("ft", [])
     bitmap = d.get("b", [0, 0])
     return UsageState(
         kinds_seen=int(d["k"]),
@@ -267,9 +272,7 @@ def _usage_from_dict(d: dict[str, Any], base: int) -> UsageState:
         active_users=decode_series(d.get("a", []), base),
         users_day=base - int(bitmap[0]) if "b" in d else 0,
         users_bitmap=int(bitmap[1]),
-        features=tuple(
-            feature_entry(str(ft[i]), base - int(ft[i + 1])) for i in range(0, len(ft), 2)
-        ),
+        features=decode_features(d.get("ft", []), base),
         records=decode_series(d.get("r", []), base),
         seats=d.get("s"),
     )

@@ -147,6 +147,28 @@ def _merge_old(series: Series, day: int, value: int, *, maximum: bool) -> Series
     return (*series[:i], sealed((shared(day), value)), *series[i:])
 
 
+def record_peak(series: Series, day: int, value: int) -> Series:
+    """Raise the newest day's bucket to ``value``, or append a bucket for a new
+    ``day`` (alert history: one peak score per day, days only ever move on).
+
+    Here rather than in ``alerts``: that module is compiled by mypyc
+    (``streams/native.py``), where a bucket taken apart and rebuilt gets new
+    int objects and stops sharing its day."""
+    if series and series[-1][0] == day:
+        if series[-1][1] >= value:
+            return series
+        return (*series[:-1], (series[-1][0], value))
+    return (*series, (shared(day), value))
+
+
+def peaks_after(series: Series, cutoff_day: int) -> Series:
+    """The buckets after ``cutoff_day``; ascending days, so usually none is old
+    and the same tuple comes back."""
+    if not series or series[0][0] > cutoff_day:
+        return series
+    return tuple(h for h in series if h[0] > cutoff_day)
+
+
 def has_day(series: Series, day: int) -> bool:
     """Whether ``day`` has a bucket (the tail is checked first: it is the usual hit)."""
     if not series:
@@ -237,6 +259,17 @@ def feature_entry(name: str, day: int) -> tuple[str, int]:
     """A ``(feature, last_day)`` entry, shared: ``name`` comes fresh from each
     decoded event, and every account using a feature on a day holds the same."""
     return shared((name, shared(day)))
+
+
+def decode_features(flat: list[Any], base_day: int) -> Features:
+    """The stored ``[name, base - day, ...]`` form back into shared entries.
+
+    Here rather than in ``state``, which is compiled by mypyc
+    (``streams/native.py``): an entry built there would be taken apart and
+    rebuilt as a new tuple."""
+    return tuple(
+        feature_entry(str(flat[i]), base_day - int(flat[i + 1])) for i in range(0, len(flat), 2)
+    )
 
 
 def count_features(features: Features, since_day: int, until_day: int | None = None) -> int:
