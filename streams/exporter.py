@@ -4,16 +4,18 @@ garbage collections short (``streams.gcwatch``)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from faust.exceptions import ConsumerNotStarted
 from prometheus_client import start_http_server
 
 from schemas.topics import INPUT_TOPICS
-from streams import gcwatch, metrics
+from streams import gcwatch, metrics, native
 from streams.app import app, settings
 from streams.lag import LagGauge, consumer_lag
 
+log = logging.getLogger(__name__)
 _lag = LagGauge(metrics.CONSUMER_LAG)
 
 
@@ -21,6 +23,12 @@ _lag = LagGauge(metrics.CONSUMER_LAG)
 async def serve_metrics() -> None:
     if settings.metrics_port:
         start_http_server(settings.metrics_port, addr=settings.metrics_host)
+    # Once, where logging is set up: which build scores (also the gauge
+    # healthscore_engine_compiled), since the pure one needs ~1.3x the CPU.
+    engine = native.status()
+    log.info(
+        "scoring engine: %s (%s)", "compiled" if engine.active else "pure Python", engine.reason
+    )
 
 
 def _highwater(consumer: Any) -> Any:

@@ -61,10 +61,11 @@ MODULES: tuple[str, ...] = (
     "streams/domain/rescore.py",
     "streams/domain/scoring.py",
     "streams/domain/state.py",
+    "streams/domain/windows.py",
 )
 """The compiled modules. Left interpreted on purpose: ``events.py`` (the
 decoder builds its classes with ``object.__new__``, which native classes
-refuse), ``frozen.py`` (it rewrites classes at import) and ``windows.py``
+refuse), ``frozen.py`` (it rewrites classes at import) and ``series.py``
 (compiled, the day ints and buckets it shares between accounts would be
 unboxed and rebuilt as new objects, and a worker's memory would grow)."""
 

@@ -30,8 +30,9 @@ from typing import Literal, TypeAlias
 
 from streams.domain.frozen import fast_init
 from streams.domain.model import AlertPolicy
+from streams.domain.series import peaks_after, record_peak
 from streams.domain.state import AlertState, Band, Profile
-from streams.domain.windows import DAY_SECONDS, day_index, peaks_after, record_peak
+from streams.domain.windows import DAY_SECONDS, day_index
 
 AlertType: TypeAlias = Literal[
     "health_below_threshold", "health_recovered", "sudden_drop", "inactivity"

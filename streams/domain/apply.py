@@ -21,6 +21,7 @@ from streams.domain.events import (
     TicketEvent,
     UsageEvent,
 )
+from streams.domain.series import add, put_max, touch_feature
 from streams.domain.state import (
     CSAT_KEEP,
     DIM_ALL,
@@ -46,16 +47,7 @@ from streams.domain.state import (
     TicketState,
     UsageState,
 )
-from streams.domain.windows import (
-    Features,
-    add,
-    day_index,
-    estimate_users,
-    has_day,
-    put_max,
-    touch_feature,
-    user_bit,
-)
+from streams.domain.windows import Features, day_index, estimate_users, has_day, user_bit
 
 _KIND_BIT = {
     "login": SEEN_LOGIN,

@@ -50,14 +50,9 @@ from streams.domain.scoring import (
     same_score,
     score_parts,
 )
+from streams.domain.series import prune, prune_features
 from streams.domain.state import DIM_WEIGHTS, AccountState, ScoredState, ScoreMemo
-from streams.domain.windows import (
-    DAY_SECONDS,
-    day_index,
-    horizon_floor,
-    prune,
-    prune_features,
-)
+from streams.domain.windows import DAY_SECONDS, day_index, horizon_floor
 
 _at = attrgetter("at")
 

@@ -35,14 +35,8 @@ from typing import Any, Literal, Protocol, TypeAlias, cast
 
 from streams.domain.events import Priority, Segment
 from streams.domain.frozen import fast_init
-from streams.domain.windows import (
-    Features,
-    Series,
-    day_index,
-    decode_features,
-    decode_series,
-    encode_series,
-)
+from streams.domain.series import decode_features, decode_series
+from streams.domain.windows import Features, Series, day_index, encode_series
 
 Band: TypeAlias = Literal["healthy", "neutral", "at_risk"]
 

@@ -1,22 +1,24 @@
-"""Rolling daily windows: pure tuple functions, no fixtures."""
+"""Rolling daily windows and the series behind them: pure tuple functions, no fixtures."""
 
 from __future__ import annotations
 
 import pytest
 
-from streams.domain import windows
-from streams.domain.windows import (
+from streams.domain import series as shared_series
+from streams.domain.series import (
     add,
-    count_days,
-    count_features,
     decode_series,
-    encode_series,
-    estimate_users,
     prune,
     prune_features,
     put_max,
-    total,
     touch_feature,
+)
+from streams.domain.windows import (
+    count_days,
+    count_features,
+    encode_series,
+    estimate_users,
+    total,
     user_bit,
     window_start,
 )
@@ -123,26 +125,26 @@ def test_distinct_users_estimate_is_close_for_small_teams(users: int) -> None:
 def test_shared_values_are_one_object_and_stay_equal_past_the_bound(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(windows, "_SHARED", {})
-    monkeypatch.setattr(windows, "_MAX_SHARED", 3)
-    first = windows.shared(int("20000"))
-    assert windows.shared(int("20000")) is first
+    monkeypatch.setattr(shared_series, "_SHARED", {})
+    monkeypatch.setattr(shared_series, "_MAX_SHARED", 3)
+    first = shared_series.shared(int("20000"))
+    assert shared_series.shared(int("20000")) is first
     for day in range(30_000, 30_010):  # past the bound the table starts over
-        assert windows.shared(day) == day
-    assert len(windows._SHARED) <= 3
-    assert windows.shared(int("20000")) == first
+        assert shared_series.shared(day) == day
+    assert len(shared_series._SHARED) <= 3
+    assert shared_series.shared(int("20000")) == first
 
 
 def test_only_small_past_buckets_are_sealed_into_shared_ones() -> None:
     small, large = (20_001, int("7")), (20_001, int("1000"))
-    assert windows.sealed(small) is windows.sealed((20_001, 7))
-    assert windows.sealed(large) is large
+    assert shared_series.sealed(small) is shared_series.sealed((20_001, 7))
+    assert shared_series.sealed(large) is large
     series = put_max(((int("20000"), 3),), 20_001, 4)
-    assert series[0] is windows.sealed((20_000, 3))  # the tail is sealed when a day follows
+    assert series[0] is shared_series.sealed((20_000, 3))  # the tail is sealed when a day follows
 
 
 def test_a_late_events_bucket_is_sealed_like_any_past_one() -> None:
     inserted = add(((20_000, 3), (20_005, 1)), int("20002"), int("4"))
-    assert inserted[1] is windows.sealed((20_002, 4))
+    assert inserted[1] is shared_series.sealed((20_002, 4))
     merged = put_max(((20_000, 3), (20_005, 1)), int("20000"), int("9"))
-    assert merged[0] is windows.sealed((20_000, 9))
+    assert merged[0] is shared_series.sealed((20_000, 9))
