@@ -24,11 +24,13 @@ async def serve_metrics() -> None:
     if settings.metrics_port:
         start_http_server(settings.metrics_port, addr=settings.metrics_host)
     # Once, where logging is set up: which build scores (also the gauge
-    # healthscore_engine_compiled), since the pure one needs ~1.3x the CPU.
+    # healthscore_engine_compiled). The pure one needs ~1.3x the CPU per
+    # event, worth a warning (a worker logs warnings and up by default).
     engine = native.status()
-    log.info(
-        "scoring engine: %s (%s)", "compiled" if engine.active else "pure Python", engine.reason
-    )
+    if engine.active:
+        log.info("scoring engine: compiled (%s)", engine.reason)
+    else:
+        log.warning("scoring engine: pure Python, ~1.3x the CPU per event (%s)", engine.reason)
 
 
 def _highwater(consumer: Any) -> Any:
