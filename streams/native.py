@@ -13,12 +13,14 @@ The build lives outside the source tree (``build/native/``), so an edited
 ``streams`` and ``streams.domain`` put the build's directory first on their
 ``__path__`` only when its manifest names this interpreter and the sha256 of
 every compiled source as it is now. Otherwise the pure-Python modules load,
-with one warning saying why.
+with a warning saying why when a build was left behind (none at all is the
+normal state of an install without a C compiler).
 
 ``HEALTHSCORE_NATIVE``: ``auto`` (the default: the build when usable),
 ``off`` (always pure Python: the second pass of ``make test``, A/B runs) or
-``require`` (fail at import unless the build is usable: CI and ``make bench``,
-so a missing build is an error, not a slower run).
+``require`` (fail at import unless the build is usable: ``.ci/run`` sets it,
+and it is worth setting for ``make bench``, so a missing build is an error,
+not a slower run).
 
 Standard library only: this runs as ``streams`` is imported.
 """
@@ -83,15 +85,18 @@ def extension_suffix() -> str:
     return str(sysconfig.get_config_var("EXT_SUFFIX"))
 
 
+def source_digests(root: Path = ROOT) -> dict[str, str]:
+    """The sha256 of every compiled source under ``root``, by path."""
+    return {name: hashlib.sha256((root / name).read_bytes()).hexdigest() for name in MODULES}
+
+
 def fingerprint(root: Path = ROOT) -> dict[str, object]:
-    """What a build must have been made from to be loaded: this interpreter's
-    extension ABI and the sha256 of every compiled source."""
+    """What a build must have been made from to be loaded (its manifest): this
+    interpreter's extension ABI and the sha256 of every compiled source."""
     return {
         "abi": extension_suffix(),
         "python": sys.implementation.cache_tag,
-        "sources": {
-            name: hashlib.sha256((root / name).read_bytes()).hexdigest() for name in MODULES
-        },
+        "sources": source_digests(root),
     }
 
 
@@ -106,12 +111,13 @@ def check(build_dir: Path, root: Path = ROOT) -> str | None:
         return f"unreadable {build_dir / MANIFEST}: {exc}"
     if not isinstance(manifest, dict):
         return f"malformed {build_dir / MANIFEST}"
-    expected = fingerprint(root)
-    if manifest.get("abi") != expected["abi"] or manifest.get("python") != expected["python"]:
+    if (
+        manifest.get("abi") != extension_suffix()
+        or manifest.get("python") != sys.implementation.cache_tag
+    ):
         return f"the build in {build_dir} is for another interpreter ({manifest.get('python')})"
     built = manifest.get("sources")
-    current = expected["sources"]
-    assert isinstance(current, dict)
+    current = source_digests(root)
     stale = sorted(n for n in current if not isinstance(built, dict) or built.get(n) != current[n])
     if stale:
         return f"the build in {build_dir} is older than {', '.join(stale)} (make native)"
