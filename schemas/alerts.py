@@ -10,12 +10,15 @@ from schemas.cloudevents import TYPE_PREFIX, CloudEvent
 from schemas.common import Identifier, OutputModel, Timestamp
 from schemas.health import Band
 
-AlertType = Literal["health_below_threshold", "health_recovered", "sudden_drop", "inactivity"]
+AlertType = Literal[
+    "health_below_threshold", "health_recovered", "sudden_drop", "inactivity", "onboarding_stalled"
+]
 ALERT_TYPES: tuple[AlertType, ...] = (
     "health_below_threshold",
     "health_recovered",
     "sudden_drop",
     "inactivity",
+    "onboarding_stalled",
 )
 
 

@@ -23,6 +23,8 @@ from schemas.deadletter import DeadLetter
 from schemas.dunning import DunningEvent
 from schemas.health import HealthEvent
 from schemas.inputs import INPUT_ADAPTERS
+from schemas.lifecycle import LifecycleEvent
+from schemas.touchpoints import TouchpointEvent
 
 GENERATED = Path(__file__).parent / "generated"
 
@@ -36,6 +38,13 @@ _DESCRIPTIONS = {
     topics.ALERTS: "Risk alerts: below threshold, recovered, sudden drop, inactivity.",
     topics.DUNNING: "Dunning steps and renewal / card-expiry reminders.",
     topics.DEADLETTER: "Rejected inputs with the original bytes and the reason.",
+    topics.TOUCHPOINTS: (
+        "Lifecycle touchpoints for the account owner: check-ins, milestones, renewal,"
+        " expansion, referral."
+    ),
+    topics.LIFECYCLE: (
+        "Account lifecycle: churned (reason, voluntary or involuntary, ARR lost) and reactivated."
+    ),
 }
 
 
@@ -45,6 +54,8 @@ def topic_schemas() -> dict[str, dict[str, Any]]:
     adapters[topics.ALERTS] = TypeAdapter(AlertEvent)
     adapters[topics.DUNNING] = TypeAdapter(DunningEvent)
     adapters[topics.DEADLETTER] = TypeAdapter(DeadLetter)
+    adapters[topics.TOUCHPOINTS] = TypeAdapter(TouchpointEvent)
+    adapters[topics.LIFECYCLE] = TypeAdapter(LifecycleEvent)
     out: dict[str, dict[str, Any]] = {}
     for topic in topics.ALL_TOPICS:
         schema = adapters[topic].json_schema(mode="validation")

@@ -15,12 +15,14 @@ HEALTH: Final = "cs.health.v1"
 ALERTS: Final = "cs.alerts.v1"
 DUNNING: Final = "cs.dunning.v1"
 DEADLETTER: Final = "cs.deadletter.v1"
+TOUCHPOINTS: Final = "cs.touchpoints.v1"
+LIFECYCLE: Final = "cs.lifecycle.v1"
 
 #: Topics producers write; all keyed by account_id with the same partition count
 #: so one worker owns every stream of an account without a repartition hop.
 INPUT_TOPICS: Final = (USAGE, TICKETS, BILLING, FEEDBACK, ACCOUNTS)
 #: Topics the worker writes.
-OUTPUT_TOPICS: Final = (HEALTH, ALERTS, DUNNING, DEADLETTER)
+OUTPUT_TOPICS: Final = (HEALTH, ALERTS, DUNNING, DEADLETTER, TOUCHPOINTS, LIFECYCLE)
 #: Latest-value topics: only the newest record per account matters.
 COMPACTED_TOPICS: Final = frozenset({ACCOUNTS, HEALTH})
 ALL_TOPICS: Final = INPUT_TOPICS + OUTPUT_TOPICS
