@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -49,7 +50,11 @@ class ReplaySummary:
         return "\n".join(lines) + "\n"
 
 
-def read_events(path: Path, summary: ReplaySummary) -> Iterator[DomainEvent]:
+def read_events(
+    path: Path, summary: ReplaySummary, limit: datetime | None = None
+) -> Iterator[DomainEvent]:
+    """The file's valid events; one dated after ``limit`` is rejected, as the
+    live worker dead-letters it (``streams.processing.horizon``)."""
     try:
         handle = path.open("rb")
     except OSError as exc:
@@ -60,6 +65,11 @@ def read_events(path: Path, summary: ReplaySummary) -> Iterator[DomainEvent]:
                 continue
             try:
                 event = decode_domain(None, line.rstrip(b"\r\n"))
+                if limit is not None and event.at > limit:
+                    raise InvalidEventError(
+                        f"event time {event.at.isoformat()} is beyond {limit.isoformat()}",
+                        kind="future_time",
+                    )
             except InvalidEventError as err:
                 summary.rejected += 1
                 if len(summary.first_rejects) < 10:
@@ -82,7 +92,13 @@ def replay_events(
 
 
 def replay_file(
-    path: Path, *, model_path: Path | None, partitions: int, output: str, only: str = "all"
+    path: Path,
+    *,
+    model_path: Path | None,
+    partitions: int,
+    output: str,
+    only: str = "all",
+    limit: datetime | None = None,
 ) -> ReplaySummary:
     try:
         rules = load_rules(model_path)
@@ -92,7 +108,12 @@ def replay_file(
         raise ReplayError("--partitions must be at least 1")
     summary = ReplaySummary()
     engines = {p: PartitionEngine(p, rules.model, rules.policies) for p in range(partitions)}
-    emitted = replay_events(read_events(path, summary), engines, partitions)
+    emitted = replay_events(read_events(path, summary, limit), engines, partitions)
+    for engine in engines.values():  # inputs whose step raised: the worker dead-letters them
+        for event, error in engine.take_failed():
+            summary.rejected += 1
+            if len(summary.first_rejects) < 10:
+                summary.first_rejects.append(f"{event.id}: processing raised {error}")
     wanted = _ONLY.get(only)
     with _open_output(output) as sink:
         for record in emitted:

@@ -155,7 +155,7 @@ class _Drain:
             return bool(consumer.flow_active) and app.consumer_generation_id == generation
 
         chunk = Fetched()
-        for tp, records in fetched:
+        for index, (tp, records) in enumerate(fetched):
             if not current():
                 return
             if tp.topic not in _divert_topics:
@@ -175,6 +175,7 @@ class _Drain:
                 chunk.add(tp, records[start : start + room])
                 start += room
                 if len(chunk.records) >= _divert_max:
+                    chunk.upcoming = _upcoming(fetched, index, tp if start < len(records) else None)
                     await _hand_over(consumer, chunk)
                     chunk = Fetched()
                     if not current():
@@ -254,6 +255,21 @@ async def fetch_batches(consumer: Any, poll_s: float) -> tuple[int, list[tuple[A
             for r in batch
         ]))  # fmt: skip
     return generation, out
+
+
+def _upcoming(
+    fetched: list[tuple[Any, list[Any]]], index: int, cut: Any
+) -> frozenset[tuple[str, int]]:
+    """The diverted partitions with records of this fetch after a chunk ending
+    in ``fetched[index]`` (``cut``: its partition, when the chunk ended
+    mid-run): aiokafka's position already counts them as read, so event-time
+    alignment asks here whether they are still to come (``streams.speedups.backlog``)."""
+    after = {
+        (tp.topic, tp.partition) for tp, _ in fetched[index + 1 :] if tp.topic in _divert_topics
+    }
+    if cut is not None:
+        after.add((cut.topic, cut.partition))
+    return frozenset(after)
 
 
 async def _hand_over(consumer: Any, chunk: Fetched) -> None:
