@@ -24,6 +24,8 @@ import numpy.typing as npt
 import orjson
 
 from schemas import topics
+from services.backtest.grid import Grid
+from streams.config import Rules
 from streams.domain.events import (
     AccountProfile,
     BillingEvent,
@@ -36,9 +38,6 @@ from streams.domain.model import DIMENSIONS, ScoringModel
 from streams.domain.windows import DAY_SECONDS
 from streams.engine import PartitionEngine
 from streams.outputs import Emit
-from streams.config import Rules
-
-from services.backtest.grid import Grid
 
 #: Daily raw aggregates kept per account (see ``features``).
 RAW = (
@@ -54,7 +53,9 @@ RAW = (
     "nps",  # NPS answer of the day (NaN: none)
     "seats",  # seat count reported that day (NaN: none)
 )
-RISK_ALERTS = frozenset({"health_below_threshold", "sudden_drop", "inactivity", "onboarding_stalled"})
+RISK_ALERTS = frozenset(
+    {"health_below_threshold", "sudden_drop", "inactivity", "onboarding_stalled"}
+)
 """Alerts that page a CSM about churn risk (``health_recovered`` is good news)."""
 
 Progress = Callable[[str], None]
@@ -181,7 +182,9 @@ class _Collector:
                 self.alerts.append((i, int(emit.caused_at), str(data["alert"])))
             elif emit.topic == topics.LIFECYCLE:
                 data = orjson.loads(emit.value)["data"]
-                self.lifecycle.append((self.index[data["account_id"]], int(emit.caused_at), data["change"]))
+                self.lifecycle.append(
+                    (self.index[data["account_id"]], int(emit.caused_at), data["change"])
+                )
 
     def midnight(self, day: int) -> None:
         """Tick to ``day``'s midnight and keep every account's score as of then."""

@@ -203,6 +203,7 @@ def _list_precision(history: History, warm_up: int, threshold: float) -> dict[st
     return {
         "precision": hits / listed if listed else None,
         "base_rate": churn_total / alive_total if alive_total else None,
-        "mean_size": listed / max(1, len(range(warm_up, history.days - LIST_HORIZON, SNAPSHOT_DAYS))),
+        "mean_size": listed
+        / max(1, len(range(warm_up, history.days - LIST_HORIZON, SNAPSHOT_DAYS))),
         "horizon_days": LIST_HORIZON,
     }

@@ -52,9 +52,7 @@ def table(result: dict[str, Any]) -> str:
             f"{_fmt(same[k], True):>10}" for k in ("recency", "ceiling")
         )
         lines.append(f"  {f'recall, alerts >= {horizon} d ahead':32}{row}")
-        lines.append(
-            f"  {'  at alert false-alarm rate':32}{_fmt(a['false_alarm_rate'], True):>10}"
-        )
+        lines.append(f"  {'  at alert false-alarm rate':32}{_fmt(a['false_alarm_rate'], True):>10}")
         extra = ", ".join(
             f"{k[8:]} {v:.3f}" for k, v in h["auc"].items() if k.startswith("ceiling_")
         )
@@ -97,8 +95,12 @@ def html_page(result: dict[str, Any], title: str = "healthscore backtest") -> st
     if "distributions" in h30:
         fig, ax = plt.subplots(figsize=(6, 3.2))
         bins = [x * 5 for x in range(21)]
-        ax.hist(h30["distributions"]["retained"], bins=bins, alpha=0.6, density=True, label="retained")
-        ax.hist(h30["distributions"]["churners"], bins=bins, alpha=0.6, density=True, label="churners")
+        ax.hist(
+            h30["distributions"]["retained"], bins=bins, alpha=0.6, density=True, label="retained"
+        )
+        ax.hist(
+            h30["distributions"]["churners"], bins=bins, alpha=0.6, density=True, label="churners"
+        )
         ax.set_xlabel("health score 30 days before cancellation / at snapshot")
         ax.set_ylabel("share")
         ax.legend()

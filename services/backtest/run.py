@@ -10,8 +10,8 @@ from schemas.errors import HealthscoreError
 from services.backtest.history import History, collect
 from services.backtest.metrics import evaluate
 from services.replay import ReplayError, ReplaySummary, read_events
-from streams.domain.model import ModelError
 from streams.config import Rules, load_rules
+from streams.domain.model import ModelError
 
 Progress = Callable[[str], None]
 
@@ -64,7 +64,9 @@ def backtest_file(
     return result
 
 
-def describe(history: History, rules: Rules, warm_up: int, summary: ReplaySummary) -> dict[str, Any]:
+def describe(
+    history: History, rules: Rules, warm_up: int, summary: ReplaySummary
+) -> dict[str, Any]:
     return {
         "accounts": len(history.account_ids),
         "events": history.events,

@@ -50,9 +50,7 @@ class Samples:
 
 def churn_days(history: History) -> dict[int, int]:
     """History-relative day of each churner's cancellation."""
-    return {
-        i: o.at_s // DAY_SECONDS - history.first_day for i, o in history.outcomes.items()
-    }
+    return {i: o.at_s // DAY_SECONDS - history.first_day for i, o in history.outcomes.items()}
 
 
 def samples(history: History, horizon: int, warm_up: int) -> Samples:

@@ -1,4 +1,4 @@
-"""``healthscore backtest``: does the score predict churn? Measured, beside a baseline and a ceiling.
+"""``healthscore backtest``: how well the score predicts churn, beside a baseline and a ceiling.
 
 Replays a JSON Lines history through the live engine a day at a time (the
 live tick's clock), takes the churn outcomes from its ``subscription_canceled``
@@ -49,8 +49,8 @@ def until_seconds(text: str | None) -> int | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from services.backtest.run import BacktestError, backtest_file
     from services.backtest.report import compact, html_page, table
+    from services.backtest.run import BacktestError, backtest_file
 
     progress = None if args.quiet else _progress
     try:
