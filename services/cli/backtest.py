@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from services.backtest.report import compact, html_page, table
     from services.backtest.run import BacktestError, backtest_file
 
-    progress = None if args.quiet else _progress
+    progress = None if args.quiet else progress_line
     try:
         result = backtest_file(
             args.from_file,
@@ -85,6 +85,6 @@ def write_outputs(
         raise BacktestError(f"cannot write the report: {exc.strerror}") from None
 
 
-def _progress(line: str) -> None:
+def progress_line(line: str) -> None:
     sys.stderr.write(line + "\n")
     sys.stderr.flush()
