@@ -29,7 +29,7 @@ from scipy.optimize import minimize
 
 from services.backtest.history import History
 from services.backtest.samples import Samples, samples
-from streams.domain.model import ScoringModel
+from streams.domain.scoring.model import ScoringModel
 
 MAX_TRAINING_FAR = 0.15
 REARM_GAP = 5.0

@@ -13,8 +13,8 @@ from services.backtest.fit import fit_weights, fitted_model_doc, training_sample
 from services.backtest.metrics import evaluate
 from services.backtest.report import compact, table
 from services.backtest.run import BacktestError, describe, load, replay_history
-from streams.domain.model import ModelError, load_model
-from streams.domain.windows import DAY_SECONDS
+from streams.domain.scoring.model import ModelError, load_model
+from streams.domain.scoring.windows import DAY_SECONDS
 
 Progress = Callable[[str], None]
 HORIZON = 30
@@ -85,7 +85,7 @@ def fit_file(
 
 
 def _base_doc(model_path: Path | None) -> dict[str, Any]:
-    from streams.config import DEFAULT_MODEL_PATH
+    from streams.processing.rules import DEFAULT_MODEL_PATH
 
     source = model_path or DEFAULT_MODEL_PATH
     try:

@@ -25,7 +25,6 @@ import orjson
 
 from schemas import topics
 from services.backtest.grid import Grid
-from streams.config import Rules
 from streams.domain.events import (
     AccountProfile,
     BillingEvent,
@@ -34,10 +33,11 @@ from streams.domain.events import (
     TicketEvent,
     UsageEvent,
 )
-from streams.domain.model import DIMENSIONS, ScoringModel
-from streams.domain.windows import DAY_SECONDS
-from streams.engine import PartitionEngine
-from streams.outputs import Emit
+from streams.domain.scoring.model import DIMENSIONS, ScoringModel
+from streams.domain.scoring.windows import DAY_SECONDS
+from streams.processing.encode import Emit
+from streams.processing.engine import PartitionEngine
+from streams.processing.rules import Rules
 
 #: Daily raw aggregates kept per account (see ``features``).
 RAW = (

@@ -35,7 +35,7 @@ from services.backtest.ceiling import cross_validated
 from services.backtest.history import RISK_ALERTS, History
 from services.backtest.samples import SNAPSHOT_DAYS, FeatureTable, Samples, churn_days, samples
 from services.backtest.samples import score_at as _score_at
-from streams.domain.windows import DAY_SECONDS
+from streams.domain.scoring.windows import DAY_SECONDS
 
 LOOKBACK_DAYS = 90
 LIST_HORIZON = 60

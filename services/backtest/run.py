@@ -10,8 +10,8 @@ from schemas.errors import HealthscoreError
 from services.backtest.history import History, collect
 from services.backtest.metrics import evaluate
 from services.replay import ReplayError, ReplaySummary, read_events
-from streams.config import Rules, load_rules
-from streams.domain.model import ModelError
+from streams.domain.scoring.model import ModelError
+from streams.processing.rules import Rules, load_rules
 
 Progress = Callable[[str], None]
 

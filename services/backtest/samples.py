@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from services.backtest.history import History
-from streams.domain.windows import DAY_SECONDS
+from streams.domain.scoring.windows import DAY_SECONDS
 
 SNAPSHOT_DAYS = 14
 SEGMENT_NAMES = ("free", "smb", "mid_market", "enterprise")

@@ -9,7 +9,7 @@ from services.backtest.fit import weighted_scores
 from services.backtest.history import History, Outcome
 from services.backtest.metrics import AlertIndex, evaluate, recall_at_far
 from services.backtest.samples import FeatureTable, samples
-from streams.domain.windows import DAY_SECONDS
+from streams.domain.scoring.windows import DAY_SECONDS
 
 FIRST_DAY = 20_000
 
