@@ -39,6 +39,14 @@ EVENTS_INGESTED = Counter(
     "Events produced to Kafka from the HTTP ingest endpoint.",
     ["topic"],
 )
+# Third-party payloads (POST /v1/sources/*), one per Stripe event or Segment
+# call, by source (stripe, segment) and outcome (services.api.sources.common.Outcome:
+# a fixed set, never the sender's event type, which is unbounded).
+SOURCE_EVENTS = Counter(
+    "healthscore_source_events_total",
+    "Third-party events received on /v1/sources/*, by outcome.",
+    ["source", "outcome"],
+)
 # Projector outcomes per record: health / alert / dunning when the read model
 # changed; stale (older than stored), duplicate (alert id seen), ignored (no
 # case), invalid (undecodable record).
