@@ -77,7 +77,10 @@ def map_call(call: Any, logins: Collection[str]) -> Mapped:
     common = {"id": _event_id(body), "account_id": account, "time": time}
     if kind == "track":
         return _track(body, common, logins)
-    return _profile(obj(traits.get("company")) or traits if kind == "identify" else traits, common)
+    # A group's traits describe the account; an identify's describe a person,
+    # unless it carries Segment's reserved ``company`` trait.
+    company = obj(traits.get("company")) if kind == "identify" else {}
+    return _profile(company or traits, common)
 
 
 def account_of(call: dict[str, Any], traits: dict[str, Any]) -> str | None:
