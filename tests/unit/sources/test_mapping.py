@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from schemas.inputs import validate_python
+from services.api.errors import InvalidBatchError
+from services.api.ingest import validate_items
 from services.api.sources import segment, stripe
 from services.api.sources.common import Skipped, derived_id
 
@@ -78,3 +83,83 @@ def test_odd_bodies_are_one_call_that_is_skipped(payload: Any) -> None:
     assert segment.map_call(only, frozenset()) == Skipped(
         "unknown_type", "Segment '?' calls are not mapped"
     )
+
+
+# -- hypothesis: any JSON in any field maps or skips, and validation only rejects --------
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20)
+    | st.sampled_from(["usd", "acme", "2026-11-02T09:15:00Z", "Signed In", "smb", "in_1"]),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+STRIPE_FIELDS = [
+    "id",
+    "customer",
+    "metadata",
+    "amount_due",
+    "amount_paid",
+    "currency",
+    "charge",
+    "payment_intent",
+    "cancellation_details",
+    "exp_month",
+    "exp_year",
+    "next_payment_attempt",
+    "period_end",
+    "subscription_details",
+    "object",
+]
+SEGMENT_FIELDS = [
+    "type",
+    "event",
+    "messageId",
+    "timestamp",
+    "originalTimestamp",
+    "userId",
+    "groupId",
+    "context",
+    "traits",
+    "properties",
+]
+
+
+def _settles(mapped: Any) -> None:
+    """A mapping result is a skip, or an item the contract accepts or rejects
+    with a reason (never another exception: that would be a 500)."""
+    if isinstance(mapped, Skipped):
+        return
+    with contextlib.suppress(InvalidBatchError):
+        validate_items([mapped])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    kind=st.sampled_from([*stripe.EVENT_TYPES, "charge.refunded"]),
+    fields=st.dictionaries(st.sampled_from(STRIPE_FIELDS), JSON),
+    event_id=JSON,
+    created=JSON,
+)
+def test_any_stripe_object_maps_or_skips(
+    kind: str, fields: dict[str, Any], event_id: Any, created: Any
+) -> None:
+    _settles(
+        stripe.map_event(
+            {"id": event_id, "type": kind, "created": created, "data": {"object": fields}}
+        )
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    kind=st.sampled_from(["track", "identify", "group", "page"]),
+    fields=st.dictionaries(st.sampled_from(SEGMENT_FIELDS), JSON),
+)
+def test_any_segment_call_maps_or_skips(kind: str, fields: dict[str, Any]) -> None:
+    _settles(segment.map_call({"type": kind, **fields}, segment.login_names("Signed In")))
