@@ -21,12 +21,12 @@ from services.api.middleware import BodyLimitMiddleware, RequestContextMiddlewar
 from services.api.producer import KafkaEventProducer
 from services.api.routes import api_router, health
 from services.api.settings import ApiSettings
-from services.observability.logging import (
+from services.readmodel.store import ReadModelStore
+from streams.observability.logging import (
     adopt_loggers,
     configure_logging,
     quiet_probe_access_lines,
 )
-from services.readmodel.store import ReadModelStore
 
 log = logging.getLogger(__name__)
 

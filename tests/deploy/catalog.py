@@ -23,7 +23,7 @@ class MetricSpec:
 
 
 CATALOG: dict[str, MetricSpec] = {
-    # worker (streams/metrics.py)
+    # worker (streams/observability/metrics.py)
     "healthscore_events_consumed_total": MetricSpec("worker", "counter", ("topic",)),
     "healthscore_events_rejected_total": MetricSpec("worker", "counter", ("topic", "reason")),
     "healthscore_events_duplicate_total": MetricSpec("worker", "counter", ("topic",)),
