@@ -34,6 +34,7 @@ the broker, degrades to the fetch order rather than stalling the rest).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from operator import attrgetter
@@ -50,6 +51,7 @@ MAX_HELD = 200_000
 
 #: The order inputs are applied in: the engine's ``(event time, id)``.
 ORDER = attrgetter("event.at", "event.id")
+_AT = attrgetter("event.at")
 
 _BEFORE_ALL = datetime.min.replace(tzinfo=UTC)
 
@@ -67,6 +69,10 @@ class Ticket:
         self.read: ReadSpans = read if read is not None else {}
 
 
+#: A batch's held inputs of one partition, sorted, with the batch's ticket.
+Run = tuple[Ticket, list["Accepted"]]
+
+
 def never_behind(topic: str, partition: int) -> bool:
     """No broker to ask (a replay, a test): every partition is caught up."""
     return False
@@ -78,8 +84,10 @@ class Aligner:
     def __init__(self, topics: Iterable[str], max_held: int = MAX_HELD) -> None:
         self.topics = tuple(topics)
         self.max_held = max_held
-        #: Per partition, the held inputs sorted by ``ORDER``.
-        self._held: dict[int, list[Accepted]] = {}
+        #: Per partition, the held inputs: one run per batch, each sorted by
+        #: ``ORDER`` and counted on its batch's ticket (so nothing is re-sorted
+        #: or counted again input by input as the frontiers move).
+        self._held: dict[int, list[Run]] = {}
         self._count = 0
         #: (topic, partition) -> event time of the last input read from it.
         self._frontier: dict[tuple[str, int], datetime] = {}
@@ -105,15 +113,30 @@ class Aligner:
         batch or held before, that may be applied now. ``ticket`` counts the
         batch's inputs that stay held."""
         self._frontier.update(frontier)
-        by_partition: dict[int, list[Accepted]] = {}
-        for item in accepted:
-            items = by_partition.get(item.partition)
-            if items is None:
-                items = by_partition[item.partition] = []
-            items.append(item)
+        bounds = {
+            p: self._bound(p, behind) for p in {i.partition for i in accepted} | set(self._held)
+        }
         out: list[Accepted] = []
-        for partition in by_partition.keys() | self._held.keys():
-            self._release(partition, by_partition.get(partition, ()), behind, ticket, out)
+        if not self._held and all(bound is None for bound in bounds.values()):
+            return accepted  # live input, nothing behind: the common case costs nothing
+        kept: dict[int, list[Accepted]] = {}
+        for item in accepted:
+            bound = bounds[item.partition]
+            if bound is None or item.event.at < bound:
+                out.append(item)
+            else:
+                kept.setdefault(item.partition, []).append(item)
+        for partition, runs in list(self._held.items()):
+            self._release(runs, bounds[partition], out)
+            if not runs:
+                del self._held[partition]
+        for partition, items in kept.items():
+            items.sort(key=ORDER)
+            owner = ticket if ticket is not None else Ticket()
+            owner.held += len(items)
+            self._open[owner] = None
+            self._held.setdefault(partition, []).append((owner, items))
+            self._count += len(items)
         if self._count > self.max_held:
             self.overflows += 1
             out.extend(self.release_all())
@@ -124,10 +147,8 @@ class Aligner:
     def release_all(self) -> list[Accepted]:
         """Every held input, to be applied now (the cap, or the caller's choice)."""
         out: list[Accepted] = []
-        for items in self._held.values():
-            for item in items:
-                _settle(item)
-            out.extend(items)
+        for runs in self._held.values():
+            self._release(runs, None, out)
         self._held.clear()
         self._open.clear()
         self._count = 0
@@ -167,59 +188,13 @@ class Aligner:
                 bound = seen
         return bound
 
-    def _release(
-        self,
-        partition: int,
-        new: Iterable[Accepted],
-        behind: Behind,
-        ticket: Ticket | None,
-        out: list[Accepted],
-    ) -> None:
-        bound = self._bound(partition, behind)
-        held = self._held.get(partition)
-        if held:
-            cut = len(held) if bound is None else _first_at(held, bound)
-            for item in held[:cut]:
-                _settle(item)
-            out.extend(held[:cut])
-            del held[:cut]
-            self._count -= cut
-        if bound is None:
-            out.extend(new)
-        else:
-            kept: list[Accepted] = []
-            for item in new:
-                if item.event.at < bound:
-                    out.append(item)
-                else:
-                    kept.append(item)
-            if kept:
-                if ticket is not None:
-                    ticket.held += len(kept)
-                    self._open[ticket] = None
-                    for i, item in enumerate(kept):
-                        kept[i] = item._replace(ticket=ticket)
-                held = self._held.setdefault(partition, [])
-                held.extend(kept)
-                held.sort(key=ORDER)  # two sorted runs: a merge
-                self._count += len(kept)
-        if not self._held.get(partition):
-            self._held.pop(partition, None)
-
-
-def _first_at(items: list[Accepted], bound: datetime) -> int:
-    """Index of the first of ``items`` (sorted) at or after ``bound``."""
-    lo, hi = 0, len(items)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if items[mid].event.at < bound:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-def _settle(item: Accepted) -> None:
-    ticket = item.ticket
-    if ticket is not None:
-        ticket.held -= 1
+    def _release(self, runs: list[Run], bound: datetime | None, out: list[Accepted]) -> None:
+        """Move the held inputs earlier than ``bound`` (all: None) to ``out``."""
+        for ticket, items in runs:
+            cut = len(items) if bound is None else bisect_left(items, bound, key=_AT)
+            if cut:
+                out.extend(items[:cut])
+                del items[:cut]
+                ticket.held -= cut
+                self._count -= cut
+        runs[:] = [run for run in runs if run[1]]

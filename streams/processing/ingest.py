@@ -11,15 +11,12 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from schemas.errors import InvalidEventError
 from streams.domain.events import DomainEvent
 from streams.processing.deadletter import dead_letter_value
 from streams.processing.decode import decode_domain
-
-if TYPE_CHECKING:
-    from streams.processing.align import Ticket
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +36,6 @@ class Accepted(NamedTuple):
     partition: int
     event: DomainEvent
     ingested_at: float | None
-    #: The batch it came in, while alignment holds it (``streams.processing.align``).
-    ticket: Ticket | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -392,7 +392,7 @@ def _append_times(items: list[Accepted]) -> dict[str, float]:
     keys of the outputs, a quarter as many)."""
     newest: dict[str, float] = {}
     get = newest.get
-    for _, event, appended, _ in items:
+    for _, event, appended in items:
         if appended is not None and appended > get(event.account_id, 0.0):
             newest[event.account_id] = appended
     return newest
