@@ -21,10 +21,11 @@ from streams.processing.align import Behind
 from streams.speedups.fetched import Fetched
 
 
-def broker_behind(consumer: Any, batch: Fetched | None = None) -> Behind:
-    """A ``Behind`` for Faust's consumer, as of ``batch`` (the chunk being
-    handled; None: between fetches)."""
-    upcoming = batch.upcoming if batch is not None else frozenset()
+def broker_behind(consumer: Any, batch: Fetched) -> Behind:
+    """A ``Behind`` for Faust's consumer, as of ``batch``: the chunk being
+    handled, or the last one handed over (a timer between two chunks of one
+    fetch must still count the partitions of the chunks to come)."""
+    upcoming = batch.upcoming
     thread = getattr(consumer, "_thread", None)
     aio = getattr(thread, "_consumer", None)
     subscription = getattr(getattr(aio, "_subscription", None), "subscription", None)

@@ -83,8 +83,6 @@ class FastIngest:
         self._unacked: list[Handled] = []
         #: Batches the persist being written will ack when its last account is out.
         self._writing: list[Handled] = []
-        #: The consumer of the last batch, to ask whether held inputs may go.
-        self._consumer: Any = None
         #: The first batch takes a persist at once, so a new worker commits soon.
         self._next_persist = 0.0
         self._last_batch = 0.0
@@ -105,10 +103,22 @@ class FastIngest:
                     ticket=ticket,
                 )
             self._unacked.append((consumer, batch, ticket))
-            self._consumer = consumer
             self._last_batch = self._clock()
             self._batches += 1
             await self._persist_step(max(MIN_SLICE_SECONDS, time.perf_counter() - started))
+
+    async def on_fetched(self, consumer: Any) -> None:
+        """The ``streams.speedups.faust_patches`` hook after each fetch is
+        handed over (records or none): held inputs a partition that has since
+        caught up no longer bounds are applied, though no batch came to do it
+        (a fetch response with no records for it). Asked here, between
+        fetches, because only here are no fetched records still to be handed
+        over: a timer could run while the consumer thread has moved its
+        positions past records this loop has not seen yet."""
+        pipeline = self._pipeline()
+        if pipeline.holding:
+            async with self.lock:
+                await pipeline.release(broker_behind(consumer, Fetched()))
 
     @property
     def timer_seconds(self) -> float:
@@ -127,8 +137,6 @@ class FastIngest:
         (``Pipeline.catch_up``) are fired the same way, before the take."""
         async with self.lock:
             pipeline = self._pipeline()
-            if pipeline.holding and self._consumer is not None:
-                await pipeline.release(broker_behind(self._consumer))
             if self._clock() - self._last_batch < self.timer_seconds:
                 await self._persist_step(MIN_SLICE_SECONDS)
                 return

@@ -55,6 +55,9 @@ _ORIGINAL_CREATE_WORKER_CONSUMER = AIOKafkaConsumerThread._create_worker_consume
 DivertHandler = Callable[[Any, Fetched], Awaitable[None]]
 _divert_topics: frozenset[str] = frozenset()
 _divert_handler: DivertHandler | None = None
+#: consumer -> None; called after each fetch's records are all handed over.
+FetchedHook = Callable[[Any], Awaitable[None]]
+_after_fetch: FetchedHook | None = None
 _divert_max = 5000
 
 
@@ -182,6 +185,8 @@ class _Drain:
                         return
         if chunk.records:
             await _hand_over(consumer, chunk)
+        if _after_fetch is not None and current():
+            await _after_fetch(consumer)
 
     async def _unread(self, tp: Any, messages: list[Any]) -> list[Any]:
         """Drop messages below the read offset (a re-fetch) and record offset
@@ -314,17 +319,19 @@ def install(
     divert_topics: frozenset[str] = frozenset(),
     handler: DivertHandler | None = None,
     divert_max: int = 5000,
+    after_fetch: FetchedHook | None = None,
 ) -> None:
     """Patch the consumer loop; idempotent. Raises on an unknown Faust version."""
-    global _divert_topics, _divert_handler, _divert_max
+    global _divert_topics, _divert_handler, _divert_max, _after_fetch
     _check_version()
     _divert_topics, _divert_handler, _divert_max = divert_topics, handler, divert_max
+    _after_fetch = after_fetch
     Consumer._drain_messages = _drain_messages  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
-    global _divert_topics, _divert_handler
-    _divert_topics, _divert_handler = frozenset(), None
+    global _divert_topics, _divert_handler, _after_fetch
+    _divert_topics, _divert_handler, _after_fetch = frozenset(), None, None
     Consumer._drain_messages = _ORIGINAL  # type: ignore[method-assign]
 
 

@@ -71,7 +71,10 @@ fast_ingest = FastIngest(pipeline, persist_every=settings.persist_seconds)
 if settings.fast_path:
     app.before_wait_empty.append(fast_ingest.drain)
     faust_patches.install(
-        frozenset(contract.INPUT_TOPICS), fast_ingest.on_batch, divert_max=settings.batch_size
+        frozenset(contract.INPUT_TOPICS),
+        fast_ingest.on_batch,
+        divert_max=settings.batch_size,
+        after_fetch=fast_ingest.on_fetched,
     )
 
 
