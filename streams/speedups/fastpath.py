@@ -178,14 +178,19 @@ class FastIngest:
     def _drop_held(self) -> None:
         """Batches whose inputs alignment still holds are let go unacked: the
         consumer reads them again from the committed offsets (after a
-        rebalance, or in the next worker). Their partitions' engines are
-        forgotten, so state comes back from the table with the re-read
-        windows of ``streams.processing.reread``, exactly as for a new owner."""
+        rebalance, or in the next worker). Every partition such a batch read
+        is forgotten, not only those with inputs held: the batch's other
+        partitions were applied but not committed either, and are read again
+        too. Their state comes back from the table with the re-read windows of
+        ``streams.processing.reread``, which tell applied inputs by offset, as
+        for a new owner (the input-id check alone remembers too few)."""
         pipeline = self._pipeline()
-        for consumer, batch, _ in self._unacked:
+        reread: set[int] = set()
+        for consumer, batch, ticket in self._unacked:
             fetched.untrack(consumer, batch)
+            reread.update(partition for _, partition in ticket.read)
         self._unacked.clear()
-        pipeline.runtime.forget(pipeline.drop_held())
+        pipeline.runtime.forget(reread | pipeline.drop_held())
 
     async def _persist_step(self, budget_s: float) -> None:
         pipeline = self._pipeline()
