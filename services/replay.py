@@ -22,7 +22,12 @@ from streams.processing.engine import PartitionEngine
 from streams.processing.partitioning import partition_for
 from streams.processing.rules import load_rules
 
-_ONLY = {"health": topics.HEALTH, "alerts": topics.ALERTS, "dunning": topics.DUNNING}
+_ONLY = {
+    "health": topics.HEALTH,
+    "alerts": topics.ALERTS,
+    "dunning": topics.DUNNING,
+    "lifecycle": topics.LIFECYCLE,
+}
 
 
 class ReplayError(HealthscoreError):
@@ -70,19 +75,34 @@ def read_events(path: Path, summary: ReplaySummary) -> Iterator[DomainEvent]:
 
 
 def replay_events(
-    events: Iterator[DomainEvent], engines: dict[int, PartitionEngine], partitions: int
+    events: Iterator[DomainEvent],
+    engines: dict[int, PartitionEngine],
+    partitions: int,
+    until_s: float | None = None,
 ) -> list[Emit]:
+    """Feed each partition's events to its engine; with ``until_s``, then move
+    every partition's clock there, as the live tick does for partitions that
+    receive nothing more, so silent accounts age on every partition alike."""
     by_partition: defaultdict[int, list[DomainEvent]] = defaultdict(list)
     for event in events:
         by_partition[partition_for(event.account_id, partitions)].append(event)
     out: list[Emit] = []
     for partition in sorted(by_partition):
         out.extend(engines[partition].process(by_partition[partition]))
+    if until_s is not None:
+        for partition in sorted(engines):
+            out.extend(engines[partition].advance(until_s))
     return out
 
 
 def replay_file(
-    path: Path, *, model_path: Path | None, partitions: int, output: str, only: str = "all"
+    path: Path,
+    *,
+    model_path: Path | None,
+    partitions: int,
+    output: str,
+    only: str = "all",
+    until_s: float | None = None,
 ) -> ReplaySummary:
     try:
         rules = load_rules(model_path)
@@ -92,7 +112,7 @@ def replay_file(
         raise ReplayError("--partitions must be at least 1")
     summary = ReplaySummary()
     engines = {p: PartitionEngine(p, rules.model, rules.policies) for p in range(partitions)}
-    emitted = replay_events(read_events(path, summary), engines, partitions)
+    emitted = replay_events(read_events(path, summary), engines, partitions, until_s)
     wanted = _ONLY.get(only)
     with _open_output(output) as sink:
         for record in emitted:
