@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from streams.domain.scoring.masks import SEEN_ACTIVITY, SEEN_FEATURE, SEEN_RECORDS
 from streams.domain.scoring.model import BaselineRatio, DimensionConfig, ScoringModel
-from streams.domain.scoring.state import SEEN_ACTIVITY, SEEN_FEATURE, SEEN_RECORDS, ScoredState
+from streams.domain.scoring.state import ScoredState
 from streams.domain.scoring.windows import (
     Series,
     count_days,

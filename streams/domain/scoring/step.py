@@ -40,6 +40,7 @@ from streams.domain.frozen import fast_init
 from streams.domain.scoring.alerts import AlertDecision, AlertInput, next_alert_state
 from streams.domain.scoring.apply import StateDraft, id_digest
 from streams.domain.scoring.lifecycle import LifecycleDecision
+from streams.domain.scoring.masks import DIM_WEIGHTS
 from streams.domain.scoring.model import ScoringModel
 from streams.domain.scoring.reasons import details_of, explain
 from streams.domain.scoring.rescore import cached_parts, rescore, score_vector
@@ -52,7 +53,7 @@ from streams.domain.scoring.score import (
     score_parts,
 )
 from streams.domain.scoring.series import prune, prune_features
-from streams.domain.scoring.state import DIM_WEIGHTS, AccountState, ScoredState, ScoreMemo
+from streams.domain.scoring.state import AccountState, ScoredState, ScoreMemo
 from streams.domain.scoring.windows import DAY_SECONDS, count_days, day_index, horizon_floor
 
 _at = attrgetter("at")
