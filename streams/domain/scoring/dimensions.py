@@ -98,12 +98,14 @@ def _ratio(
 def recency(
     state: ScoredState, dim: DimensionConfig, model: ScoringModel, now_day: int
 ) -> float | None:
-    """Whole days since the last usage. Not a window: it keeps growing past 90
-    days, so a year of silence ranks below a quarter of it."""
+    """Whole days without any usage since the last active day (0 when it was
+    used today or yesterday, so a daily user's score does not dip at every
+    midnight and come back at its first login). Not a window: it keeps growing
+    past 90 days, so a year of silence ranks below a quarter of it."""
     last = state.last_activity_s
     if last is None:
         return None
-    return float(max(0, now_day - day_index(last)))
+    return float(max(0, now_day - day_index(last) - 1))
 
 
 def activity_trend(
