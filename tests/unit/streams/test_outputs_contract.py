@@ -20,8 +20,8 @@ import streams.processing.engine as engine_module
 from schemas.alerts import AlertEvent
 from schemas.dunning import DunningEvent
 from schemas.health import HealthEvent
-from schemas.lifecycle import LifecycleEvent
 from schemas.inputs import decode_event
+from schemas.lifecycle import LifecycleEvent
 from services.simulator import Simulation
 from streams.processing import encode as outputs
 from streams.processing.convert import to_domain
@@ -78,9 +78,14 @@ def checked() -> Counter[str]:
 @pytest.mark.parametrize(
     "kind",
     [
-        "health_record", "dunning_record", "lifecycle_record", "health_below_threshold",
-        "inactivity", "sudden_drop", "onboarding_stalled",
-    ],  # fmt: skip
+        "health_record",
+        "dunning_record",
+        "lifecycle_record",
+        "health_below_threshold",
+        "inactivity",
+        "sudden_drop",
+        "onboarding_stalled",
+    ],
 )
 def test_every_output_kind_matches_its_model(checked: Counter[str], kind: str) -> None:
     assert checked[kind] > 0, f"the simulation produced no {kind}: {dict(checked)}"
