@@ -88,6 +88,7 @@ end
 -- An ARR change between two scores is expansion or contraction in this month.
 local old_arr = tonumber(redis.call('HGET', h, 'arr') or '')
 if arr and old_arr and arr ~= old_arr then
+  redis.call('SADD', 'hs:months', ARGV[10])
   if arr > old_arr then
     redis.call('HINCRBY', month, 'exp_arr', arr - old_arr)
   else
