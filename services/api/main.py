@@ -27,6 +27,7 @@ from services.observability.logging import (
     quiet_probe_access_lines,
 )
 from services.readmodel.store import ReadModelStore
+from services.webapp.routes import install_webapp
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,8 @@ Real-time customer health scores, risk alerts and dunning.
 
 Authenticate with `Authorization: Bearer <API key>`; keys carry the scopes
 `read`, `ingest` and `admin` (admin implies the others). `/healthz`, `/readyz`,
-`/metrics` and these docs are open.
+`/metrics` and these docs are open. The web app for customer-success teams is
+at `/app` (sign in there with a `read` key).
 """
 
 
@@ -72,6 +74,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)  # outermost: sees every response
     app.include_router(api_router)
+    install_webapp(app)
     return app
 
 

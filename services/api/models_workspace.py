@@ -102,7 +102,9 @@ class ChurnAnalyticsPublic(BaseModel):
     months: list[MonthChurn]
     breakdown: list[ChurnSlice] = Field(description="Churn in the range by the dimension.")
     churned: int
-    churn_rate: float | None = Field(description="Churned in range / active at its start.")
+    churn_rate: float | None = Field(
+        description="Churned in the range / (active at its start + new within it)."
+    )
     nrr: float | None
     payment_failure_rate: float | None = Field(description="Failed / attempted payments.")
     dunning_recovery_rate: float | None = Field(description="Recovered / opened cases.")

@@ -103,16 +103,23 @@ async def profile(store: ReadModelStore, account_id: str) -> ProfilePublic:
     return ProfilePublic.model_validate(doc)
 
 
-async def churn_analytics(
-    store: ReadModelStore, dimension: str, first: str | None, last: str | None
-) -> ChurnAnalyticsPublic:
-    """Monthly churn and revenue figures; the range defaults to the 12 months
-    ending with the latest month the read model has counted anything in."""
+async def churn_figures(
+    store: ReadModelStore, first: str | None, last: str | None
+) -> tuple[str, str, analytics.ChurnReport]:
+    """The range (defaults: the 12 months ending with the latest month the read
+    model has counted anything in) and its report, every dimension included."""
     known = await analytics.known_months(store.redis)
     end = last or (known[-1] if known else datetime.now(UTC).strftime("%Y-%m"))
     start = first or _shift(end, -11)
     months = month_range(start, end)
-    report = analytics.churn_report(await analytics.read_counters(store.redis, months, end), months)
+    counters = await analytics.read_counters(store.redis, months, end)
+    return start, end, analytics.churn_report(counters, months)
+
+
+async def churn_analytics(
+    store: ReadModelStore, dimension: str, first: str | None, last: str | None
+) -> ChurnAnalyticsPublic:
+    start, end, report = await churn_figures(store, first, last)
     return ChurnAnalyticsPublic(
         period="month",
         dimension=dimension,
@@ -143,7 +150,7 @@ def month_range(start: str, end: str) -> list[str]:
 
 def _shift(month: str, by: int) -> str:
     year, mon = map(int, month.split("-"))
-    index = year * 12 + mon - 1 + by
+    index = max(year * 12 + mon - 1 + by, 0)  # no month before year 0
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 

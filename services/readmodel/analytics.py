@@ -4,7 +4,9 @@ Definitions (the API and the web app show these, nothing else):
 
 * active at the start of month M = accounts first scored before M, minus churns,
   plus reactivations before M (every account with a score counts as a customer);
-* churn rate of M = churned in M / active at the start of M;
+* churn rate of M = churned in M / active at the start of M; over a range,
+  churned in the range / (active at its start + accounts new within it), so a
+  range that begins before the first customer still has a rate;
 * starting ARR of M = the same running sum over ARR (first score's ARR,
   expansion, contraction, churned and regained ARR);
 * net revenue retention of M = (starting ARR + expansion - contraction - churned
@@ -125,6 +127,7 @@ def churn_report(counters: Counters, months: list[str]) -> ChurnReport:
         arr += _arr_moved(c)
     in_range = [counters.months.get(m, {}) for m in months]
     churned = sum(f.churned for f in figures)
+    exposed = (figures[0].active_at_start if figures else 0) + sum(f.new for f in figures)
     failures = sum(f.payment_failures for f in figures)
     attempts = sum(f.payment_attempts for f in figures)
     recovered = sum(f.dunning_recovered for f in figures)
@@ -133,7 +136,7 @@ def churn_report(counters: Counters, months: list[str]) -> ChurnReport:
         months=figures,
         breakdowns={d: _breakdown(in_range, d) for d in DIMENSIONS},
         churned=churned,
-        churn_rate=_ratio(churned, figures[0].active_at_start if figures else 0),
+        churn_rate=_ratio(churned, exposed),
         nrr=_nrr(start_arr_of_range or 0, figures),
         payment_failure_rate=_ratio(failures, attempts),
         dunning_recovery_rate=_ratio(recovered, opened),

@@ -13,7 +13,7 @@ from services.api.models_workspace import ChurnAnalyticsPublic
 
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
 
-Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])]
+Month = Annotated[str | None, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])]
 Dimension = Literal["segment", "plan", "industry", "reason", "kind"]
 
 
