@@ -13,6 +13,8 @@ from collections.abc import Iterable
 import orjson
 
 from services.notifier.model import NewDelivery, RoutableEvent, Subscription, delivery_id_for
+from services.notifier.relevance import DEFAULT_BANDS, is_deliverable
+from streams.domain.model import BandThresholds
 
 
 def is_type_match(pattern: str, event_type: str) -> bool:
@@ -40,13 +42,19 @@ def matches(subscription: Subscription, event: RoutableEvent) -> bool:
     )
 
 
-def plan_deliveries(raw_event: bytes, subscriptions: Iterable[Subscription]) -> list[NewDelivery]:
-    """One delivery per matching subscription; raises ``ValueError`` when the
-    message is not a routable CloudEvent."""
+def plan_deliveries(
+    raw_event: bytes,
+    subscriptions: Iterable[Subscription],
+    bands: BandThresholds = DEFAULT_BANDS,
+) -> list[NewDelivery]:
+    """One delivery per matching subscription (none for a score change that kept
+    its band); raises ``ValueError`` when the message is not a routable CloudEvent."""
     parsed = orjson.loads(raw_event)
     if not isinstance(parsed, dict):
         raise ValueError("not a JSON object")
     event = RoutableEvent.from_cloudevent(parsed)
+    if not is_deliverable(parsed, bands):
+        return []
     return [
         NewDelivery(delivery_id_for(event.id, sub.id), sub.id, raw_event, event.type)
         for sub in subscriptions
