@@ -25,6 +25,7 @@
   function showAlert(data) {
     const item = document.createElement("li");
     item.className = "alert-" + (data.alert || "");
+    item.dataset.account = data.account_id;
     const link = document.createElement("a");
     link.href = "/app/accounts/" + encodeURIComponent(data.account_id);
     link.textContent = data.name || data.account_id;
@@ -45,11 +46,19 @@
     if (!row) {
       row = document.createElement("tr");
       row.dataset.account = data.account_id;
-      for (let i = 0; i < 9; i++) row.append(document.createElement("td"));
+      for (let i = 0; i < 9; i++) {
+        const cell = document.createElement("td");
+        cell.textContent = "—";
+        row.append(cell);
+      }
       const link = document.createElement("a");
       link.href = "/app/accounts/" + encodeURIComponent(data.account_id);
       link.textContent = data.name || data.account_id;
+      row.cells[0].textContent = "";
       row.cells[0].append(link);
+      if (typeof data.arr_cents === "number") {
+        row.cells[4].textContent = "$" + Math.round(data.arr_cents / 100).toLocaleString("en-US");
+      }
       row.cells[6].textContent = data.owner || "unassigned";
       const empty = table.querySelector("tr.empty");
       if (empty) empty.remove();
