@@ -5,14 +5,18 @@ index ``hs:accounts:by_score``) whose members ``{key}|{account}`` sort in the
 sort's order, so a page continues strictly after the last member (the cursor)
 with no gap or duplicate while values change, as for the score listing.
 
-Filters are SETs of account ids. Two strategies, picked per request:
+Filters are SETs of account ids (and a score-ordered ARR set). Two strategies,
+picked per request:
 
-* a selective filter (its SET at most ``small_set`` accounts): read that SET,
-  fetch each account's sort member, test the other filters, sort in Python;
+* selective filters (the smallest SET, the filters' intersection or the ARR
+  range holds at most ``small_set`` accounts): take those accounts, fetch each
+  one's sort member, test every filter, sort in Python;
 * otherwise walk the sort index in chunks and test each chunk's accounts
-  against the filters with one ``SMISMEMBER``/``ZMSCORE`` per filter.
+  against the filters with one ``SMISMEMBER``/``ZMSCORE`` per filter; broad
+  filters fill a page within a chunk or two.
 
-Either way the work per request is bounded by ``small_set`` or by the index walk.
+The work per request is therefore bounded by ``small_set`` or by a walk that
+only happens when matches are plentiful.
 """
 
 from __future__ import annotations
@@ -90,30 +94,50 @@ class AccountLister:
     ) -> tuple[list[str], str | None]:
         """Account ids of one page and the member to continue after (None at the end)."""
         sets = [keys.member_set_key(f, v) for f, v in query.filters.items()]
-        sizes = await self._sizes(sets)
-        if sets and min(sizes) <= self.small_set:
-            smallest = sets[sizes.index(min(sizes))]
-            members = await self._from_set(query, smallest, [s for s in sets if s != smallest])
+        candidates = await self._candidates(query, sets)
+        if candidates is not None:
+            members = await self._from_candidates(query, candidates, sets)
             members = _after(members, after, query.lex_descending)[: limit + 1]
         else:
             members = await self._walk(query, sets, after, limit + 1)
         page, more = members[:limit], len(members) > limit
         return [account_in(m) for m in page], (page[-1] if more and page else None)
 
-    async def _sizes(self, sets: list[str]) -> list[int]:
+    async def _candidates(self, query: AccountQuery, sets: list[str]) -> list[str] | None:
+        """The accounts that can match, when few enough to sort here; else None.
+
+        Tried in order of cost: the smallest filter set, the intersection of all
+        of them (Redis computes it from the smallest), the accounts in the ARR range.
+        """
         pipe = self.redis.pipeline(transaction=False)
         for key in sets:
             pipe.scard(key)
-        return cast(list[int], await pipe.execute()) if sets else []
+        ranged = query.arr_min is not None or query.arr_max is not None
+        lo = "-inf" if query.arr_min is None else query.arr_min
+        hi = "+inf" if query.arr_max is None else query.arr_max
+        if ranged:
+            pipe.zcount(keys.ARR, lo, hi)
+        sizes = cast(list[int], await pipe.execute())
+        in_range = sizes.pop() if ranged else None
+        if sets and min(sizes) <= self.small_set:
+            return list(cast(set[str], await self.redis.smembers(sets[sizes.index(min(sizes))])))
+        if len(sets) > 1:
+            common = cast(set[str], await self.redis.sinter(sets))
+            if len(common) <= self.small_set:
+                return list(common)
+        if in_range is not None and in_range <= self.small_set:
+            return cast(list[str], await self.redis.zrangebyscore(keys.ARR, lo, hi))
+        return None
 
-    async def _from_set(self, query: AccountQuery, primary: str, others: list[str]) -> list[str]:
-        accounts = list(cast(set[str], await self.redis.smembers(primary)))
+    async def _from_candidates(
+        self, query: AccountQuery, accounts: list[str], sets: list[str]
+    ) -> list[str]:
         pipe = self.redis.pipeline(transaction=False)
         for account in accounts:
             pipe.hget(f"hs:health:{account}", _MEMBER_FIELD[query.sort])
         found = await pipe.execute()
         scored = [(a, m) for a, m in zip(accounts, found, strict=True) if m]
-        kept = set(await self._matching([a for a, _ in scored], others, query))
+        kept = set(await self._matching([a for a, _ in scored], sets, query))
         members = [m for a, m in scored if a in kept]
         return sorted(members, reverse=query.lex_descending)
 
