@@ -12,6 +12,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from streams.speedups import native
+
 #: subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "stack": ("services.cli.stack", "run the embedded broker and Redis (and the pipeline)"),
@@ -37,7 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] != ["native"]:  # the build command must run without a usable build
+        native.install()
+    args = build_parser().parse_args(arguments)
     code: int = importlib.import_module(args._module).run(args)
     return code
 

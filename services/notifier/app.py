@@ -33,7 +33,7 @@ from services.notifier.scheduler import run_scheduler
 from services.notifier.settings import NotifierSettings
 from services.notifier.subscriptions import SubscriptionCache
 from services.notifier.worker import DeliveryWorker
-from streams.config import load_rules
+from streams.processing.rules import load_rules
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from services.notifier.model import NewDelivery, Subscription
 from services.notifier.queue import DeliveryQueue
 from services.notifier.relevance import DEFAULT_BANDS
 from services.notifier.subscriptions import SubscriptionCache
-from streams.domain.model import BandThresholds
+from streams.domain.scoring.model import BandThresholds
 
 log = logging.getLogger(__name__)
 

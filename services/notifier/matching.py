@@ -14,7 +14,7 @@ import orjson
 
 from services.notifier.model import NewDelivery, RoutableEvent, Subscription, delivery_id_for
 from services.notifier.relevance import DEFAULT_BANDS, is_deliverable
-from streams.domain.model import BandThresholds
+from streams.domain.scoring.model import BandThresholds
 
 
 def is_type_match(pattern: str, event_type: str) -> bool:

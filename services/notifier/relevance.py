@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from schemas.health import HEALTH_CHANGED
-from streams.domain.model import BandThresholds
-from streams.domain.scoring import band_of
+from streams.domain.scoring.model import BandThresholds
+from streams.domain.scoring.score import band_of
 
 #: The default model's bands, for callers that load no model file.
 DEFAULT_BANDS = BandThresholds()

@@ -11,6 +11,7 @@ from services.api.routes import (
     deliveries,
     events,
     health,
+    sources,
     subscriptions,
 )
 
@@ -20,5 +21,6 @@ api_router.include_router(accounts.router)
 api_router.include_router(alerts.router)
 api_router.include_router(analytics.router)
 api_router.include_router(events.router)
+api_router.include_router(sources.router)
 api_router.include_router(subscriptions.router)
 api_router.include_router(deliveries.router)

@@ -12,7 +12,7 @@ from services.notifier.dispatch import TOPICS, plan_batch
 from services.notifier.matching import plan_deliveries
 from services.notifier.relevance import is_band_change
 from services.notifier.render import build_notice
-from streams.domain.model import BandThresholds
+from streams.domain.scoring.model import BandThresholds
 from tests.api.factories import health_event, lifecycle_event, touchpoint_event
 from tests.unit.notifier.factories import make_subscription
 
