@@ -30,6 +30,13 @@ Key layout (all keys start with ``hs:``; JSON is UTF-8):
 ``hs:dunning:versions:{account_id}`` HASH
     field = invoice id, value = epoch microseconds of the last applied step;
     kept after a case closes so a replayed older step cannot reopen it.
+
+The health hash also holds ``b`` (band), ``ars`` (at risk since, epoch us),
+``arr``, ``stage``, the account's members of the sort indexes (``sa``, ``sc``,
+``sd``, listed with their keys in ``six``), the filter SETs it is in (``sets``)
+and its first score (``fs``, ``fsm``, ``fsa``: time, month, ARR). The workspace's
+keys (history, timeline, dunning history, profiles, lifecycle, month counters,
+filter SETs, sort indexes) are listed in ``keys.py``.
 """
 
 from __future__ import annotations
