@@ -35,7 +35,8 @@ def test_health_change_is_delivered_only_on_a_band_change(
 ) -> None:
     raw = health_event("acme", score, previous=previous)
     planned = plan_deliveries(raw, [CRM, EVERYTHING])
-    assert [p.subscription_id for p in planned] == (["sub_crm", "sub_all"] if delivered else [])
+    # Band changes are opt-in: the subscription without a type filter gets none.
+    assert [p.subscription_id for p in planned] == (["sub_crm"] if delivered else [])
 
 
 def test_bands_come_from_the_model() -> None:
@@ -56,8 +57,8 @@ def test_touchpoints_go_to_the_owner_subscription() -> None:
 
 def test_lifecycle_changes_are_routed_by_type_and_segment() -> None:
     churn = make_subscription("sub_churn", types=["io.healthscore.account."], segments=["smb"])
-    planned = plan_deliveries(lifecycle_event("acme", segment="smb"), [churn, CRM])
-    assert [p.subscription_id for p in planned] == ["sub_churn"]
+    planned = plan_deliveries(lifecycle_event("acme", segment="smb"), [churn, CRM, EVERYTHING])
+    assert [p.subscription_id for p in planned] == ["sub_churn", "sub_all"]
 
 
 def test_dispatcher_reads_the_new_topics_and_skips_tombstones() -> None:
