@@ -2,9 +2,10 @@
 
 Empty filter lists mean "any" (except for opt-in types such as band changes,
 which only a type filter naming them receives); all given filters must hold
-(AND). A type filter is an exact CloudEvent type or a prefix at a dot boundary (``io.healthscore.alert.``,
-``io.healthscore.alert`` or ``io.healthscore.alert.*``), so a CSM can subscribe to
-"all alerts" without listing each alert type, and a new alert type reaches them.
+(AND). A type filter is an exact CloudEvent type or a prefix at a dot boundary
+(``io.healthscore.alert.``, ``io.healthscore.alert`` or ``io.healthscore.alert.*``),
+so a CSM can subscribe to "all alerts" without listing each alert type, and a
+new alert type reaches them.
 """
 
 from __future__ import annotations
