@@ -52,7 +52,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        redis = Redis.from_url(settings.redis_url, decode_responses=True, socket_connect_timeout=2)
+        # The read timeout must outlast the SSE tail's blocking XREAD (redis-py 8
+        # defaults it to 5 s, the same as the default block: every idle stream broke).
+        redis = Redis.from_url(
+            settings.redis_url,
+            decode_responses=True,
+            socket_connect_timeout=2,
+            socket_timeout=settings.sse_block_ms / 1000 + 5,
+        )
         producer = KafkaEventProducer(settings.kafka_bootstrap_servers)
         producer.start()
         app.state.redis = redis
