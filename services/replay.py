@@ -14,10 +14,11 @@ import orjson
 
 from schemas import topics
 from schemas.errors import HealthscoreError, InvalidEventError
+from streams.domain.account import Decision
 from streams.domain.events import DomainEvent
 from streams.domain.scoring.model import ModelError
 from streams.processing.decode import decode_domain
-from streams.processing.encode import Emit
+from streams.processing.encode import encode
 from streams.processing.engine import PartitionEngine
 from streams.processing.partitioning import partition_for
 from streams.processing.rules import load_rules
@@ -71,11 +72,12 @@ def read_events(path: Path, summary: ReplaySummary) -> Iterator[DomainEvent]:
 
 def replay_events(
     events: Iterator[DomainEvent], engines: dict[int, PartitionEngine], partitions: int
-) -> list[Emit]:
+) -> list[Decision]:
+    """What the engines decide for ``events``, partition by partition."""
     by_partition: defaultdict[int, list[DomainEvent]] = defaultdict(list)
     for event in events:
         by_partition[partition_for(event.account_id, partitions)].append(event)
-    out: list[Emit] = []
+    out: list[Decision] = []
     for partition in sorted(by_partition):
         out.extend(engines[partition].process(by_partition[partition]))
     return out
@@ -92,7 +94,8 @@ def replay_file(
         raise ReplayError("--partitions must be at least 1")
     summary = ReplaySummary()
     engines = {p: PartitionEngine(p, rules.model, rules.policies) for p in range(partitions)}
-    emitted = replay_events(read_events(path, summary), engines, partitions)
+    decided = replay_events(read_events(path, summary), engines, partitions)
+    emitted = encode(decided, rules.model.alerts.threshold)
     wanted = _ONLY.get(only)
     with _open_output(output) as sink:
         for record in emitted:
