@@ -8,7 +8,7 @@ fall due) without an event. The live worker (through
 baseline all go through these two functions, so what they decide is the same.
 
 Decisions are the domain's own values (``HealthChange``, ``AlertDecision``,
-``DunningNotice``), appended to a list the caller passes: a step allocates
+``LifecycleDecision``, ``DunningNotice``), appended to a list the caller passes: a step allocates
 nothing beyond what it decides. Turning them into output records is the
 caller's business (``streams.processing.encode``).
 
@@ -39,14 +39,16 @@ from streams.domain.dunning.state import DunningState, next_due_at
 from streams.domain.events import AccountProfile, BillingEvent, DomainEvent
 from streams.domain.scoring.alerts import AlertDecision
 from streams.domain.scoring.apply import StateDraft
+from streams.domain.scoring.lifecycle import LifecycleDecision
 from streams.domain.scoring.model import ScoringModel
 from streams.domain.scoring.state import AccountState, Profile
 from streams.domain.scoring.step import HealthChange, apply_new, new_draft, settle
 from streams.domain.scoring.windows import DAY_SECONDS
 
 #: Accounts silent for longer than this stop waking up daily: every window is
-#: empty by then, so a daily rescore could not change anything.
-QUIET_AFTER_S = 100 * DAY_SECONDS
+#: empty and the recency dimension has reached 0 by then, so a daily rescore
+#: could not change anything.
+QUIET_AFTER_S = 370 * DAY_SECONDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +61,7 @@ class DunningNotice:
 
 
 #: What a step decides, in the order it is to be published.
-Decision: TypeAlias = HealthChange | AlertDecision | DunningNotice
+Decision: TypeAlias = HealthChange | AlertDecision | LifecycleDecision | DunningNotice
 
 
 @dataclass(slots=True)
@@ -126,6 +128,9 @@ def step_event(
         health, alerts = settle(draft, model, int(now_s), 0, None)
     else:
         health, alerts = settle(draft, model, int(now_s), mask, int(at_s))
+    if draft.lifecycle_out:
+        out.extend(draft.lifecycle_out)
+        draft.lifecycle_out = ()
     if health is not None:
         out.append(health)
     if alerts:
@@ -167,7 +172,7 @@ def next_wakeup(account: Account) -> float | None:
     next dunning timer."""
     due = account.dunning_due
     score = account.draft
-    if score is None:
+    if score is None or score.churn is not None:
         return due
     as_of = score.as_of_s
     if as_of is None or as_of - (score.last_activity_s or as_of) > QUIET_AFTER_S:

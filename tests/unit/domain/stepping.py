@@ -16,6 +16,7 @@ from streams.domain.account import Account, Decision, step_event, wake
 from streams.domain.dunning.policy import DunningPolicies
 from streams.domain.events import DomainEvent
 from streams.domain.scoring.alerts import AlertDecision
+from streams.domain.scoring.lifecycle import LifecycleDecision
 from streams.domain.scoring.model import ScoringModel
 from streams.domain.scoring.state import AccountState
 from streams.domain.scoring.step import HealthChange, new_draft
@@ -26,13 +27,15 @@ POLICIES = DunningPolicies()
 @dataclass(frozen=True, slots=True)
 class StepResult:
     """The state to store and what the steps decided: the last health change
-    (None if the score did not move) and every alert, in order."""
+    (None if the score did not move), every alert and every lifecycle change,
+    in order."""
 
     state: AccountState | None
     health: HealthChange | None
     alerts: tuple[AlertDecision, ...]
     applied: int
     duplicates: int
+    lifecycle: tuple[LifecycleDecision, ...] = ()
 
 
 def process_batch(
@@ -73,4 +76,6 @@ def advance_time(state: AccountState | None, model: ScoringModel, now: datetime)
 def _result(account: Account, decided: list[Decision], applied: int, duplicates: int) -> StepResult:
     health = [d for d in decided if isinstance(d, HealthChange)]
     alerts = tuple(d for d in decided if isinstance(d, AlertDecision))
-    return StepResult(account.score, health[-1] if health else None, alerts, applied, duplicates)
+    changes = tuple(d for d in decided if isinstance(d, LifecycleDecision))
+    last = health[-1] if health else None
+    return StepResult(account.score, last, alerts, applied, duplicates, changes)
