@@ -11,11 +11,9 @@ def main() -> None:
 
     native.install()
 
-    from streams.observability import (
-        exporter,  # noqa: F401  (registers the metrics server)
-        metrics,
-    )
+    from streams.observability import metrics
     from streams.speedups import gcwatch
+    from streams.worker import exporter  # noqa: F401  (registers the metrics server)
     from streams.worker.agents import track_accounts  # noqa: F401  (registers the agent)
     from streams.worker.app import app
 
