@@ -1,7 +1,9 @@
 """``healthscore stack``: the whole pipeline on one machine, one command, Ctrl-C stops it.
 
-With ``EMBEDDED=1`` (default) it starts Tansu and Redis exactly where
-``KAFKA_BOOTSTRAP_SERVERS`` and ``REDIS_URL`` point (port 0: a free one); with
+With ``EMBEDDED=1`` (default) it starts a broker (Apache Kafka when a JVM is
+present, else Tansu: ``HEALTHSCORE_BROKER``, :mod:`services.stack.broker`) and
+Redis exactly where ``KAFKA_BOOTSTRAP_SERVERS`` and ``REDIS_URL`` point (port 0:
+a free one); with
 ``EMBEDDED=0`` it uses the ones those name. Then it creates the contract topics
 and supervises whichever pipeline processes exist in this checkout (worker, API,
 notifier, read-model projector, simulator), all configured through the same
@@ -21,6 +23,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    from services.stack.broker import BrokerRequest
     from services.stack.process import ServerProcess
     from services.stack.prometheus import PrometheusServer
     from services.stack.settings import StackSettings
@@ -51,10 +54,11 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"HEALTHSCORE_API_KEYS: {exc}")
     servers: list[ServerProcess] = []
     prometheus: PrometheusServer | None = None
+    broker_note = "external"
     try:
         bootstrap, redis_url = settings.kafka_bootstrap_servers, settings.redis_url
         if settings.embedded:
-            servers = _start_embedded(bootstrap, redis_url)
+            servers, broker_note = _start_embedded(settings.broker, bootstrap, redis_url)
             bootstrap = servers[0].address
             redis_url = replace_port(redis_url, servers[1].port)
         _create_topics(bootstrap, settings.partitions)
@@ -70,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
         specs = [] if args.infra_only else pipeline_specs(env, simulate=settings.simulate)
         prometheus, prometheus_note = _start_prometheus(settings, env, specs)
         extra = [_prometheus_line(prometheus, prometheus_note)]
-        _print_summary(sys.stdout, env, specs, servers, None if configured else api_keys, extra)
+        dev_key = None if configured else api_keys
+        _print_summary(sys.stdout, env, specs, servers, broker_note, dev_key, extra)
         return _supervise(specs, servers)
     except StackError as exc:
         return _fail(str(exc))
@@ -101,11 +106,15 @@ def replace_port(url: str, port: int) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
-def _start_embedded(bootstrap: str, redis_url: str) -> list[ServerProcess]:
-    """Tansu and Redis where the settings point (port 0: free); [tansu, redis]."""
+def _start_embedded(
+    broker: BrokerRequest, bootstrap: str, redis_url: str
+) -> tuple[list[ServerProcess], str]:
+    """The broker and Redis where the settings point (port 0: free): [broker, redis]
+    and a note for the summary naming the broker and why it was chosen."""
+    from services.stack.broker import LABELS, choose_broker, start_broker
+    from services.stack.kafka import kafka_unavailable_reason
     from services.stack.process import StackError, is_port_open, split_host_port
     from services.stack.redis import start_redis
-    from services.stack.tansu import start_tansu
 
     kafka_host, kafka_port = split_host_port(bootstrap, 9092)
     redis_host, redis_port = split_host_port(redis_url, 6379)
@@ -119,13 +128,23 @@ def _start_embedded(bootstrap: str, redis_url: str) -> list[ServerProcess]:
                 f"Set {var} to a free port (port 0 picks one), or EMBEDDED=0 to use the "
                 f"servers already running."
             )
-    tansu = start_tansu(kafka_port, kafka_host)
+    unavailable = kafka_unavailable_reason() if broker != "tansu" else None
+    choice = choose_broker(broker, unavailable)
+    if choice.kind == "kafka":
+        _say("starting Apache Kafka (~10 s; HEALTHSCORE_BROKER=tansu starts Tansu in 0.2 s)")
+    server, choice = start_broker(choice, kafka_host, kafka_port, _say)
     try:
         redis = start_redis(redis_port, redis_host)
     except BaseException:
-        tansu.stop()
+        server.stop()
         raise
-    return [tansu, redis]
+    note = f"{LABELS[choice.kind]}, embedded, pid {server.pid}; {choice.why}"
+    return [server, redis], note
+
+
+def _say(line: str) -> None:
+    sys.stderr.write(f"healthscore stack: {line}\n")
+    sys.stderr.flush()
 
 
 def _create_topics(bootstrap: str, partitions: int) -> None:
@@ -215,14 +234,12 @@ def _print_summary(
     env: dict[str, str],
     specs: list[ProcessSpec],
     servers: list[ServerProcess],
+    kafka_note: str,
     dev_key: str | None,
     extra: Sequence[str] = (),
 ) -> None:
     embedded = {s.name: s for s in servers}
     lines = ["", "healthscore stack", "-----------------"]
-    kafka_note = (
-        f"Tansu, embedded, pid {embedded['tansu'].pid}" if "tansu" in embedded else "external"
-    )
     redis_note = f"embedded, pid {embedded['redis'].pid}" if "redis" in embedded else "external"
     lines.append(f"  Kafka bootstrap : {env['KAFKA_BOOTSTRAP_SERVERS']}  ({kafka_note})")
     lines.append(f"  Redis           : {env['REDIS_URL']}  ({redis_note})")
