@@ -139,3 +139,14 @@ def test_kafka_is_unavailable_without_jars_or_mvn(
     mvn.write_text("#!/bin/sh\n")
     mvn.chmod(0o755)
     assert kafka.kafka_unavailable_reason() is None
+
+
+def test_the_readme_names_the_default_broker(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HEALTHSCORE_BROKER", raising=False)
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    rows = [r for r in readme.splitlines() if r.startswith("| `HEALTHSCORE_BROKER` |")]
+
+    assert len(rows) == 1, "README's configuration table has no HEALTHSCORE_BROKER row"
+    default = rows[0].split("|")[2].strip().strip("`")
+    assert default == StackSettings().broker
+    assert "high-water" in rows[0] and "kcat" in rows[0]
