@@ -49,7 +49,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redis = Redis.from_url(settings.redis_url, decode_responses=True, socket_connect_timeout=2)
-        producer = KafkaEventProducer(settings.kafka_bootstrap_servers)
+        producer = KafkaEventProducer(settings.kafka_bootstrap_servers, settings)
         producer.start()
         app.state.redis = redis
         app.state.store = ReadModelStore(redis)

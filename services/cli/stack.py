@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from services.stack.prometheus import PrometheusServer
     from services.stack.settings import StackSettings
     from services.stack.supervisor import ProcessSpec
+    from streams.kafka_security import KafkaSecurity
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,6 +44,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from services.stack.process import StackError, free_port
     from services.stack.settings import StackSettings, generate_dev_api_keys, parse_api_keys
+    from streams.kafka_security import ENV_VARS, KafkaLoginError
 
     signal.signal(signal.SIGTERM, _exit_on_sigterm)  # until the supervisor takes over
     settings = StackSettings()
@@ -61,9 +63,13 @@ def run(args: argparse.Namespace) -> int:
             servers, broker_note = _start_embedded(settings.broker, bootstrap, redis_url)
             bootstrap = servers[0].address
             redis_url = replace_port(redis_url, servers[1].port)
-        _create_topics(bootstrap, settings.partitions)
+        # The embedded broker is plaintext: Kafka security settings are for EMBEDDED=0.
+        _create_topics(bootstrap, settings.partitions, None if settings.embedded else settings)
+        inherited = {
+            k: v for k, v in os.environ.items() if not (settings.embedded and k in ENV_VARS)
+        }
         env = {
-            **os.environ,
+            **inherited,
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "REDIS_URL": redis_url,
             "HEALTHSCORE_API_PORT": str(settings.api_port or free_port()),
@@ -77,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         dev_key = None if configured else api_keys
         _print_summary(sys.stdout, env, specs, servers, broker_note, dev_key, extra)
         return _supervise(specs, servers)
-    except StackError as exc:
+    except (StackError, KafkaLoginError) as exc:
         return _fail(str(exc))
     finally:
         if prometheus is not None:
@@ -147,11 +153,11 @@ def _say(line: str) -> None:
     sys.stderr.flush()
 
 
-def _create_topics(bootstrap: str, partitions: int) -> None:
+def _create_topics(bootstrap: str, partitions: int, security: KafkaSecurity | None) -> None:
     from services.stack.probe import run_sync
     from services.stack.topics import ensure_topics
 
-    run_sync(ensure_topics(bootstrap, partitions))
+    run_sync(ensure_topics(bootstrap, partitions, security=security))
 
 
 def _has_module(name: str) -> bool:

@@ -100,7 +100,7 @@ async def run(
     jobs: list[Coroutine[Any, Any, None]] = []
     if dispatcher:
         kafka = KafkaConfig(
-            settings.kafka_bootstrap_servers, settings.group_id, settings.offset_reset
+            settings.kafka_bootstrap_servers, settings.group_id, settings.offset_reset, settings
         )
         cache = SubscriptionCache(redis, settings.subscription_refresh_seconds, time.monotonic)
         jobs.append(run_dispatcher(kafka, queue, cache, stop))

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from streams.kafka_security import KafkaSecurity
 
 SCOPE_ORDER = ("read", "ingest", "admin")
 SCOPES = frozenset(SCOPE_ORDER)
@@ -54,7 +56,7 @@ def generate_dev_api_keys() -> str:
     return f"dev:hs_dev_{secrets.token_urlsafe(18)}:{'|'.join(SCOPE_ORDER)}"
 
 
-class StackSettings(BaseSettings):
+class StackSettings(KafkaSecurity):
     """Environment of the dev stack; field docs name the variable and its default."""
 
     model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
