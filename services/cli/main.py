@@ -2,7 +2,10 @@
 
 Subcommand modules are imported only when chosen, so ``healthscore simulate``
 does not pay for importing Faust and ``healthscore replay`` needs no broker.
-Each module exposes ``configure(parser)`` and ``run(args) -> int``.
+Each module exposes ``configure(parser)`` and ``run(args) -> int``. The
+pipeline processes (``worker``, ``api``, ``notifier``, ``readmodel``) take
+their own options, so their arguments bypass this parser
+(:mod:`services.cli.processes`).
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+
+from services.cli.processes import HELP, PROCESSES, run_process
 
 #: subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -22,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "services.cli.bench",
         "benchmark the pipeline against its ceiling and a naive baseline",
     ),
+    **{name: ("services.cli.processes", HELP[name]) for name in PROCESSES},
 }
 
 
@@ -37,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in PROCESSES:
+        return run_process(argv[0], argv[1:])
     args = build_parser().parse_args(argv)
     code: int = importlib.import_module(args._module).run(args)
     return code
