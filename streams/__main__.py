@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import sys
 
 from streams import (
     exporter,  # noqa: F401  (registers the metrics server)
@@ -10,9 +12,15 @@ from streams import (
     metrics,
 )
 from streams.agents import track_accounts  # noqa: F401  (registers the agent)
-from streams.app import app
+from streams.app import app, settings
+from streams.kafka_security import login_refusal
 
 if __name__ == "__main__":
+    # Faust retries a refused login forever, logging only "Unable to bootstrap":
+    # a wrong password stops the worker at once, saying which login was refused.
+    refusal = asyncio.run(login_refusal(settings.kafka_bootstrap_servers, settings))
+    if refusal:
+        sys.exit(f"healthscore worker: {refusal}")
     # The per-message path allocates many short-lived objects; at CPython's
     # default gen-0 threshold (700) the collector ran every few hundred events
     # and took 20-25 % of the worker's CPU (bench/bench_hot_path.py). Long-lived

@@ -42,11 +42,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_process(name: str, argv: Sequence[str]) -> int:
-    """Run process ``name`` with ``argv`` as ``python -m <module>`` would."""
+    """Run process ``name`` with ``argv`` as ``python -m <module>`` would; its
+    ``SystemExit`` (a code, or a message for stderr) passes through unchanged."""
     module, fixed = PROCESSES[name]
     sys.argv = [f"healthscore {name}", *fixed, *argv]
-    try:
-        runpy.run_module(module, run_name="__main__", alter_sys=True)
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    runpy.run_module(module, run_name="__main__", alter_sys=True)
     return 0

@@ -4,9 +4,9 @@ listener (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; ``sasl_kafka`` in conftest).
 Each mechanism: the stack's topic creation (admin client), the API's producer
 and the read model's consumer, all configured through the same settings,
 round-trip a message. The simulator produces through its CLI with the
-``KAFKA_*`` variables. A wrong password fails every one of them with an error
-that names the user, the mechanism and the variables to check, and never shows
-the password.
+``KAFKA_*`` variables, and the worker (Faust) scores an event. A wrong password
+fails every one of them with an error that names the user, the mechanism and
+the variables to check, and never shows the password.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from schemas import topics
@@ -28,11 +30,13 @@ from services.readmodel.projector import make_consumer
 from services.readmodel.settings import ReadModelSettings
 from services.stack.kafka import SaslKafka
 from services.stack.probe import run_sync
+from services.stack.process import free_port
 from services.stack.topics import ensure_topics
 from streams.kafka_security import KafkaLoginError, KafkaSecurity, start_client
 from tests.conftest import SASL_USERS
 from tests.integration.barepath import ROOT
-from tests.integration.kafka_io import read_until
+from tests.integration.kafka_io import produce, read_until
+from tests.integration.worker_process import running_worker
 
 pytestmark = pytest.mark.integration
 
@@ -173,3 +177,50 @@ def test_simulator_produces_with_credentials_and_refuses_wrong_ones(
     assert refused.returncode == 1
     assert f"refused the SCRAM-SHA-512 login of user {USER!r}" in refused.stderr
     assert "wrong-pw" not in refused.stderr
+
+
+def test_worker_scores_over_sasl(
+    sasl_kafka: SaslKafka, tmp_path: Path, unique_name: Callable[[str], str]
+) -> None:
+    """Faust's clients (consumer, producer, admin for its changelogs) log in too."""
+    security = KafkaSecurity(**_security("SCRAM-SHA-256"))
+    run_sync(ensure_topics(sasl_kafka.sasl_bootstrap, 1, security=security))
+    account = unique_name("acct")
+    login = {"id": f"{account}-1", "account_id": account, "type": "login",
+             "time": "2026-11-02T09:15:00Z", "user_id": "u1"}  # fmt: skip
+    env = {**_env("SCRAM-SHA-256", PASSWORD), "HEALTHSCORE_PARTITIONS": "1"}
+
+    with running_worker(sasl_kafka.sasl_bootstrap, unique_name("app"), tmp_path, **env) as log:
+        run_sync(
+            produce(
+                sasl_kafka.server.address, [(topics.USAGE, account.encode(), orjson.dumps(login))]
+            )
+        )
+        scored = run_sync(
+            read_until(
+                sasl_kafka.server.address, topics.HEALTH, bool,
+                keep=lambda r: r.key == account.encode(), timeout=90,
+            )
+        )  # fmt: skip
+        assert scored, log.read_text()[-3000:]
+
+
+def test_worker_stops_on_a_refused_login(
+    sasl_kafka: SaslKafka, tmp_path: Path, unique_name: Callable[[str], str]
+) -> None:
+    env = {
+        **os.environ,
+        **_env("PLAIN", "wrong-pw"),
+        "KAFKA_BOOTSTRAP_SERVERS": sasl_kafka.sasl_bootstrap,
+        "HEALTHSCORE_APP_ID": unique_name("app"),
+        "HEALTHSCORE_DATA_DIR": str(tmp_path),
+        "HEALTHSCORE_WORKER_WEB_PORT": str(free_port()),
+        "HEALTHSCORE_WORKER_METRICS_PORT": "0",
+    }
+    argv = [sys.executable, "-m", "services.cli.main", "worker", "-l", "warn"]
+
+    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+    assert done.returncode == 1
+    assert f"refused the PLAIN login of user {USER!r}" in done.stderr, done.stderr[-3000:]
+    assert "wrong-pw" not in done.stderr + done.stdout

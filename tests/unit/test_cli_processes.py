@@ -35,12 +35,13 @@ def test_each_subcommand_runs_its_module_as_main(
 
     def fake_run_module(name: str, *, run_name: str, alter_sys: bool) -> dict[str, Any]:
         ran.append((name, run_name, sys.argv[1:]))
-        raise SystemExit(3)
+        raise SystemExit("stopped: a message for stderr")
 
     monkeypatch.setattr(processes.runpy, "run_module", fake_run_module)
     monkeypatch.setattr(sys, "argv", ["healthscore", *argv])
 
-    assert cli_main.main(argv) == 3
+    with pytest.raises(SystemExit, match="a message for stderr"):
+        cli_main.main(argv)
     assert ran == [(module, "__main__", passed)]
 
 
