@@ -137,3 +137,9 @@ def test_the_worker_gets_the_same_client_arguments(
     from_faust = credentials_to_aiokafka_auth(faust_credentials(security))
 
     assert _comparable(from_faust) == _comparable(client_kwargs(security))
+
+
+def test_the_readme_documents_every_variable() -> None:
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    rows = [line for line in readme.splitlines() if line.startswith("| `KAFKA_")]
+    assert [var for var in ENV_VARS if not any(f"`{var}`" in row for row in rows)] == []
