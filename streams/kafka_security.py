@@ -15,7 +15,7 @@ into the same aiokafka arguments), so no process can be configured apart.
 | ``KAFKA_SASL_PASSWORD`` | its password, a secret: never logged or shown in a repr |
 | ``KAFKA_SSL_CAFILE`` | PEM file of the CA of the brokers' certificates (default: system CAs) |
 
-Aiokafka, given a wrong password, logs it and raises "Unable to bootstrap",
+Given a wrong password, aiokafka logs the refusal and raises "Unable to bootstrap",
 which reads like a network fault; :func:`start_client` and
 :func:`login_refusal` ask the broker again to tell a refused login apart.
 """
