@@ -18,14 +18,14 @@ STAMP  := $(VENV)/.installed-pyproject
 PYTEST := $(BIN)/python -m pytest -q
 
 NATIVE     := build/native/manifest.json
-NATIVE_SRC := streams/native.py streams/engine.py $(wildcard streams/domain/*.py)
+NATIVE_SRC := streams/speedups/native.py streams/processing/engine.py $(wildcard streams/domain/*.py streams/domain/*/*.py)
 
 .PHONY: run test test-fast lint bench kafka-jars venv native clean
 
 run: venv native
 	$(BIN)/healthscore stack
 
-# The suite runs on the compiled engine when it built (streams/native.py), then the
+# The suite runs on the compiled engine when it built (streams/speedups/native.py), then the
 # unit layer again on the pure-Python one, so both builds of the same source pass.
 # ALLOW_NO_TESTS=1 (set by .ci/run only) turns pytest's exit 5, "no tests collected", into success.
 test: venv native

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from streams.domain.process import process_batch
+from streams.domain.scoring.step import process_batch
 from tests.unit.domain.factories import (
     at_day,
     default_model,

@@ -7,13 +7,13 @@ Input: a fixed simulated run (``Simulation.create``, seed 7, ending on a
 Friday), encoded exactly as producers send it. It is fed in 1,000-message
 polls, the way the consumer hands them over, through each stage:
 
-    decode   streams.fastdecode.decode_domain (bytes -> domain event, what the worker runs)
+    decode   streams.processing.decode.decode_domain (bytes -> domain event, what the worker runs)
     engine   PartitionEngine.process          (domain steps + timers; output records stubbed)
     outputs  health/alert/dunning records     (domain decision -> CloudEvents JSON bytes)
     total    all of the above in one pass     (a fresh engine, real output records)
 
 For comparison, in the same poll loop: ``pydantic decode`` (schemas.inputs.
-decode_event, bytes -> model) and ``pydantic convert`` (streams.convert.to_domain,
+decode_event, bytes -> model) and ``pydantic convert`` (streams.processing.convert.to_domain,
 model -> dataclass), the path ``decode_domain`` falls back to; and how many
 messages the fast path declined.
 
@@ -58,16 +58,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hot_path_burst import TIMED_MIDNIGHTS, burst, burst_engine, digest_records, midnight
 
-import streams.engine as engine_module
+import streams.processing.engine as engine_module
 from schemas.inputs import decode_event
 from services.simulator import Simulation
 from services.simulator.clock import parse_rfc3339
-from streams.config import load_rules
-from streams.convert import to_domain
 from streams.domain.events import DomainEvent
-from streams.engine import PartitionEngine
-from streams.fastdecode import decode_domain, fast_decode
-from streams.outputs import Emit, alert_record, dunning_record, health_record
+from streams.processing.convert import to_domain
+from streams.processing.decode import decode_domain, fast_decode
+from streams.processing.encode import Emit, alert_record, dunning_record, health_record
+from streams.processing.engine import PartitionEngine
+from streams.processing.rules import load_rules
 
 BASELINE = Path(__file__).with_name("hot_path_baseline.json")
 END = parse_rfc3339("2026-11-20T00:00:00Z")  # a Friday: the history is weekdays

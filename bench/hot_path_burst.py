@@ -14,10 +14,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from streams.config import Rules
 from streams.domain.events import AccountProfile, DomainEvent, UsageEvent
-from streams.engine import PartitionEngine
-from streams.outputs import Emit
+from streams.processing.encode import Emit
+from streams.processing.engine import PartitionEngine
+from streams.processing.rules import Rules
 
 BURST_DAY = datetime(2026, 11, 16, tzinfo=UTC)
 #: Midnights ``burst`` times: the first only slides windows, the later ones

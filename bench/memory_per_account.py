@@ -36,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_hot_path import RULES, messages, polls
 
-from streams.engine import PartitionEngine
-from streams.fastdecode import decode_domain
+from streams.processing.decode import decode_domain
+from streams.processing.engine import PartitionEngine
 
 
 def traced_now() -> int:

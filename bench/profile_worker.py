@@ -37,7 +37,7 @@ from services.bench.produce import bench_history, history_end, produce_feed
 from services.bench.run import start_broker
 from services.bench.runner import wait_consumed
 from services.simulator import Simulation
-from streams.config import load_rules
+from streams.processing.rules import load_rules
 
 PY_SPY = Path(sys.executable).with_name("py-spy")
 

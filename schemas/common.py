@@ -35,7 +35,9 @@ Timestamp = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 ShortText = Annotated[str, StringConstraints(max_length=256)]
 LongText = Annotated[str, StringConstraints(max_length=4096)]
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+#: ISO 4217 code. Lower case is accepted and stored upper case: Stripe and other
+#: billing systems send ``"usd"``, and both spellings name the same currency.
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$", to_upper=True)]
 Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Cents = Annotated[int, Field(ge=0)]
 

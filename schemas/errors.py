@@ -1,11 +1,18 @@
-"""Contract errors. They share ``HealthscoreError`` with the rest of the
-project; the base lives in the dependency-free domain package."""
+"""Contract errors, and the base every healthscore error outside the pure domain
+shares, so callers can catch the project's errors apart from everyone else's.
+
+The base sits here, at the bottom of the import order (schemas <- streams <-
+services). The pure domain imports nothing of ours, so its errors derive from
+``streams.domain.errors.DomainError`` instead.
+"""
 
 from __future__ import annotations
 
-from streams.domain.errors import HealthscoreError
-
 __all__ = ["HealthscoreError", "InvalidEventError"]
+
+
+class HealthscoreError(Exception):
+    """Base of the project's errors (contract, API, CLI, stack)."""
 
 
 class InvalidEventError(HealthscoreError, ValueError):

@@ -14,13 +14,13 @@ import orjson
 
 from schemas import topics
 from schemas.errors import HealthscoreError, InvalidEventError
-from streams.config import load_rules
 from streams.domain.events import DomainEvent
-from streams.domain.model import ModelError
-from streams.engine import PartitionEngine
-from streams.fastdecode import decode_domain
-from streams.outputs import Emit
-from streams.partitioning import partition_for
+from streams.domain.scoring.model import ModelError
+from streams.processing.decode import decode_domain
+from streams.processing.encode import Emit
+from streams.processing.engine import PartitionEngine
+from streams.processing.partitioning import partition_for
+from streams.processing.rules import load_rules
 
 _ONLY = {"health": topics.HEALTH, "alerts": topics.ALERTS, "dunning": topics.DUNNING}
 

@@ -1,6 +1,7 @@
-"""The stream processor. Its ``__path__`` may start with the compiled build's
-directory (``streams.native``), so ``streams.engine`` can load compiled."""
+"""The stream processor, in the order data flows through it.
 
-from streams.native import package_path
-
-__path__ = package_path(__name__, __path__)
+``domain`` (pure decisions) <- ``processing`` (bytes -> decisions -> bytes, no
+Faust) <- ``worker`` (the Faust shell); ``speedups`` holds what exists only for
+speed, ``observability`` the metrics and logs. Importing a package has no side
+effect: entry points call :func:`streams.speedups.native.install` themselves.
+"""

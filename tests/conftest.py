@@ -34,6 +34,11 @@ import pytest
 
 from services.stack.probe import run_sync
 from services.stack.process import ServerProcess, StackError
+from streams.speedups import native
+
+# The suite is an entry point like the worker: it runs the compiled engine when
+# one is built for these sources (HEALTHSCORE_NATIVE=off runs it pure).
+native.install()
 
 if TYPE_CHECKING:
     from services.stack.kafka import SaslKafka

@@ -8,7 +8,7 @@ import uvicorn
 
 from services.api.main import create_app
 from services.api.settings import ApiSettings
-from services.observability.logging import configure_logging
+from streams.observability.logging import configure_logging
 
 if __name__ == "__main__":
     configure_logging()  # JSON lines; uvicorn's loggers propagate to it (log_config=None)

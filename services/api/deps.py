@@ -12,7 +12,12 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import (
+    HTTPAuthorizationCredentials,
+    HTTPBasic,
+    HTTPBasicCredentials,
+    HTTPBearer,
+)
 from redis.asyncio import Redis
 
 from services.api.auth import Authenticator, Principal, Scope
@@ -43,6 +48,38 @@ def get_producer(request: Request) -> EventProducer:
     return producer
 
 
+class _LenientBasic(HTTPBasic):
+    """HTTP Basic where malformed credentials count as none, so the caller gets
+    the same 401 as for a missing key instead of a second, different one."""
+
+    async def __call__(self, request: Request) -> HTTPBasicCredentials | None:  # type: ignore[override]
+        try:
+            return await super().__call__(request)
+        except HTTPException:
+            return None
+
+
+_basic = _LenientBasic(
+    auto_error=False,
+    scheme_name="HTTPBasic",
+    description="An API key as the user name (password empty), for senders that "
+    "only do Basic. Accepted on `POST /v1/sources/segment` only.",
+)
+
+
+def _authorize(request: Request, token: str | None, scope: Scope) -> Principal:
+    authenticator: Authenticator = request.app.state.authenticator
+    principal = authenticator.authenticate(token)
+    if principal is None:
+        raise HTTPException(
+            401, "missing or unknown API key", headers={"WWW-Authenticate": "Bearer"}
+        )
+    if not principal.has(scope):
+        raise HTTPException(403, f"this API key lacks the {scope!r} scope")
+    request.state.principal = principal.name  # the name only, for logs
+    return principal
+
+
 def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
     """Dependency: the caller, who must hold ``scope`` (admin holds all)."""
 
@@ -50,22 +87,31 @@ def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
-        authenticator: Authenticator = request.app.state.authenticator
-        principal = authenticator.authenticate(credentials.credentials if credentials else None)
-        if principal is None:
-            raise HTTPException(
-                401, "missing or unknown API key", headers={"WWW-Authenticate": "Bearer"}
-            )
-        if not principal.has(scope):
-            raise HTTPException(403, f"this API key lacks the {scope!r} scope")
-        request.state.principal = principal.name  # the name only, for logs
-        return principal
+        return _authorize(request, credentials.credentials if credentials else None, scope)
+
+    return caller
+
+
+def require_bearer_or_basic(scope: Scope) -> Callable[..., Awaitable[Principal]]:
+    """``require`` that also takes the key as an HTTP Basic user name (or
+    password), for webhook senders that cannot set a bearer header."""
+
+    async def caller(
+        request: Request,
+        bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
+    ) -> Principal:
+        token = bearer.credentials if bearer else None
+        if basic is not None:
+            token = basic.username or basic.password
+        return _authorize(request, token, scope)
 
     return caller
 
 
 ReadAccess = Annotated[Principal, Depends(require("read"))]
 IngestAccess = Annotated[Principal, Depends(require("ingest"))]
+IngestAccessBasic = Annotated[Principal, Depends(require_bearer_or_basic("ingest"))]
 AdminAccess = Annotated[Principal, Depends(require("admin"))]
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 RedisDep = Annotated[Redis, Depends(get_redis)]

@@ -73,13 +73,31 @@ class BrokerUnavailableError(ApiError):
     retry safe; the worker drops duplicates)."""
 
 
+class InvalidSignatureError(ApiError):
+    """A third-party webhook's signature is missing, wrong or too old: check the
+    signing secret configured on both sides and that clocks are in sync."""
+
+
+class SourceNotConfiguredError(ApiError):
+    """A third-party source's secret is not set on this deployment: set the
+    environment variable named in the message and restart the API."""
+
+
+class DeliveryInFlightError(ApiError):
+    """The same webhook delivery is being processed by another request: retry
+    later (the sender's retry is answered as a duplicate once it is done)."""
+
+
 #: The one place status codes are chosen.
 STATUS_BY_ERROR: Final[dict[type[ApiError], int]] = {
     NotFoundError: 404,
     InvalidCursorError: 400,
     RequestTooLargeError: 413,
     InvalidBatchError: 422,
+    InvalidSignatureError: 400,
+    DeliveryInFlightError: 409,
     BrokerUnavailableError: 503,
+    SourceNotConfiguredError: 503,
 }
 
 
@@ -128,6 +146,7 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         401: "Missing or unknown API key.",
         403: "The API key lacks the required scope.",
         404: "Not found.",
+        409: "The same delivery is being processed: retry later.",
         413: "Body over the size limit.",
         503: "A backing service (Kafka or Redis) is unavailable.",
     }

@@ -157,3 +157,66 @@ DEAD_DELIVERY: Final[dict[str, Any]] = {
     "failed_at": "2026-11-03T02:14:00Z",
     "event": {k: v for k, v in ALERT_PUBLIC.items() if k != "cursor"},
 }
+
+SOURCE_ACCEPTED: Final[list[dict[str, Any]]] = [
+    {"accepted": 1, "ids": ["stripe:evt_1QxYz2LkdIwHu7ix"], "duplicate": False, "skipped": []},
+    {"accepted": 0, "ids": [], "duplicate": True, "skipped": []},
+    {
+        "accepted": 1,
+        "ids": ["segment:ajs-next-7f3c"],
+        "duplicate": False,
+        "skipped": [
+            {
+                "index": 1,
+                "reason": "no_account",
+                "detail": "track: no groupId, context.groupId or traits.account_id",
+            }
+        ],
+    },
+]
+
+#: A Stripe event as Stripe posts it (trimmed to the fields the mapping reads).
+STRIPE_EVENT: Final[dict[str, Any]] = {
+    "id": "evt_1QxYz2LkdIwHu7ix",
+    "object": "event",
+    "api_version": "2024-06-20",
+    "created": 1793750400,
+    "type": "invoice.payment_failed",
+    "livemode": False,
+    "data": {
+        "object": {
+            "id": "in_1QxYyzLkdIwHu7ixAbCdEf",
+            "object": "invoice",
+            "customer": "cus_R5tGmG0dJ9Yb2p",
+            "amount_due": 49900,
+            "amount_paid": 0,
+            "currency": "usd",
+            "status": "open",
+            "metadata": {"account_id": "acme"},
+            "last_finalization_error": None,
+        }
+    },
+}
+
+SEGMENT_TRACK: Final[dict[str, Any]] = {
+    "type": "track",
+    "messageId": "ajs-next-7f3c",
+    "timestamp": "2026-11-02T09:15:00.000Z",
+    "userId": "u42",
+    "event": "Report Exported",
+    "properties": {"quantity": 3},
+    "context": {"groupId": "acme"},
+}
+
+SEGMENT_BATCH: Final[dict[str, Any]] = {
+    "batch": [
+        SEGMENT_TRACK,
+        {
+            "type": "group",
+            "messageId": "ajs-next-7f3d",
+            "timestamp": "2026-11-02T09:16:00.000Z",
+            "groupId": "acme",
+            "traits": {"name": "Acme", "segment": "enterprise", "plan": "pro"},
+        },
+    ]
+}

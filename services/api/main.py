@@ -21,12 +21,12 @@ from services.api.middleware import BodyLimitMiddleware, RequestContextMiddlewar
 from services.api.producer import KafkaEventProducer
 from services.api.routes import api_router, health
 from services.api.settings import ApiSettings
-from services.observability.logging import (
+from services.readmodel.store import ReadModelStore
+from streams.observability.logging import (
     adopt_loggers,
     configure_logging,
     quiet_probe_access_lines,
 )
-from services.readmodel.store import ReadModelStore
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,9 @@ Real-time customer health scores, risk alerts and dunning.
 
 Authenticate with `Authorization: Bearer <API key>`; keys carry the scopes
 `read`, `ingest` and `admin` (admin implies the others). `/healthz`, `/readyz`,
-`/metrics` and these docs are open.
+`/metrics` and these docs are open. `POST /v1/sources/stripe` takes no key: Stripe's
+`Stripe-Signature` is its credential. `POST /v1/sources/segment` also takes the key
+as an HTTP Basic user name, for webhook senders that cannot set a bearer header.
 """
 
 

@@ -33,11 +33,20 @@ HTTP_REQUEST_SECONDS = Histogram(
     ["route", "method"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
-# Events accepted by POST /v1/events and acknowledged by the broker, by topic.
+# Events accepted over HTTP (POST /v1/events and the mapped /v1/sources/*) and
+# acknowledged by the broker, by topic.
 EVENTS_INGESTED = Counter(
     "healthscore_events_ingested_total",
-    "Events produced to Kafka from the HTTP ingest endpoint.",
+    "Events produced to Kafka from the HTTP ingest endpoints.",
     ["topic"],
+)
+# Third-party payloads (POST /v1/sources/*), one per Stripe event or Segment
+# call, by source (stripe, segment) and outcome (services.api.sources.common.Outcome:
+# a fixed set, never the sender's event type, which is unbounded).
+SOURCE_EVENTS = Counter(
+    "healthscore_source_events_total",
+    "Third-party events received on /v1/sources/*, by outcome.",
+    ["source", "outcome"],
 )
 # Projector outcomes per record: health / alert / dunning when the read model
 # changed; stale (older than stored), duplicate (alert id seen), ignored (no

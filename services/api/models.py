@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from schemas.alerts import AlertEvent
 from schemas.health import HealthChanged
 from services.api import examples
+from services.api.sources.common import SkipReason
 
 Channel = Literal["webhook", "slack", "email"]
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -83,6 +84,24 @@ class EventsAccepted(BaseModel):
 
     accepted: int
     ids: list[str]
+
+
+class SourceSkipped(BaseModel):
+    index: int = Field(description="Position of the call in the request (0 for one event).")
+    reason: SkipReason
+    detail: str
+
+
+class SourceAccepted(EventsAccepted):
+    """What a third-party payload became: the input events produced, and the
+    messages acknowledged without producing anything, with the reason."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": list(examples.SOURCE_ACCEPTED)})
+
+    duplicate: bool = Field(
+        False, description="This Stripe event was already produced: nothing new was."
+    )
+    skipped: list[SourceSkipped] = Field(default_factory=list)
 
 
 class ItemError(BaseModel):

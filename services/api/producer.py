@@ -19,7 +19,12 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from services.api.errors import BrokerUnavailableError
-from streams.kafka_security import KafkaLoginError, KafkaSecurity, client_kwargs, start_client
+from streams.worker.kafka_security import (
+    KafkaLoginError,
+    KafkaSecurity,
+    client_kwargs,
+    start_client,
+)
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from streams.kafka_security import KafkaSecurity
+from streams.worker.kafka_security import KafkaSecurity
 
 
 class ApiSettings(KafkaSecurity):
@@ -34,6 +34,28 @@ class ApiSettings(KafkaSecurity):
         ge=10,
         validation_alias="HEALTHSCORE_SSE_BLOCK_MS",
         description="How long one XREAD waits for a new alert before looping.",
+    )
+    stripe_webhook_secret: SecretStr = Field(
+        SecretStr(""),
+        validation_alias="HEALTHSCORE_STRIPE_WEBHOOK_SECRET",
+        description="The Stripe endpoint's signing secret (whsec_...); unset: 503.",
+    )
+    stripe_tolerance_seconds: int = Field(
+        300,
+        ge=1,
+        validation_alias="HEALTHSCORE_STRIPE_TOLERANCE_SECONDS",
+        description="Oldest accepted Stripe-Signature timestamp, in seconds (Stripe's default).",
+    )
+    stripe_dedupe_seconds: int = Field(
+        3 * 24 * 3600,
+        ge=60,
+        validation_alias="HEALTHSCORE_STRIPE_DEDUPE_SECONDS",
+        description="How long a Stripe event id is remembered (Stripe retries for 3 days).",
+    )
+    segment_login_events: str = Field(
+        "Signed In,Logged In,Login",
+        validation_alias="HEALTHSCORE_SEGMENT_LOGIN_EVENTS",
+        description="Comma-separated Segment track names that mean a login (case-insensitive).",
     )
     ready_timeout_seconds: float = Field(2.0, gt=0, validation_alias="HEALTHSCORE_READY_TIMEOUT")
 

@@ -23,7 +23,7 @@ MODULES = {
     "naive": "services.bench.naive_app",
     "pipeline": "streams",
     # The pipeline with its domain looked up, not computed (bench/profile_worker.py --floor).
-    "floor": "services.bench.floor_app",
+    "floor": "services.bench.floor_main",
 }
 #: The contenders that serve ``healthscore_events_consumed_total`` on their
 #: metrics port, so their rate is measured from processing, not from commits.

@@ -20,7 +20,7 @@ real run's.
 Not a way to run healthscore. ``healthscore bench`` runs it as its
 ``floor`` contender (``OracleStore`` makes its input), and
 ``bench/profile_worker.py --floor`` alternates it with the real worker. Run
-directly as ``python -m services.bench.floor_app worker`` with the worker's
+directly as ``python -m services.bench.floor_main worker`` with the worker's
 env plus ``HEALTHSCORE_BENCH_ORACLE`` (the pickle ``write_oracle`` made).
 """
 
@@ -39,13 +39,13 @@ from schemas.errors import InvalidEventError
 from services.bench.produce import bench_history
 from services.replay import replay_events
 from services.simulator import EventFeed
-from streams.config import Rules
-from streams.domain.dunning_policy import DunningPolicies
+from streams.domain.dunning.policy import DunningPolicies
 from streams.domain.events import DomainEvent
-from streams.domain.model import ScoringModel
-from streams.engine import EVENT_ORDER, Account, PartitionEngine, StepCounts
-from streams.fastdecode import decode_domain
-from streams.outputs import Emit
+from streams.domain.scoring.model import ScoringModel
+from streams.processing.decode import decode_domain
+from streams.processing.encode import Emit
+from streams.processing.engine import EVENT_ORDER, Account, PartitionEngine, StepCounts
+from streams.processing.rules import Rules
 
 ORACLE_ENV = "HEALTHSCORE_BENCH_ORACLE"
 
@@ -148,7 +148,7 @@ class FloorEngine:
     """Stands in for ``PartitionEngine`` (the runtime's part of its interface)
     with steps that cost a lookup: the clock, the dirty set and the counts move
     as in the real engine; no state, no timers. Not a subclass: the engine may
-    be compiled (``streams.native``), and compiled classes take no
+    be compiled (``streams.speedups.native``), and compiled classes take no
     interpreted subclasses unless every call on them pays for allowing it."""
 
     oracle: ClassVar[Oracle] = Oracle()
@@ -214,20 +214,12 @@ class FloorEngine:
 
 def install(oracle: Oracle) -> None:
     """Make the worker's runtime build floor engines fed by ``oracle``."""
-    import streams.runtime
+    import streams.processing.runtime
 
     FloorEngine.oracle = oracle
-    streams.runtime.PartitionEngine = FloorEngine  # type: ignore[attr-defined]
+    streams.processing.runtime.PartitionEngine = FloorEngine  # type: ignore[attr-defined]
 
 
 def main() -> None:
     install(read_oracle(Path(os.environ[ORACLE_ENV])))
     runpy.run_module("streams", run_name="__main__", alter_sys=True)
-
-
-if __name__ == "__main__":
-    # Through the importable module, not ``__main__``: the oracle was pickled
-    # with ``services.bench.floor_app``'s classes.
-    from services.bench.floor_app import main as floor_main
-
-    floor_main()

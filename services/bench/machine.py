@@ -59,11 +59,11 @@ def interpreter() -> dict[str, Any]:
 
 
 def engine_build() -> dict[str, Any]:
-    """Whether the contenders' scoring engine ran compiled (``streams.native``):
+    """Whether the contenders' scoring engine ran compiled (``streams.speedups.native``):
     they inherit this process's ``HEALTHSCORE_NATIVE`` and build directory, so
     they decide as it does. The compiled build uses about a third less CPU on
     the engine, so figures from the two are not comparable."""
-    from streams import native
+    from streams.speedups import native
 
     state = native.status()
     return {"compiled": state.active, "why": state.reason}

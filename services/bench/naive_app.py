@@ -3,7 +3,7 @@
 Stock Faust, one event at a time, with healthscore's own domain: validate the
 message with the pydantic contract (``schemas.inputs.decode_event``), read the
 account's state from a table, apply the event and score it
-(``streams.domain.process.process_batch`` with one event, event time as the
+(``streams.domain.scoring.step.process_batch`` with one event, event time as the
 clock), write the state back (one changelog record per event), and send the
 health change and alerts it decided, one ``topic.send`` each, to output topics
 of its own (``<app id>-cs.health.v1``, ...) so the pipeline's topics stay its
@@ -28,17 +28,23 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import faust
+# The naive baseline scores with the same build of the domain as the pipeline
+# (compiled when built), so the loader goes in before the domain is imported.
+from streams.speedups import native
 
-from schemas import topics
-from schemas.errors import InvalidEventError
-from schemas.inputs import decode_event
-from streams.config import load_rules
-from streams.convert import to_domain
-from streams.domain.events import DomainEvent
-from streams.domain.process import StepResult, process_batch
-from streams.domain.state import AccountState
-from streams.outputs import Emit, alert_record, health_record
+native.install()
+
+import faust  # noqa: E402
+
+from schemas import topics  # noqa: E402
+from schemas.errors import InvalidEventError  # noqa: E402
+from schemas.inputs import decode_event  # noqa: E402
+from streams.domain.events import DomainEvent  # noqa: E402
+from streams.domain.scoring.state import AccountState  # noqa: E402
+from streams.domain.scoring.step import StepResult, process_batch  # noqa: E402
+from streams.processing.convert import to_domain  # noqa: E402
+from streams.processing.encode import Emit, alert_record, health_record  # noqa: E402
+from streams.processing.rules import load_rules  # noqa: E402
 
 PARTITIONS = int(os.environ.get("HEALTHSCORE_PARTITIONS", "4"))
 APP_ID = os.environ.get("HEALTHSCORE_APP_ID", "healthscore-naive")

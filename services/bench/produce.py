@@ -24,7 +24,7 @@ from services.simulator import EventFeed, SimEvent, Simulation
 from services.simulator.clock import DAY
 from services.simulator.pacing import Progress, Sink, pump
 from services.simulator.producer import ProducerSettings
-from streams.batching import BatchingSink
+from streams.speedups.batching import BatchingSink
 
 #: Events per account and simulated day (measured on the simulator: ~13.7);
 #: used to pick a history just long enough for the requested event count.

@@ -5,7 +5,7 @@ live content (the latest record per key) is what the state costs to keep and
 to restore. We read every ``<app_id>-*-changelog`` topic to its end, keep the
 size of the latest key+value per key (a tombstone deletes the key), and
 divide by the number of accounts (every key but the partition clocks of
-``streams.clock``, whose few bytes count towards the total). Reading the
+``streams.processing.clock``, whose few bytes count towards the total). Reading the
 broker instead of asking the worker keeps it honest for any store and works
 the same for the naive baseline.
 The record count is reported too: records written per input event is the
@@ -19,7 +19,7 @@ from typing import Any
 from aiokafka import ConsumerRecord
 
 from services.bench.readback import list_topics, read_until_idle
-from streams.clock import is_clock_key
+from streams.processing.clock import is_clock_key
 
 
 class ChangelogTally:

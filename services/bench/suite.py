@@ -168,7 +168,7 @@ class BrokerBench:
     async def floor(self, produced: Produced, oracles: OracleStore) -> dict[str, Any]:
         """The floor worker over the same events; its oracle is computed first
         (once per history) by the real engine over the same feed."""
-        from streams.config import load_rules
+        from streams.processing.rules import load_rules
 
         total = self.params.events
         env, facts = oracles.get(

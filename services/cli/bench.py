@@ -143,6 +143,9 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Standalone entry (``python -m services.cli.bench``), same as ``healthscore bench``."""
+    from streams.speedups import native
+
+    native.install()
     parser = argparse.ArgumentParser(prog="healthscore bench")
     configure(parser)
     return run(parser.parse_args(argv))

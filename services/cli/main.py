@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from services.cli.processes import HELP, PROCESSES, run_process
+from streams.speedups import native
 
 #: subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -43,10 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if argv and argv[0] in PROCESSES:
-        return run_process(argv[0], argv[1:])
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] != ["native"]:  # the build command must run without a usable build
+        native.install()
+    if arguments and arguments[0] in PROCESSES:
+        return run_process(arguments[0], arguments[1:])
+    args = build_parser().parse_args(arguments)
     code: int = importlib.import_module(args._module).run(args)
     return code
 

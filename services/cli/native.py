@@ -1,7 +1,7 @@
 """``healthscore native``: compile the scoring engine with mypyc into ``build/native``.
 
 The build is an optional speed-up of the same Python source (see
-``streams/native.py``): without a C compiler everything still runs, on the
+``streams/speedups/native.py``): without a C compiler everything still runs, on the
 pure-Python modules. ``make native`` runs this when a compiled source changed.
 
 The manifest's source digests are taken *before* compiling, so a file edited
@@ -41,7 +41,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.action == "status":
-        from streams import native
+        from streams.speedups import native
 
         state = native.status()
         sys.stdout.write(f"{'compiled' if state.active else 'pure Python'}: {state.reason}\n")
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     # The build reads the sources and must not load an old build of them, nor
     # refuse to start because there is none yet (HEALTHSCORE_NATIVE=require in CI).
     os.environ["HEALTHSCORE_NATIVE"] = "off"
-    from streams import native
+    from streams.speedups import native
 
     started = time.monotonic()
     _say(f"compiling {len(native.MODULES)} modules with mypyc (about a minute)")
@@ -77,9 +77,9 @@ def _say(message: str) -> None:
 
 
 def build(root: Path, out: Path, *, opt_level: str = "3", log: Path | None = None) -> None:
-    """Compile ``streams.native.MODULES`` of ``root`` into ``out`` (replaced whole);
+    """Compile ``streams.speedups.native.MODULES`` of ``root`` into ``out`` (replaced whole);
     mypyc's and the compiler's output go to ``log`` when given."""
-    from streams import native
+    from streams.speedups import native
 
     manifest = native.fingerprint(root)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -98,7 +98,7 @@ def _compile(scratch: Path, stage: Path, opt_level: str) -> None:
     from mypyc.build import mypycify
     from setuptools import Distribution
 
-    from streams import native
+    from streams.speedups import native
 
     extensions = mypycify(
         list(native.MODULES),

@@ -171,7 +171,7 @@ def _produce(feed: EventFeed, bootstrap: str, *, rate: float) -> tuple[int, int]
         ProducerSettings,
         produce,
     )
-    from streams.kafka_security import KafkaSecurity
+    from streams.worker.kafka_security import KafkaSecurity
 
     try:
         settings = ProducerSettings(bootstrap, security=KafkaSecurity())

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from services.stack.prometheus import PrometheusServer
     from services.stack.settings import StackSettings
     from services.stack.supervisor import ProcessSpec
-    from streams.kafka_security import KafkaSecurity
+    from streams.worker.kafka_security import KafkaSecurity
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,7 +44,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from services.stack.process import StackError, free_port
     from services.stack.settings import StackSettings, generate_dev_api_keys, parse_api_keys
-    from streams.kafka_security import ENV_VARS, KafkaLoginError
+    from streams.worker.kafka_security import ENV_VARS, KafkaLoginError
 
     signal.signal(signal.SIGTERM, _exit_on_sigterm)  # until the supervisor takes over
     settings = StackSettings()

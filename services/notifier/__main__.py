@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from services.notifier.app import run
 from services.notifier.metrics import serve_metrics
 from services.notifier.settings import NotifierSettings
-from services.observability.logging import configure_logging
+from streams.observability.logging import configure_logging
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

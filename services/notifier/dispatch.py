@@ -22,7 +22,7 @@ from services.notifier.matching import plan_deliveries
 from services.notifier.model import NewDelivery, Subscription
 from services.notifier.queue import DeliveryQueue
 from services.notifier.subscriptions import SubscriptionCache
-from streams.kafka_security import KafkaSecurity, client_kwargs, start_client
+from streams.worker.kafka_security import KafkaSecurity, client_kwargs, start_client
 
 log = logging.getLogger(__name__)
 

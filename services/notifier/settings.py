@@ -12,7 +12,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.notifier.retry import RetryPolicy
-from streams.kafka_security import KafkaSecurity
+from streams.worker.kafka_security import KafkaSecurity
 
 _P = "HEALTHSCORE_NOTIFIER_"
 

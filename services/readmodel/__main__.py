@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from services.observability.logging import configure_logging
 from services.readmodel.projector import run
 from services.readmodel.settings import ReadModelSettings
+from streams.observability.logging import configure_logging
 
 if __name__ == "__main__":
     configure_logging()  # JSON lines, level from HEALTHSCORE_LOG_LEVEL

@@ -25,7 +25,7 @@ from services.readmodel.ops import Op, PutAlert, PutDunning, PutHealth
 from services.readmodel.plan import plan_record
 from services.readmodel.settings import ReadModelSettings
 from services.readmodel.store import ReadModelStore, StoreLimits
-from streams.kafka_security import client_kwargs, start_client
+from streams.worker.kafka_security import client_kwargs, start_client
 
 log = logging.getLogger(__name__)
 

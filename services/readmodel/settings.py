@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from streams.kafka_security import KafkaSecurity
+from streams.worker.kafka_security import KafkaSecurity
 
 
 class ReadModelSettings(KafkaSecurity):

@@ -3,7 +3,7 @@
 Throughput comes from never waiting per event: events go into batches and the
 loop keeps a bounded window of delivery futures instead of waiting for each
 acknowledgement (``send_and_wait`` per event caps out at a few thousand
-events/s). How the batches are built is in ``streams.batching``. Settings follow the
+events/s). How the batches are built is in ``streams.speedups.batching``. Settings follow the
 measured best on this machine: 20 ms linger, 256 KiB batches, leader-only acks.
 """
 
@@ -20,8 +20,13 @@ from aiokafka.errors import KafkaConnectionError, KafkaError
 
 from services.simulator.feed import EventFeed
 from services.simulator.pacing import Progress, pump, stop_on_signals
-from streams.batching import BatchingSink, CachingPartitioner, SendSink
-from streams.kafka_security import KafkaLoginError, KafkaSecurity, client_kwargs, start_client
+from streams.speedups.batching import BatchingSink, CachingPartitioner, SendSink
+from streams.worker.kafka_security import (
+    KafkaLoginError,
+    KafkaSecurity,
+    client_kwargs,
+    start_client,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +64,7 @@ class ProducerSettings:
     linger_ms: int = 20
     max_batch_size: int = 262_144
     acks: int = 1
-    #: Build batches here and submit them whole (fast, see ``streams.batching``), or
+    #: Build batches here and submit them whole (fast, see ``streams.speedups.batching``), or
     #: call ``producer.send()`` per event (the reference path, ~2.5x slower).
     batch_api: bool = True
     #: Delivery futures outstanding before the loop waits: bounds memory and keeps
@@ -83,8 +88,8 @@ async def produce(
     (or ``stop`` is set); flushes before returning the number of events sent.
 
     Raises :class:`BrokerUnavailableError` when no broker answers,
-    :class:`~streams.kafka_security.KafkaLoginError` when it refuses the login, and aiokafka's
-    ``KafkaError`` when a delivery fails.
+    :class:`~streams.worker.kafka_security.KafkaLoginError` when it refuses the
+    login, and aiokafka's ``KafkaError`` when a delivery fails.
     """
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.bootstrap,

@@ -19,7 +19,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from streams.kafka_security import KafkaSecurity
+from streams.worker.kafka_security import KafkaSecurity
 
 SCOPE_ORDER = ("read", "ingest", "admin")
 SCOPES = frozenset(SCOPE_ORDER)

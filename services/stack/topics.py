@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from schemas.topics import ALL_TOPICS, COMPACTED_TOPICS
 from services.stack.process import StackError
-from streams.kafka_security import KafkaSecurity, client_kwargs, start_client
+from streams.worker.kafka_security import KafkaSecurity, client_kwargs, start_client
 
 if TYPE_CHECKING:
     from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]

@@ -1,6 +1,5 @@
-"""The pure domain. Its ``__path__`` may start with the compiled build's
-directory (``streams.native``), so most of its modules can load compiled."""
+"""The pure domain: scoring and dunning decisions, standard library only.
 
-from streams.native import package_path
-
-__path__ = package_path(__name__, __path__)
+``scoring`` and ``dunning`` share the input events (``events``), the error base
+(``errors``) and the frozen-dataclass helper (``frozen``), and nothing else.
+"""

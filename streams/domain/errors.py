@@ -1,11 +1,13 @@
-"""The base of every healthscore error, so callers can catch the project's errors apart.
+"""The base of the pure domain's errors (an invalid scoring model, a dunning policy
+that cannot work).
 
-It lives in the domain package because the domain must not import anything
-outside it; the rest of the project can import it from here.
+Separate from ``schemas.errors.HealthscoreError`` because the domain imports
+nothing of ours, only the standard library; callers that want every error of the
+project catch both.
 """
 
 from __future__ import annotations
 
 
-class HealthscoreError(Exception):
-    """Base class of the project's own errors."""
+class DomainError(Exception):
+    """Base class of the domain's own errors."""

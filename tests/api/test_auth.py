@@ -10,7 +10,9 @@ from services.api.auth import ApiKeyConfigError, Authenticator, parse_api_keys
 from services.api.settings import ApiSettings
 from tests.api.support import ADMIN, ADMIN_KEY, INGEST, READ, READ_KEY, FakeProducer, make_app
 
-# (method, path, required scope)
+# (method, path, required scope). POST /v1/sources/stripe is not here: Stripe
+# cannot send an API key, its Stripe-Signature is the credential
+# (tests/api/test_sources_stripe.py).
 PROTECTED = [
     ("GET", "/v1/accounts/acme/health", "read"),
     ("GET", "/v1/accounts", "read"),
@@ -18,6 +20,7 @@ PROTECTED = [
     ("GET", "/v1/alerts", "read"),
     ("GET", "/v1/alerts/stream", "read"),
     ("POST", "/v1/events", "ingest"),
+    ("POST", "/v1/sources/segment", "ingest"),
     ("POST", "/v1/subscriptions", "admin"),
     ("GET", "/v1/subscriptions", "admin"),
     ("GET", "/v1/subscriptions/sub_x", "admin"),

@@ -15,6 +15,7 @@ EXAMPLED = [
     models.DunningCasePublic,
     models.EventsAccepted,
     models.EventsRejected,
+    models.SourceAccepted,
     models.SubscriptionCreate,
     models.SubscriptionPublic,
     models.SubscriptionCreated,
@@ -39,3 +40,18 @@ def test_ingest_documents_all_or_nothing_and_examples() -> None:
     assert set(post["requestBody"]["content"]["application/json"]["examples"]) == {"one", "batch"}
     assert {"202", "413", "422"} <= set(post["responses"])
     assert "HTTPBearer" in spec["components"]["securitySchemes"]
+
+
+def test_sources_are_documented_with_examples_and_their_credentials() -> None:
+    from services.api.main import create_app
+
+    spec = create_app(make_settings("redis://127.0.0.1:1/0")).openapi()
+    stripe = spec["paths"]["/v1/sources/stripe"]["post"]
+    segment = spec["paths"]["/v1/sources/segment"]["post"]
+    for post, examples in ((stripe, {"payment_failed"}), (segment, {"track", "batch"})):
+        assert post["summary"]
+        assert set(post["requestBody"]["content"]["application/json"]["examples"]) == examples
+        assert {"202", "413", "422"} <= set(post["responses"])
+    # Stripe authenticates with its signature, Segment with an ingest key (Bearer or Basic).
+    assert "security" not in stripe and "400" in stripe["responses"]
+    assert segment["security"] == [{"HTTPBearer": []}, {"HTTPBasic": []}]

@@ -32,7 +32,10 @@ schema = schemathesis.openapi.from_dict(
 
 @pytest.fixture(scope="module")
 def live_url(redis_url: str) -> Iterator[str]:
-    with serve(make_app(redis_url, FakeProducer())) as url:
+    # With a Stripe secret, so /v1/sources/stripe checks signatures instead of
+    # answering 503 "not configured".
+    secret = {"HEALTHSCORE_STRIPE_WEBHOOK_SECRET": "whsec_fuzz_0123456789abcdef"}
+    with serve(make_app(redis_url, FakeProducer(), **secret)) as url:
         yield url
 
 

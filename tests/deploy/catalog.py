@@ -23,7 +23,7 @@ class MetricSpec:
 
 
 CATALOG: dict[str, MetricSpec] = {
-    # worker (streams/metrics.py)
+    # worker (streams/observability/metrics.py)
     "healthscore_events_consumed_total": MetricSpec("worker", "counter", ("topic",)),
     "healthscore_events_rejected_total": MetricSpec("worker", "counter", ("topic", "reason")),
     "healthscore_events_duplicate_total": MetricSpec("worker", "counter", ("topic",)),
@@ -46,6 +46,7 @@ CATALOG: dict[str, MetricSpec] = {
         "api", "histogram", ("route", "method")
     ),
     "healthscore_events_ingested_total": MetricSpec("api", "counter", ("topic",)),
+    "healthscore_source_events_total": MetricSpec("api", "counter", ("source", "outcome")),
     "healthscore_readmodel_updates_total": MetricSpec("api", "counter", ("kind",)),
     # notifier
     "healthscore_deliveries_total": MetricSpec("notifier", "counter", ("channel", "outcome")),

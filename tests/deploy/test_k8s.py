@@ -195,7 +195,7 @@ def _keda_docs() -> list[dict[str, Any]]:
 
 
 def test_keda_scales_the_worker_on_its_consumer_groups_lag() -> None:
-    from streams.settings import WorkerSettings
+    from streams.worker.settings import WorkerSettings
 
     (scaled,) = [d for d in _keda_docs() if d["kind"] == "ScaledObject"]
     spec = scaled["spec"]

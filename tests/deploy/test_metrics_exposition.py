@@ -19,7 +19,7 @@ from tests.deploy.exposition import render_module_metrics as render
 
 
 def _worker() -> str:
-    return render(importlib.import_module("streams.metrics"))
+    return render(importlib.import_module("streams.observability.metrics"))
 
 
 EXPOSITIONS: list[tuple[str, Callable[[], str]]] = [

@@ -16,11 +16,11 @@ from typing import Any
 import orjson
 
 from schemas.inputs import validate_python
-from streams.config import load_rules
-from streams.convert import to_domain
-from streams.engine import PartitionEngine
-from streams.outputs import Emit
-from streams.partitioning import partition_for
+from streams.processing.convert import to_domain
+from streams.processing.encode import Emit
+from streams.processing.engine import PartitionEngine
+from streams.processing.partitioning import partition_for
+from streams.processing.rules import load_rules
 
 Event = dict[str, Any]
 

@@ -8,7 +8,7 @@ Prometheus' HTTP API: is every target up, what is the event rate, what is the
 p99 event-to-score latency. ``promtool check metrics`` lints what each process
 really serves on /metrics, not a registry built in the test.
 
-Every process logs one JSON object per line (services/observability/logging.py);
+Every process logs one JSON object per line (streams/observability/logging.py);
 a dead-lettered input is logged with its origin and reason, never its payload.
 
 Needs ``prometheus`` and ``promtool`` (Debian package ``prometheus``); skips

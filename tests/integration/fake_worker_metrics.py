@@ -1,5 +1,5 @@
 """A stand-in worker for Prometheus tests: serves the real worker metrics
-(streams/metrics.py) on 127.0.0.1 and keeps them moving.
+(streams/observability/metrics.py) on 127.0.0.1 and keeps them moving.
 
     python -m tests.integration.fake_worker_metrics --seconds 120
 
@@ -17,7 +17,7 @@ import time
 
 from prometheus_client import start_http_server
 
-from streams import metrics
+from streams.observability import metrics
 
 
 def main() -> int:

@@ -9,8 +9,8 @@ from pathlib import Path
 from schemas import topics
 from services.replay import ReplaySummary, read_events, replay_events
 from services.simulator import Simulation
-from streams.config import load_rules
-from streams.engine import PartitionEngine
+from streams.processing.engine import PartitionEngine
+from streams.processing.rules import load_rules
 
 PARTITIONS = 4
 OUTPUTS = (topics.HEALTH, topics.ALERTS, topics.DUNNING)

@@ -24,6 +24,7 @@ from services.readmodel.projector import run
 from services.readmodel.settings import ReadModelSettings
 from services.stack.probe import run_sync
 from services.stack.topics import ensure_topics
+from tests.api import stripe_payloads as sp
 from tests.api.factories import alert_event, dunning_event, health_event, input_event
 from tests.api.support import ADMIN, INGEST, READ, make_settings
 from tests.integration.kafka_io import at_least, produce, read_until
@@ -73,6 +74,40 @@ def test_posted_events_land_on_their_topics(bootstrap: str, clean_redis_url: str
     billing = asyncio.run(_read_all(bootstrap, topics.BILLING, 1))
     assert [(k, orjson.loads(v)) for k, v in usage] == [(b"acme", login)]
     assert [(k, orjson.loads(v)) for k, v in billing] == [(b"beta", payment)]
+
+
+def test_third_party_sources_land_on_the_input_topics(bootstrap: str, clean_redis_url: str) -> None:
+    """A signed Stripe event (delivered twice) and a Segment track, through the
+    real producer: one billing and one usage event, keyed by account."""
+    stripe_body = sp.event(
+        "invoice.payment_failed", sp.invoice(metadata={"account_id": "acme"}, currency="usd")
+    )
+    track = {
+        "type": "track",
+        "messageId": "ajs-1",
+        "event": "Report Exported",
+        "timestamp": "2026-11-02T09:15:00Z",
+        "context": {"groupId": "beta"},
+    }
+    settings = make_settings(
+        clean_redis_url,
+        KAFKA_BOOTSTRAP_SERVERS=bootstrap,
+        HEALTHSCORE_STRIPE_WEBHOOK_SECRET=sp.SECRET,
+    )
+    with TestClient(create_app(settings)) as client:
+        _wait_ready(client)
+        for _ in range(2):
+            headers = sp.sign(stripe_body)
+            response = client.post("/v1/sources/stripe", content=stripe_body, headers=headers)
+            assert response.status_code == 202, response.text
+        assert response.json()["duplicate"] is True
+        response = client.post("/v1/sources/segment", content=orjson.dumps(track), headers=INGEST)
+        assert response.status_code == 202, response.text
+    # settle: a second copy of the Stripe event would arrive right after the first
+    billing = asyncio.run(read_until(bootstrap, topics.BILLING, at_least(1), timeout=30, settle=1))
+    usage = asyncio.run(_read_all(bootstrap, topics.USAGE, 1))
+    assert [(r.key, orjson.loads(r.value)["currency"]) for r in billing] == [(b"acme", "USD")]
+    assert [(k, orjson.loads(v)["feature"]) for k, v in usage] == [(b"beta", "Report Exported")]
 
 
 async def _project_until(servers: str, redis_url: str, done_key: str, want: int) -> None:

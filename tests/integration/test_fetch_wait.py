@@ -1,7 +1,7 @@
 """The worker's consumer fetches with ``HEALTHSCORE_FETCH_MAX_WAIT_MS``, not
 Faust's hard-coded 1500 ms: checked on the fetcher of a consumer that Faust
 built and started against a real broker (the value only reaches aiokafka's
-``Fetcher`` at start). Why it matters is in ``streams/faust_patches.py``:
+``Fetcher`` at start). Why it matters is in ``streams/speedups/faust_patches.py``:
 Tansu holds every fetch for about that long."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import faust
 import pytest
 
-from streams import faust_patches
+from streams.speedups import faust_patches
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ The fast path acks a batch only once the state it changed is written, in
 slices or from its idle timer. At shutdown Faust waits for every in-flight
 message to be acked, and the idle timer took no persist there: the worker
 used to wait until it was killed (here after 20 s), its last batches
-uncommitted, to be read again by the next owner. ``streams.app.App`` runs
+uncommitted, to be read again by the next owner. ``streams.worker.app.App`` runs
 ``FastIngest.drain`` before that wait. Real worker, Apache Kafka (the test restores nothing, but
 shares the contract topics with none)."""
 

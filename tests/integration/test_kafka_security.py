@@ -32,7 +32,7 @@ from services.stack.kafka import SaslKafka
 from services.stack.probe import run_sync
 from services.stack.process import free_port
 from services.stack.topics import ensure_topics
-from streams.kafka_security import KafkaLoginError, KafkaSecurity, start_client
+from streams.worker.kafka_security import KafkaLoginError, KafkaSecurity, start_client
 from tests.conftest import SASL_USERS
 from tests.integration.barepath import ROOT
 from tests.integration.kafka_io import produce, read_until

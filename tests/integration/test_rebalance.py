@@ -12,7 +12,7 @@ Every field must match, ``as_of`` included. This test found two defects
 that showed in a few runs in ten: day-rollover rescores after a hand-over
 stamped with a later ``as_of``, or lost. First, the new owner took its clock
 from state written after the committed offsets; the clock now goes with the
-offsets (``streams.clock``; deterministic version:
+offsets (``streams.processing.clock``; deterministic version:
 ``tests/unit/streams/test_handover_clock.py``), and every partition's clock
 record must be on its own changelog partition. Then, when the consumer
 delivered a batch again while the midnight wakes it had passed were still
@@ -36,8 +36,8 @@ import pytest
 
 from schemas import topics
 from services.stack.topics import ensure_topics
-from streams.clock import is_clock_key
-from streams.partitioning import partition_for
+from streams.processing.clock import is_clock_key
+from streams.processing.partitioning import partition_for
 from tests.integration.kafka_io import Record, produce, read_until
 from tests.integration.replaying import PARTITIONS, replay_outputs, usage_history
 from tests.integration.worker_process import running_worker

@@ -24,9 +24,9 @@ import pytest
 from schemas import topics
 from services.replay import ReplaySummary, read_events, replay_events
 from services.stack.topics import ensure_topics
-from streams.config import load_rules
-from streams.domain.windows import DAY_SECONDS
-from streams.engine import PartitionEngine
+from streams.domain.scoring.windows import DAY_SECONDS
+from streams.processing.engine import PartitionEngine
+from streams.processing.rules import load_rules
 from tests.integration.kafka_io import produce, read_until
 from tests.integration.replaying import OUTPUTS, PARTITIONS, replay_outputs
 from tests.integration.worker_process import running_worker

@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = {"AIOKafkaProducer", "AIOKafkaConsumer", "AIOKafkaAdminClient"}
-APPS = {"App"}  # faust.App and streams.app.App
+APPS = {"App"}  # faust.App and streams.worker.app.App
 EXEMPT = {"services/bench", "services/stack/probe.py"}
 
 

@@ -1,4 +1,4 @@
-"""The compiled engine (``streams.native``): loaded only when it was built from
+"""The compiled engine (``streams.speedups.native``): loaded only when it was built from
 the sources as they are, and giving exactly the pure-Python engine's outputs
 and stored state."""
 
@@ -13,17 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from streams import native
+from streams.speedups import native
 
 PARITY_RUN = """
 import hashlib, json
 from datetime import UTC, datetime, timedelta
 from schemas.inputs import decode_event
 from services.simulator import Simulation
-from streams import native
-from streams.config import load_rules
-from streams.convert import to_domain
-from streams.engine import PartitionEngine
+from streams.speedups import native
+native.install()
+from streams.processing.rules import load_rules
+from streams.processing.convert import to_domain
+from streams.processing.engine import PartitionEngine
 
 rules = load_rules()
 end = datetime(2026, 11, 23, tzinfo=UTC)
@@ -51,8 +52,8 @@ for accounts, days in ((150, 25), (1000, 2)):
     state = {k: restored.record(k) for k in sorted(restored.accounts)}
     again.update(json.dumps(state, sort_keys=True).encode())
 print(json.dumps({
-    "compiled": native.status().active,
-    "engine_file": __import__("streams.engine").engine.__file__,
+    "compiled": native.in_use(),
+    "engine_file": __import__("streams.processing.engine").processing.engine.__file__,
     "events": count,
     "emitted": emitted,
     "outputs": outputs.hexdigest(),
@@ -121,9 +122,9 @@ def test_no_build_is_reported_not_used(tmp_path: Path) -> None:
 def test_an_edited_source_makes_the_build_stale(tmp_path: Path) -> None:
     root = _tree(tmp_path)
     build = _built(root, tmp_path)
-    (root / "streams/domain/apply.py").write_text("# edited\n")
+    (root / "streams/domain/scoring/apply.py").write_text("# edited\n")
     reason = native.check(build, root)
-    assert reason is not None and "older than streams/domain/apply.py" in reason
+    assert reason is not None and "older than streams/domain/scoring/apply.py" in reason
 
 
 def test_a_build_for_another_interpreter_is_not_used(tmp_path: Path) -> None:

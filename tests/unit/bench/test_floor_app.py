@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-import streams.runtime
+import streams.processing.runtime
 from services.bench import floor_app
 from services.bench.floor_app import FloorEngine, Oracle, build_oracle, feed_events
 from services.bench.produce import bench_history
-from streams.config import load_rules
-from streams.engine import PartitionEngine
-from streams.partitioning import partition_for
+from streams.processing.engine import PartitionEngine
+from streams.processing.partitioning import partition_for
+from streams.processing.rules import load_rules
 
 NOW = 1_795_000_000.0  # any fixed wall time: the feed ends at the noon before it
 RULES = load_rules(None)
@@ -38,9 +38,9 @@ def oracle() -> Oracle:
 
 @pytest.fixture(autouse=True)
 def _engine_class_restored():
-    original, oracle = streams.runtime.PartitionEngine, FloorEngine.oracle
+    original, oracle = streams.processing.runtime.PartitionEngine, FloorEngine.oracle
     yield
-    streams.runtime.PartitionEngine, FloorEngine.oracle = original, oracle
+    streams.processing.runtime.PartitionEngine, FloorEngine.oracle = original, oracle
 
 
 def test_the_oracle_holds_what_the_real_engine_emits(oracle: Oracle) -> None:
@@ -99,7 +99,7 @@ def test_the_same_feed_end_gives_the_same_input_ids() -> None:
 def test_install_makes_the_runtime_build_floor_engines(oracle: Oracle) -> None:
     floor_app.install(oracle)
 
-    runtime = streams.runtime.Runtime(RULES, 2, {})
+    runtime = streams.processing.runtime.Runtime(RULES, 2, {})
     engine = runtime.engine(0)
 
     assert type(engine) is FloorEngine

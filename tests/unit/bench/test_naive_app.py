@@ -12,9 +12,9 @@ from schemas import topics
 from schemas.inputs import decode_event
 from services.bench import naive_app
 from services.simulator import Simulation
-from streams.convert import to_domain
-from streams.domain.windows import DAY_SECONDS
-from streams.engine import PartitionEngine
+from streams.domain.scoring.windows import DAY_SECONDS
+from streams.processing.convert import to_domain
+from streams.processing.engine import PartitionEngine
 
 END = int(datetime(2026, 11, 20, 18, tzinfo=UTC).timestamp())
 

@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from streams.domain.dunning_decision import DunningDecision
-from streams.domain.dunning_engine import new_dunning_state, process_billing
-from streams.domain.dunning_policy import DunningPolicy
-from streams.domain.dunning_state import DunningState
+from streams.domain.dunning.advance import new_dunning_state, process_billing
+from streams.domain.dunning.decision import DunningDecision
+from streams.domain.dunning.policy import DunningPolicy
+from streams.domain.dunning.state import DunningState
 from streams.domain.events import BillingEvent, BillingKind
 from tests.unit.domain.factories import make_billing
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from streams.domain.alerts import AlertDecision
 from streams.domain.events import DomainEvent
-from streams.domain.model import ScoringModel
-from streams.domain.process import StepResult, process_batch
+from streams.domain.scoring.alerts import AlertDecision
+from streams.domain.scoring.model import ScoringModel
+from streams.domain.scoring.step import StepResult, process_batch
 from tests.unit.domain.factories import (
     T0,
     at_day,

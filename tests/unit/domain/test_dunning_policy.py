@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from streams.domain.dunning_policy import (
+from streams.domain.dunning.policy import (
     HARD_DECLINE_CODES,
     DunningPolicies,
     DunningPolicy,

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from streams.domain.dunning_engine import advance_dunning, new_dunning_state, process_billing
-from streams.domain.dunning_policy import DunningPolicy
-from streams.domain.dunning_state import open_cases
+from streams.domain.dunning.advance import advance_dunning, new_dunning_state, process_billing
+from streams.domain.dunning.policy import DunningPolicy
+from streams.domain.dunning.state import open_cases
 from tests.unit.domain.dunning_factories import (
     ACCOUNT,
     POLICY,

@@ -11,8 +11,8 @@ from datetime import datetime
 
 import pytest
 
-from streams.domain.dunning_decision import DunningDecision
-from streams.domain.dunning_engine import advance_dunning
+from streams.domain.dunning.advance import advance_dunning
+from streams.domain.dunning.decision import DunningDecision
 from streams.domain.events import BillingEvent
 from tests.unit.domain.dunning_factories import (
     ACCOUNT,

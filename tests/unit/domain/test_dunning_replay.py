@@ -19,9 +19,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.domain.dunning_decision import DunningDecision
-from streams.domain.dunning_engine import advance_dunning, process_billing
-from streams.domain.dunning_state import DunningState
+from streams.domain.dunning.advance import advance_dunning, process_billing
+from streams.domain.dunning.decision import DunningDecision
+from streams.domain.dunning.state import DunningState
 from streams.domain.events import BillingEvent
 from tests.unit.domain.dunning_factories import (
     POLICY,

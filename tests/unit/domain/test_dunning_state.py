@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from streams.domain.dunning_engine import advance_dunning, new_dunning_state
-from streams.domain.dunning_policy import DunningPolicy
-from streams.domain.dunning_state import (
+from streams.domain.dunning.advance import advance_dunning, new_dunning_state
+from streams.domain.dunning.policy import DunningPolicy
+from streams.domain.dunning.state import (
     SEEN_IDS_KEPT,
     DunningState,
     OpenFailures,

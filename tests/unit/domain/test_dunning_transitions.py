@@ -10,9 +10,9 @@ from datetime import datetime
 
 import pytest
 
-from streams.domain.dunning_decision import DunningDecision
-from streams.domain.dunning_policy import DunningPolicy
-from streams.domain.dunning_state import open_cases
+from streams.domain.dunning.decision import DunningDecision
+from streams.domain.dunning.policy import DunningPolicy
+from streams.domain.dunning.state import open_cases
 from streams.domain.events import BillingEvent
 from tests.unit.domain.dunning_factories import (
     ACCOUNT,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from streams.domain.model import (
+from streams.domain.scoring.model import (
     DIMENSIONS,
     Bands,
     BaselineRatio,

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from streams.domain.process import advance_time, process_batch
-from streams.domain.state import AccountState
+from streams.domain.scoring.state import AccountState
+from streams.domain.scoring.step import advance_time, process_batch
 from tests.unit.domain.factories import (
     at_day,
     default_model,

@@ -8,13 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.domain.apply import apply_event
 from streams.domain.events import DomainEvent, Priority
-from streams.domain.model import BandThresholds
-from streams.domain.process import process_batch
-from streams.domain.reasons import explain
-from streams.domain.scoring import apportion, band_of, score_account
-from streams.domain.state import AccountState
+from streams.domain.scoring.apply import apply_event
+from streams.domain.scoring.model import BandThresholds
+from streams.domain.scoring.reasons import explain
+from streams.domain.scoring.score import apportion, band_of, score_account
+from streams.domain.scoring.state import AccountState
+from streams.domain.scoring.step import process_batch
 from tests.unit.domain.factories import (
     ACCOUNT,
     at_day,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 
 from streams.domain.events import DomainEvent
-from streams.domain.state import AccountState
+from streams.domain.scoring.state import AccountState
 from tests.unit.domain.factories import run, typical_history
 from tests.unit.domain.test_scoring import random_events, state_of
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from streams.domain import series as shared_series
-from streams.domain.series import (
+from streams.domain.scoring import series as shared_series
+from streams.domain.scoring.series import (
     add,
     decode_series,
     prune,
@@ -13,7 +13,7 @@ from streams.domain.series import (
     put_max,
     touch_feature,
 )
-from streams.domain.windows import (
+from streams.domain.scoring.windows import (
     count_days,
     count_features,
     encode_series,

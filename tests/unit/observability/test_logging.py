@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import structlog
 
-from services.observability.logging import (
+from streams.observability.logging import (
     LOG_LEVEL_ENV,
     REDACTED,
     QuietProbes,
@@ -48,12 +48,12 @@ def _records(stream: io.StringIO) -> list[dict[str, object]]:
 
 def test_structlog_record_has_standard_fields_and_bound_context(capture: Capture) -> None:
     stream = capture()
-    log = structlog.get_logger("streams.agents").bind(account_id="acme")
+    log = structlog.get_logger("streams.worker.agents").bind(account_id="acme")
     log.info("score_emitted", event_id="u-1", score=57)
     (record,) = _records(stream)
     assert record["event"] == "score_emitted"
     assert record["level"] == "info"
-    assert record["logger"] == "streams.agents"
+    assert record["logger"] == "streams.worker.agents"
     assert str(record["timestamp"]).endswith("Z")
     assert (record["account_id"], record["event_id"], record["score"]) == ("acme", "u-1", 57)
 

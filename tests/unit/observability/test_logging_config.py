@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from services.observability.logging import adopt_loggers, logging_dict_config
+from streams.observability.logging import adopt_loggers, logging_dict_config
 
 
 @pytest.fixture

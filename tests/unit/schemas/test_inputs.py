@@ -53,6 +53,16 @@ def test_samples_cover_every_input_type() -> None:
     assert covered == set(TYPE_TO_TOPIC)
 
 
+@pytest.mark.parametrize("given", ["usd", "Usd", "USD"])
+def test_currency_in_any_case_is_stored_upper_case(given: str) -> None:
+    """Stripe sends ``"usd"``: the same currency as ``"USD"``, so it is accepted
+    and normalised rather than dead-lettered."""
+    raw = _event(type="payment_succeeded", invoice_id="in_1", amount_cents=100, currency=given)
+    event = decode_event(topics.BILLING, raw)
+    assert event.currency == "USD"  # type: ignore[attr-defined]
+    assert validate_python(orjson.loads(raw)) == event
+
+
 def test_round_trip_is_stable() -> None:
     for raw in SAMPLES:
         event = decode_any(raw)
@@ -111,7 +121,7 @@ def test_offsets_are_normalised_to_utc() -> None:
                 type="payment_failed",
                 invoice_id="i",
                 amount_cents=1,
-                currency="usd",
+                currency="us$",
                 decline_code="x",
             ),
             "currency: String should match pattern",

@@ -13,16 +13,16 @@ import pytest
 from faust.types import TP
 
 from services.simulator import Simulation
-from streams.batching import Record
-from streams.clock import is_clock_key
-from streams.config import load_rules
-from streams.deadletter import DeadLetterLimit
-from streams.fastpath import FastIngest
-from streams.fetched import Fetched
-from streams.ingest import RawMessage
-from streams.partitioning import partition_for
-from streams.pipeline import Pipeline
-from streams.runtime import Runtime
+from streams.processing.clock import is_clock_key
+from streams.processing.deadletter import DeadLetterLimit
+from streams.processing.ingest import RawMessage
+from streams.processing.partitioning import partition_for
+from streams.processing.pipeline import Pipeline
+from streams.processing.rules import load_rules
+from streams.processing.runtime import Runtime
+from streams.speedups.batching import Record
+from streams.speedups.fastpath import FastIngest
+from streams.speedups.fetched import Fetched
 
 PARTITIONS = 4
 
@@ -50,7 +50,7 @@ class Sink:
 
 class Store:
     """The table: what was written for each account, and how many times
-    (partition clocks apart: ``streams.clock``)."""
+    (partition clocks apart: ``streams.processing.clock``)."""
 
     def __init__(self) -> None:
         self.state: dict[str, dict[str, Any]] = {}

@@ -12,13 +12,13 @@ from faust.exceptions import ConsumerNotStarted
 from faust.types import TP
 
 from schemas import topics
-from streams.clock import clock_key
-from streams.config import load_rules
 from streams.domain.events import UsageEvent
-from streams.ingest import Accepted
-from streams.ownership import owned_inputs, owned_starts
-from streams.partitioning import partition_for
-from streams.runtime import Runtime
+from streams.processing.clock import clock_key
+from streams.processing.ingest import Accepted
+from streams.processing.partitioning import partition_for
+from streams.processing.rules import load_rules
+from streams.processing.runtime import Runtime
+from streams.worker.ownership import owned_inputs, owned_starts
 
 T0 = datetime(2026, 9, 1, 9, tzinfo=UTC)
 PARTITIONS = 4

@@ -1,4 +1,4 @@
-"""``streams.app.App``: the fast path's drain runs before Faust waits for
+"""``streams.worker.app.App``: the fast path's drain runs before Faust waits for
 acks, at a rebalance and at shutdown (``App._consumer_wait_empty``), so the
 wait finds every batch acked instead of waiting for the idle timer, which
 at shutdown took no persist during that wait. No broker: the app is never started."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from streams.app import App
+from streams.worker.app import App
 
 
 class _Consumer:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from streams.batching import BatchingSink
+from streams.speedups.batching import BatchingSink
 
 
 class Builder:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streams.deadletter import DeadLetterLimit, TooManyInvalidEventsError
+from streams.processing.deadletter import DeadLetterLimit, TooManyInvalidEventsError
 
 
 def test_trips_only_over_the_ratio_once_the_window_is_full() -> None:

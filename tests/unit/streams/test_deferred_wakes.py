@@ -14,11 +14,11 @@ import pytest
 
 from schemas.inputs import decode_event
 from services.simulator import Simulation
-from streams.config import load_rules
-from streams.convert import to_domain
 from streams.domain.events import DomainEvent, UsageEvent
-from streams.engine import PartitionEngine
-from streams.outputs import Emit
+from streams.processing.convert import to_domain
+from streams.processing.encode import Emit
+from streams.processing.engine import PartitionEngine
+from streams.processing.rules import load_rules
 
 RULES = load_rules()
 END = datetime(2026, 11, 23, tzinfo=UTC)

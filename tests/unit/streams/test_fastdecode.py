@@ -25,9 +25,9 @@ from schemas.inputs import decode_any, decode_event
 from schemas.topics import TYPE_TO_TOPIC
 from services.simulator import Simulation
 from services.simulator.clock import parse_rfc3339
-from streams.convert import to_domain
 from streams.domain.events import DomainEvent
-from streams.fastdecode import decode_domain, fast_decode
+from streams.processing.convert import to_domain
+from streams.processing.decode import decode_domain, fast_decode
 
 SAMPLES = [
     line

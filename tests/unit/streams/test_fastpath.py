@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from streams import fastpath
-from streams.ingest import RawMessage
-from streams.partitioning import partition_for
+from streams.processing.ingest import RawMessage
+from streams.processing.partitioning import partition_for
+from streams.speedups import fastpath
 from tests.unit.streams.fastpath_support import (
     PARTITIONS,
     Consumer,

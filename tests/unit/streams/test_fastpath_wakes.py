@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from streams import fastpath
-from streams import pipeline as pipeline_module
+from streams.processing import pipeline as pipeline_module
+from streams.speedups import fastpath
 from tests.unit.streams.fastpath_support import (
     Consumer,
     Sink,

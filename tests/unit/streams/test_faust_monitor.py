@@ -6,7 +6,7 @@ from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
 from faust.types import TP
 from prometheus_client import CollectorRegistry
 
-from streams.faust_monitor import CachingPrometheusMonitor
+from streams.speedups.faust_monitor import CachingPrometheusMonitor
 
 
 def _exported(monitor_class: type[PrometheusMonitor]) -> tuple[dict[TP, int], list[object]]:
@@ -31,6 +31,6 @@ def test_end_offsets_match_fausts_monitor() -> None:
 
 
 def test_the_worker_app_uses_it() -> None:
-    from streams.app import app
+    from streams.worker.app import app
 
     assert isinstance(app.monitor, CachingPrometheusMonitor)

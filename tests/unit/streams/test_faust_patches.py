@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from streams import faust_patches
+from streams.speedups import faust_patches
 
 
 class _Event:

@@ -15,8 +15,8 @@ from aiokafka.structs import ConsumerRecord
 from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
 from faust.types import TP
 
-from streams import faust_patches
-from streams.fetched import Fetched
+from streams.speedups import faust_patches
+from streams.speedups.fetched import Fetched
 
 IN = "cs.usage.v1"
 OTHER = "other"

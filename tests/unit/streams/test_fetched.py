@@ -1,4 +1,4 @@
-"""``streams.fetched``: a diverted chunk tracked and acked as a whole leaves
+"""``streams.speedups.fetched``: a diverted chunk tracked and acked as a whole leaves
 Faust's consumer with the bookkeeping its own per-message ``track_message`` /
 ``ack`` would (what it commits is computed from it), and holds no records once
 released. A real Faust consumer, never started: no broker."""
@@ -12,8 +12,8 @@ from aiokafka.structs import ConsumerRecord
 from faust.types import TP
 from faust.types.tuples import Message
 
-from streams import fetched
-from streams.fetched import Fetched
+from streams.speedups import fetched
+from streams.speedups.fetched import Fetched
 
 
 def _real_consumer(acking: set[str]) -> Any:

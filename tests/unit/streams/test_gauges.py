@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from streams.config import load_rules
 from streams.domain.events import BillingEvent, UsageEvent
-from streams.engine import PartitionEngine
-from streams.gauges import account_views, decline_codes
+from streams.observability.gauges import account_views, decline_codes
+from streams.processing.engine import PartitionEngine
+from streams.processing.rules import load_rules
 
 RULES = load_rules()
 T0 = datetime(2026, 9, 1, tzinfo=UTC)

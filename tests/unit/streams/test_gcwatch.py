@@ -9,7 +9,7 @@ import logging
 import pytest
 from prometheus_client import CollectorRegistry, Histogram
 
-from streams import gcwatch
+from streams.speedups import gcwatch
 
 NAME = "t_gc_pause_seconds"
 
@@ -40,7 +40,7 @@ def test_collections_are_timed_by_generation_and_long_ones_logged(
     readings = iter(x * 0.4 for x in range(100_000))  # every collection "takes" 0.4 s
     hook = gcwatch.watch(_histogram(registry), warn_seconds=0.3, clock=lambda: next(readings))
     try:
-        with caplog.at_level(logging.WARNING, logger="streams.gcwatch"):
+        with caplog.at_level(logging.WARNING, logger="streams.speedups.gcwatch"):
             gc.collect(2)
             gc.collect(0)
     finally:
@@ -58,7 +58,7 @@ def test_short_collections_are_not_logged_and_unwatch_removes_the_hook(
     registry: CollectorRegistry, caplog: pytest.LogCaptureFixture
 ) -> None:
     hook = gcwatch.watch(_histogram(registry))
-    with caplog.at_level(logging.WARNING, logger="streams.gcwatch"):
+    with caplog.at_level(logging.WARNING, logger="streams.speedups.gcwatch"):
         gc.collect(0)
     gcwatch.unwatch(hook)
     assert hook not in gc.callbacks
@@ -115,7 +115,7 @@ def test_collect_all_reclaims_cycles_that_died_after_a_freeze(
         gcwatch.freeze_young()  # the live cycle is frozen
         del a, b  # ... and dies frozen: no collection sees it
         assert gc.collect() == 0
-        with caplog.at_level(logging.INFO, logger="streams.gcwatch"):
+        with caplog.at_level(logging.INFO, logger="streams.speedups.gcwatch"):
             assert gcwatch.collect_all() >= 2
         assert gc.get_freeze_count() > 0
         (full,) = [r for r in caplog.records if r.getMessage() == "full garbage collection"]

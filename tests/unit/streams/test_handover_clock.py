@@ -5,7 +5,7 @@ revoked and writes every account as it is (ahead of the committed offsets).
 The new owner restores that table and reads from the committed offsets
 again. Every health and alert record must be the uninterrupted run's, field
 for field (``as_of`` included), and nothing else may appear: the restored
-partition clock must be the one at the committed offsets (``streams.clock``),
+partition clock must be the one at the committed offsets (``streams.processing.clock``),
 not the latest ``as_of`` in the table.
 
 Deferred midnight wakes are fired 64 at a time after each batch (no time
@@ -23,13 +23,13 @@ import orjson
 import pytest
 
 from schemas import topics
-from streams.clock import ClockHistory, clock_key, is_clock_key
-from streams.config import load_rules
-from streams.deadletter import DeadLetterLimit
-from streams.ingest import DecodedBatch, RawMessage
-from streams.partitioning import partition_for
-from streams.pipeline import Pipeline, table_writer
-from streams.runtime import Runtime
+from streams.processing.clock import ClockHistory, clock_key, is_clock_key
+from streams.processing.deadletter import DeadLetterLimit
+from streams.processing.ingest import DecodedBatch, RawMessage
+from streams.processing.partitioning import partition_for
+from streams.processing.pipeline import Pipeline, table_writer
+from streams.processing.rules import load_rules
+from streams.processing.runtime import Runtime
 from tests.unit.streams.fastpath_support import PARTITIONS, Sink
 from tests.unit.streams.fastpath_support import batches as fastpath_batches
 

@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 
 from schemas.inputs import decode_event
 from services.simulator import Simulation
-from streams.config import load_rules
-from streams.convert import to_domain
-from streams.domain.rescore import cached_parts
-from streams.domain.scoring import score_parts
-from streams.engine import PartitionEngine
+from streams.domain.scoring.rescore import cached_parts
+from streams.domain.scoring.score import score_parts
+from streams.processing.convert import to_domain
+from streams.processing.engine import PartitionEngine
+from streams.processing.rules import load_rules
 
 END = datetime(2026, 11, 20, tzinfo=UTC)
 RULES = load_rules()

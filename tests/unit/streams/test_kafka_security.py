@@ -10,7 +10,7 @@ import pytest
 from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 from pydantic import ValidationError
 
-from streams.kafka_security import ENV_VARS, KafkaSecurity, client_kwargs, faust_credentials
+from streams.worker.kafka_security import ENV_VARS, KafkaSecurity, client_kwargs, faust_credentials
 
 SASL = {
     "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",

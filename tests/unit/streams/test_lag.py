@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from prometheus_client import CollectorRegistry, Gauge
 
-from streams.lag import LagGauge, PartitionKey, consumer_lag
+from streams.observability.lag import LagGauge, PartitionKey, consumer_lag
 
 USAGE, BILLING, CHANGELOG = "cs.usage.v1", "cs.billing.v1", "healthscore-accounts-changelog"
 

@@ -10,11 +10,11 @@ import pytest
 from prometheus_client import REGISTRY, CollectorRegistry, Histogram
 
 from schemas import topics
-from streams import metrics
 from streams.domain.events import UsageEvent
-from streams.ingest import Accepted, DecodedBatch
-from streams.outputs import Emit
-from streams.pipeline import _append_times, _observe
+from streams.observability import metrics
+from streams.processing.encode import Emit
+from streams.processing.ingest import Accepted, DecodedBatch
+from streams.processing.pipeline import _append_times, _observe
 
 T0 = datetime(2026, 9, 1, tzinfo=UTC)
 BUCKETS = (0.005, 0.01, 0.25, 1, 10)

@@ -1,6 +1,6 @@
 """The fast output records (plain dicts + orjson) against the output contract.
 
-``streams.outputs`` serialises without pydantic on the hot path; this runs a
+``streams.processing.encode`` serialises without pydantic on the hot path; this runs a
 simulation through the engine and checks every record it emits: byte-identical
 to the pydantic model's ``model_dump_json()``, and valid when parsed back by
 the topic's model. Pure: no broker.
@@ -16,16 +16,16 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-import streams.engine as engine_module
+import streams.processing.engine as engine_module
 from schemas.alerts import AlertEvent
 from schemas.dunning import DunningEvent
 from schemas.health import HealthEvent
 from schemas.inputs import decode_event
 from services.simulator import Simulation
-from streams import outputs
-from streams.config import load_rules
-from streams.convert import to_domain
-from streams.engine import PartitionEngine
+from streams.processing import encode as outputs
+from streams.processing.convert import to_domain
+from streams.processing.engine import PartitionEngine
+from streams.processing.rules import load_rules
 
 END = datetime(2026, 11, 23, tzinfo=UTC)
 RULES = load_rules()

@@ -1,5 +1,5 @@
 """Records carry the read position they were written at; a new owner drops
-exactly the re-read inputs a record holds (``streams.reread``). The end-to-end
+exactly the re-read inputs a record holds (``streams.processing.reread``). The end-to-end
 proof is ``test_handover_clock.test_new_owner_applies_no_input_twice_...``."""
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import orjson
 
 from schemas import topics
 from schemas.topics import INPUT_TOPICS
-from streams.config import load_rules
-from streams.ingest import RawMessage, decode_batch
-from streams.partitioning import partition_for
-from streams.reread import POSITIONS_FIELD, stamp, windows
-from streams.runtime import Runtime
+from streams.processing.ingest import RawMessage, decode_batch
+from streams.processing.partitioning import partition_for
+from streams.processing.reread import POSITIONS_FIELD, stamp, windows
+from streams.processing.rules import load_rules
+from streams.processing.runtime import Runtime
 
 T0 = datetime(2026, 9, 1, 9, tzinfo=UTC)
 PARTITIONS = 4

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from streams.config import load_rules
 from streams.domain.events import UsageEvent
-from streams.ingest import Accepted
-from streams.partitioning import partition_for
-from streams.runtime import Runtime
+from streams.processing.ingest import Accepted
+from streams.processing.partitioning import partition_for
+from streams.processing.rules import load_rules
+from streams.processing.runtime import Runtime
 
 T0 = datetime(2026, 9, 1, 9, tzinfo=UTC)
 

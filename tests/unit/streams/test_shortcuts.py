@@ -12,13 +12,13 @@ import pytest
 
 from schemas.inputs import decode_event
 from services.simulator import Simulation
-from streams import native
-from streams.config import load_rules
-from streams.convert import to_domain
-from streams.domain import apply
 from streams.domain.events import DomainEvent
-from streams.domain.state import ID_DIGEST_BYTES, RECENT_IDS, AccountState
-from streams.engine import PartitionEngine
+from streams.domain.scoring import apply
+from streams.domain.scoring.state import ID_DIGEST_BYTES, RECENT_IDS, AccountState
+from streams.processing.convert import to_domain
+from streams.processing.engine import PartitionEngine
+from streams.processing.rules import load_rules
+from streams.speedups import native
 
 RULES = load_rules()
 END = datetime(2026, 11, 23, tzinfo=UTC)

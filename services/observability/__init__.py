@@ -1,1 +1,0 @@
-"""Logging and metrics plumbing shared by every healthscore process."""

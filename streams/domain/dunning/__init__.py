@@ -1,0 +1,1 @@
+"""Dunning: the per-invoice failed-payment state machine and renewal/card reminders."""

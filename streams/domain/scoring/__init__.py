@@ -1,0 +1,1 @@
+"""Health scoring: rolling windows, dimensions, the 0-100 score, its reasons and alerts."""

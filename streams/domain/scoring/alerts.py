@@ -1,0 +1,164 @@
+"""Risk-alert decisions: which alerts a score change (or silence) raises.
+
+Three rules, each built so that nobody is paged twice for the same thing:
+
+- ``health_below_threshold`` fires when the score is under the threshold while
+  *armed*, then disarms; ``health_recovered`` fires when the score is back at
+  the re-arm level, and re-arms. The gap (60 vs 65) is the hysteresis: an
+  account wobbling at 58-62 pages once.
+- ``sudden_drop`` fires when the score is ``sudden_drop_points`` below the
+  highest daily score of the last ``sudden_drop_days`` days, at most once per
+  that many days (a fall continuing over several batches is one incident).
+- ``inactivity`` fires when an account that has been active has had no usage
+  for ``inactivity_days``, once per spell (a spell is identified by its last
+  activity time; any new usage starts a new one).
+
+Ids are ``sha256(account, type, cause time)``: a re-run over the same input
+gives the same ids, so downstream de-duplication works. The cause time of an
+inactivity alert is ``last activity + inactivity_days`` - the moment the rule
+became true - so it does not depend on when a clock tick happened to run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from operator import itemgetter
+from typing import Literal, TypeAlias
+
+from streams.domain.frozen import fast_init
+from streams.domain.scoring.model import AlertPolicy
+from streams.domain.scoring.series import peaks_after, record_peak
+from streams.domain.scoring.state import AlertState, Band, Profile
+from streams.domain.scoring.windows import DAY_SECONDS, day_index
+
+AlertType: TypeAlias = Literal[
+    "health_below_threshold", "health_recovered", "sudden_drop", "inactivity"
+]
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class AlertDecision:
+    """A risk alert to emit; ``time`` is the event time of its cause."""
+
+    id: str
+    account_id: str
+    type: AlertType
+    time: datetime
+    score: float | None
+    previous_score: float | None
+    band: Band | None
+    reasons: tuple[str, ...]
+    owner: str | None
+    segment: str | None
+    account_name: str | None
+    arr_cents: int | None
+    model_version: str | None
+    peak_score: float | None = None
+    """sudden_drop: the highest daily score it fell from."""
+    inactive_days: int | None = None
+    """inactivity: the policy's day count that was reached."""
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class AlertInput:
+    """What one step knows when deciding alerts. Scores are in tenths; ``rescored``
+    says whether ``score_t`` was computed by this step (threshold and drop rules
+    only look at fresh scores)."""
+
+    account_id: str
+    profile: Profile | None
+    score_t: int | None
+    previous_t: int | None
+    band: Band | None
+    rescored: bool
+    last_activity_s: int | None
+    now_s: int
+    cause_s: int
+    model_version: str | None
+
+
+def next_alert_state(
+    alerts: AlertState,
+    step: AlertInput,
+    policy: AlertPolicy,
+    reasons: Callable[[], tuple[str, ...]],
+) -> tuple[AlertState, tuple[AlertDecision, ...]]:
+    """Apply the three rules; ``reasons`` is called only if an alert fires."""
+    out: list[AlertDecision] = []
+    spell = alerts.inactivity_spell_s
+    last = step.last_activity_s
+    if last is not None and spell != last:
+        due = last + policy.inactivity_days * DAY_SECONDS
+        if step.now_s >= due:
+            out.append(
+                _decision(step, "inactivity", due, reasons, inactive_days=policy.inactivity_days)
+            )
+            spell = last
+    armed, drop_s, history = alerts.armed, alerts.sudden_drop_s, alerts.history
+    if step.rescored and step.score_t is not None:
+        score_t, cause = step.score_t, step.cause_s
+        now_day = day_index(step.now_s)
+        history = peaks_after(history, now_day - policy.sudden_drop_days)
+        peak = max(map(_second, history)) if history else None
+        # A drop that still leaves the account healthy is noise, not a risk:
+        # early-life scores settle by 20+ points as data sources appear.
+        if (
+            peak is not None
+            and step.band != "healthy"
+            and peak - score_t >= policy.sudden_drop_points * 10
+            and (drop_s is None or cause - drop_s >= policy.sudden_drop_days * DAY_SECONDS)
+        ):
+            out.append(_decision(step, "sudden_drop", cause, reasons, peak_score=peak / 10))
+            drop_s = cause
+        if armed and score_t < policy.threshold * 10:
+            out.append(_decision(step, "health_below_threshold", cause, reasons))
+            armed = False
+        elif not armed and score_t >= policy.rearm * 10:
+            out.append(_decision(step, "health_recovered", cause, reasons))
+            armed = True
+        history = record_peak(history, now_day, score_t)
+    if not out and history is alerts.history:
+        return alerts, ()
+    return AlertState(armed, spell, drop_s, history), tuple(out)
+
+
+_second = itemgetter(1)
+
+
+def alert_id(account_id: str, kind: str, cause_s: int) -> str:
+    """Deterministic id from the cause (128 bits of SHA-256, hex)."""
+    return hashlib.sha256(f"{account_id}\x1f{kind}\x1f{cause_s}".encode()).hexdigest()[:32]
+
+
+def _decision(
+    step: AlertInput,
+    kind: AlertType,
+    cause_s: int,
+    reasons: Callable[[], tuple[str, ...]],
+    *,
+    peak_score: float | None = None,
+    inactive_days: int | None = None,
+) -> AlertDecision:
+    profile = step.profile
+    return AlertDecision(
+        id=alert_id(step.account_id, kind, cause_s),
+        account_id=step.account_id,
+        type=kind,
+        time=datetime.fromtimestamp(cause_s, UTC),
+        score=None if step.score_t is None else step.score_t / 10,
+        previous_score=None if step.previous_t is None else step.previous_t / 10,
+        band=step.band,
+        reasons=reasons(),
+        owner=profile.owner if profile else None,
+        segment=profile.segment if profile else None,
+        account_name=profile.name if profile else None,
+        arr_cents=profile.arr_cents if profile else None,
+        model_version=step.model_version,
+        peak_score=peak_score,
+        inactive_days=inactive_days,
+    )

@@ -1,0 +1,123 @@
+"""Plain-words reasons for a low score, for the alert text a CSM reads.
+
+"Usage 12.0 of 30.0" tells nobody what to do; "logins fell from 22 to 3 active
+days in 30 days" does. Reasons are ranked by the points a dimension costs the
+score (weight x (100 - score) / 100), and only dimensions below the healthy
+band speak. Silence comes first when it is a week or longer, because it is
+the one reason that is always worth a call.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from streams.domain.scoring.model import ScoringModel
+from streams.domain.scoring.score import DimensionScore, HealthScore
+from streams.domain.scoring.state import ScoredState
+from streams.domain.scoring.windows import (
+    DAY_SECONDS,
+    count_days,
+    count_features,
+    day_index,
+    window_start,
+)
+
+IDLE_REASON_DAYS = 7
+"""A week of silence is worth saying even before the inactivity alert (14 days)."""
+
+
+def explain(
+    state: ScoredState, score: HealthScore, model: ScoringModel, now: datetime, limit: int = 3
+) -> tuple[str, ...]:
+    """The top ``limit`` reasons why ``score`` is not healthy, most costly first."""
+    now_s = int(now.timestamp())
+    reasons: list[str] = []
+    idle = idle_days(state, now_s)
+    if idle is not None and idle >= IDLE_REASON_DAYS:
+        reasons.append(f"no activity for {idle} days")
+    costly = sorted(score.dimensions, key=lambda d: -d.weight * (100 - d.score))
+    for dim in costly:
+        if len(reasons) >= limit:
+            break
+        if dim.score >= model.bands.healthy or dim.weight * (100 - dim.score) < 100:
+            continue  # healthy, or costs less than one point
+        text = describe(state, dim, model, day_index(now_s))
+        if text:
+            reasons.append(text)
+    return tuple(reasons)
+
+
+def idle_days(state: ScoredState, now_s: int) -> int | None:
+    """Whole days since the last usage, None if the account was never active."""
+    last = state.last_activity_s
+    return None if last is None else max(0, now_s - last) // DAY_SECONDS
+
+
+def describe(state: ScoredState, dim: DimensionScore, model: ScoringModel, now_day: int) -> str:
+    """One sentence about one dimension."""
+    cfg = model.dimension(dim.name)
+    window = cfg.window_days if cfg is not None else 30
+    start = window_start(now_day, window)
+    if dim.name == "usage_frequency":
+        now_n = count_days(state.usage.active_users, start)
+        before = count_days(state.usage.active_users, start - window, start)
+        if before > now_n:
+            return f"logins fell from {before} to {now_n} active days in {window} days"
+        return f"only {now_n} active {_plural(now_n, 'day')} in the last {window} days"
+    if dim.name == "feature_depth":
+        now_n = count_features(state.usage.features, start)
+        dropped = count_features(state.usage.features, start - window, start)
+        text = f"{now_n} distinct {_plural(now_n, 'feature')} used in {window} days"
+        return f"{text}, {dropped} more not used since" if dropped else f"only {text}"
+    if dim.name == "data_growth":
+        if dim.raw <= 0:
+            return "no data added recently"
+        return f"data growth slowed to {dim.raw:.0%} of its usual pace"
+    if dim.name == "support_load":
+        return _support(state, model, now_day)
+    if dim.name == "payment_status":
+        return _payment(state, int(dim.raw))
+    if dim.name == "nps":
+        return f"latest NPS is {int(dim.raw)} ({_nps_label(int(dim.raw))})"
+    return ""
+
+
+def _support(state: ScoredState, model: ScoringModel, now_day: int) -> str:
+    tickets = state.tickets
+    counts = [
+        (n, priority)
+        for priority in ("urgent", "high", "normal", "low")
+        if (n := sum(1 for _, p in tickets.open if p == priority))
+    ]
+    total_open = len(tickets.open)
+    if len(counts) == 1:
+        text = f"{total_open} {counts[0][1]} {_plural(total_open, 'ticket')} open"
+    elif counts:
+        detail = ", ".join(f"{n} {priority}" for n, priority in counts)
+        text = f"{total_open} tickets open ({detail})"
+    else:
+        text = ""
+    window = model.support.window_days
+    reopened = sum(v for d, v in tickets.reopened if d >= window_start(now_day, window))
+    if reopened:
+        text += f"{', ' if text else ''}{reopened} reopened in {window} days"
+    since = window_start(now_day, model.support.csat_days)
+    low = sum(1 for d, v in tickets.csat if d >= since and v <= model.support.low_csat_max)
+    if low:
+        text += f"{', ' if text else ''}{low} low CSAT {_plural(low, 'rating')}"
+    return text
+
+
+def _payment(state: ScoredState, days_open: int) -> str:
+    n = len(state.billing.open_failures)
+    if n == 1:
+        return f"1 failed payment open for {days_open} {_plural(days_open, 'day')}"
+    return f"{n} failed payments open, oldest for {days_open} {_plural(days_open, 'day')}"
+
+
+def _nps_label(nps: int) -> str:
+    return "promoter" if nps >= 9 else "passive" if nps >= 7 else "detractor"
+
+
+def _plural(n: int, word: str) -> str:
+    return word if n == 1 else f"{word}s"

@@ -1,0 +1,373 @@
+"""Per-account state: everything scoring and alerting need, and nothing more.
+
+One ``AccountState`` per account lives in a Faust table, so two budgets shape
+it: the changelog entry (target <= 2 KiB of JSON for an active account) and
+the per-event cost (a login must not copy the world). Hence:
+
+- frozen dataclasses made of small frozen parts: an event replaces only the
+  part it touches (a login rebuilds ``UsageState``, not the tickets);
+- daily buckets instead of events (see ``windows``), times as UTC epoch
+  seconds, enums as short codes in JSON;
+- the billing view is the score's own (open failed invoices, days past due),
+  independent of the dunning state machine, so neither waits on the other.
+
+Duplicate input ids: ``recent_ids`` keeps 6-byte BLAKE2b digests of the last
+``RECENT_IDS`` applied input ids of this account. The trade-off: a count bound
+keeps the state small for busy accounts (a "last 2 days" bound would hold
+thousands of ids), and it catches what actually happens - a producer retry,
+which arrives within the same burst. (A consumer re-reading after a crash or a
+hand-over is caught exactly, by offset: ``streams/processing/reread.py``.) A
+duplicate that comes back after more than ``RECENT_IDS`` newer events of the
+same account is applied again; most events are idempotent here anyway (an
+active day, a feature, a ticket or invoice id is a set member), the exceptions
+being ``records_changed`` deltas and ticket open/reopen counters. 48-bit
+digests make a false "duplicate" about one in 10^13 events.
+
+``to_dict`` / ``from_dict`` give the compact JSON-compatible form the table stores.
+"""
+
+from __future__ import annotations
+
+import base64
+import operator
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, TypeAlias, cast
+
+from streams.domain.events import Priority, Segment
+from streams.domain.frozen import fast_init
+from streams.domain.scoring.series import decode_features, decode_series
+from streams.domain.scoring.windows import Features, Series, day_index, encode_series
+
+Band: TypeAlias = Literal["healthy", "neutral", "at_risk"]
+
+RECENT_IDS = 32
+"""How many input-id digests to remember per account (see the module docstring)."""
+ID_DIGEST_BYTES = 6
+FEATURE_CAP = 24
+"""Distinct features remembered; a typical product has fewer. The LRU one goes first."""
+OPEN_TICKET_CAP = 32
+OPEN_FAILURE_CAP = 8
+CSAT_KEEP = 5
+STATE_ENCODING = 1
+
+# usage-kind bits in UsageState.kinds_seen: which usage feeds this account has
+SEEN_LOGIN, SEEN_FEATURE, SEEN_RECORDS, SEEN_SEATS = 1, 2, 4, 8
+SEEN_ACTIVITY = SEEN_LOGIN | SEEN_FEATURE | SEEN_RECORDS
+
+# Which scored inputs an applied event touched ("dimension mask"): the rescore
+# after an event recomputes only the dimensions whose bits are set (a login
+# cannot move support load). ``DIM_WEIGHTS``: the profile changed, so the
+# segment weights may have; ``DIM_ALL`` on a new day, when every window slides.
+DIM_USAGE_FREQUENCY, DIM_FEATURE_DEPTH, DIM_DATA_GROWTH = 1, 2, 4
+DIM_SUPPORT_LOAD, DIM_PAYMENT_STATUS, DIM_NPS, DIM_WEIGHTS = 8, 16, 32, 64
+DIM_USAGE = DIM_USAGE_FREQUENCY | DIM_FEATURE_DEPTH | DIM_DATA_GROWTH
+DIM_ALL = 127
+DIM_BITS: dict[str, int] = {
+    "usage_frequency": DIM_USAGE_FREQUENCY,
+    "feature_depth": DIM_FEATURE_DEPTH,
+    "data_growth": DIM_DATA_GROWTH,
+    "support_load": DIM_SUPPORT_LOAD,
+    "payment_status": DIM_PAYMENT_STATUS,
+    "nps": DIM_NPS,
+}
+
+_PRIORITIES: tuple[Priority, ...] = ("low", "normal", "high", "urgent")
+_BANDS: tuple[Band, ...] = ("healthy", "neutral", "at_risk")
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """The profile fields alerts and weights need (the rest stays in the profile topic)."""
+
+    name: str
+    segment: Segment
+    owner: str | None
+    arr_cents: int
+    at_s: int
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class UsageState:
+    """Usage windows. A bucket in ``active_users`` is an active day; its value is
+    the distinct-user estimate of that day (``users_bitmap`` holds the current
+    day's bitmap so later logins can still be told apart)."""
+
+    kinds_seen: int = 0
+    first_day: int | None = None
+    active_users: Series = ()
+    users_day: int = 0
+    users_bitmap: int = 0
+    features: Features = ()
+    records: Series = ()
+    seats: int | None = None
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class TicketState:
+    """Open tickets with their priority, daily opened/reopened counts, recent CSAT."""
+
+    seen: bool = False
+    open: tuple[tuple[str, Priority], ...] = ()
+    opened: Series = ()
+    reopened: Series = ()
+    csat: tuple[tuple[int, int], ...] = ()
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class BillingView:
+    """Open failed invoices: ``(invoice_id, first_failed_at_s, amount_cents)``."""
+
+    seen: bool = False
+    open_failures: tuple[tuple[str, int, int], ...] = ()
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class ScoreMemo:
+    """The last computed score, for change detection, ``changes`` and skipping
+    rescoring when nothing changed since ``day``. Per-dimension values are
+    tenths of a point in ``model.DIMENSIONS`` order, -1 when excluded."""
+
+    score_t: int
+    band: Band
+    day: int
+    model_version: str
+    dim_scores_t: tuple[int, ...]
+    contributions_t: tuple[int, ...]
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class AlertState:
+    """Alert memory: hysteresis arm, once-per-spell/once-per-week guards, and the
+    daily peak scores of the last days for sudden-drop detection."""
+
+    armed: bool = True
+    inactivity_spell_s: int | None = None
+    sudden_drop_s: int | None = None
+    history: tuple[tuple[int, int], ...] = ()
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    """Everything the domain knows about one account; replace, never mutate."""
+
+    account_id: str
+    profile: Profile | None = None
+    usage: UsageState = UsageState()
+    tickets: TicketState = TicketState()
+    billing: BillingView = BillingView()
+    nps: tuple[int, int] | None = None
+    last_activity_s: int | None = None
+    watermark_s: int | None = None
+    as_of_s: int | None = None
+    last_score: ScoreMemo | None = None
+    alerts: AlertState = AlertState()
+    recent_ids: bytes = b""
+    """The last ``RECENT_IDS`` input-id digests, ``ID_DIGEST_BYTES`` each, packed oldest first."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Compact JSON-compatible form; days are stored relative to one base day."""
+        base = day_index(self.as_of_s or self.watermark_s or 0)
+        out: dict[str, Any] = {"v": STATE_ENCODING, "a": self.account_id, "d": base}
+        if self.profile is not None:
+            p = self.profile
+            out["p"] = [p.name, p.segment, p.owner, p.arr_cents, p.at_s]
+        if not _equal(self.usage, _NO_USAGE):
+            out["u"] = _usage_to_dict(self.usage, base)
+        if self.tickets.seen:
+            out["t"] = _tickets_to_dict(self.tickets, base)
+        if self.billing.seen:
+            out["b"] = [x for failure in self.billing.open_failures for x in failure]
+        _put(out, "n", list(self.nps) if self.nps else None)
+        _put(out, "l", self.last_activity_s)
+        _put(out, "w", self.watermark_s)
+        _put(out, "o", self.as_of_s)
+        if self.last_score is not None:
+            out["m"] = _memo_to_dict(self.last_score, base)
+        if not _equal(self.alerts, _NO_ALERTS):
+            out["al"] = _alerts_to_dict(self.alerts, base)
+        if self.recent_ids:
+            out["i"] = base64.b64encode(self.recent_ids).decode("ascii")
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AccountState:
+        """Inverse of ``to_dict``; ``ValueError`` when the data is not a state."""
+        if data.get("v") != STATE_ENCODING:
+            raise ValueError(f"unsupported account state encoding {data.get('v')!r}")
+        try:
+            return _from_dict(cls, data)
+        except (KeyError, TypeError, IndexError) as exc:
+            raise ValueError(f"malformed account state: {exc!r}") from exc
+
+
+_NO_USAGE = UsageState()
+_NO_ALERTS = AlertState()
+_equal = operator.eq
+"""Value equality of two domain objects. Compiled by mypyc (``streams/speedups/native.py``),
+``a == b`` between instances of these decorated dataclasses is an identity test
+(mypyc does not see the ``__eq__`` the dataclass adds at run time); a call
+through ``operator.eq`` is CPython's own comparison either way."""
+
+
+class ScoredState(Protocol):
+    """What scoring, dimensions and reasons read: an ``AccountState`` or the
+    engine's long-lived mutable draft of one (``apply.StateDraft``), so a step
+    does not have to freeze a copy just to be scored."""
+
+    @property
+    def account_id(self) -> str: ...
+    @property
+    def profile(self) -> Profile | None: ...
+    @property
+    def usage(self) -> UsageState: ...
+    @property
+    def tickets(self) -> TicketState: ...
+    @property
+    def billing(self) -> BillingView: ...
+    @property
+    def nps(self) -> tuple[int, int] | None: ...
+    @property
+    def last_activity_s(self) -> int | None: ...
+    @property
+    def last_score(self) -> ScoreMemo | None: ...
+
+
+def _put(out: dict[str, Any], key: str, value: Any) -> None:
+    if value is not None:
+        out[key] = value
+
+
+def _usage_to_dict(u: UsageState, base: int) -> dict[str, Any]:
+    out: dict[str, Any] = {"k": u.kinds_seen}
+    _put(out, "f", None if u.first_day is None else base - u.first_day)
+    if u.active_users:
+        out["a"] = encode_series(u.active_users, base)
+        out["b"] = [base - u.users_day, u.users_bitmap]
+    if u.features:
+        out["ft"] = [x for name, day in u.features for x in (name, base - day)]
+    if u.records:
+        out["r"] = encode_series(u.records, base)
+    _put(out, "s", u.seats)
+    return out
+
+
+def _usage_from_dict(d: dict[str, Any], base: int) -> UsageState:
+    bitmap = d.get("b", [0, 0])
+    return UsageState(
+        kinds_seen=int(d["k"]),
+        first_day=None if d.get("f") is None else base - int(d["f"]),
+        active_users=decode_series(d.get("a", []), base),
+        users_day=base - int(bitmap[0]) if "b" in d else 0,
+        users_bitmap=int(bitmap[1]),
+        features=decode_features(d.get("ft", []), base),
+        records=decode_series(d.get("r", []), base),
+        seats=d.get("s"),
+    )
+
+
+def _tickets_to_dict(t: TicketState, base: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if t.open:
+        out["o"] = [x for tid, prio in t.open for x in (tid, _PRIORITIES.index(prio))]
+    if t.opened:
+        out["n"] = encode_series(t.opened, base)
+    if t.reopened:
+        out["r"] = encode_series(t.reopened, base)
+    if t.csat:
+        out["c"] = encode_series(t.csat, base)
+    return out
+
+
+def _tickets_from_dict(d: dict[str, Any], base: int) -> TicketState:
+    o = d.get("o", [])
+    return TicketState(
+        seen=True,
+        open=tuple((str(o[i]), _PRIORITIES[o[i + 1]]) for i in range(0, len(o), 2)),
+        opened=decode_series(d.get("n", []), base),
+        reopened=decode_series(d.get("r", []), base),
+        csat=_decode_pairs(d.get("c", []), base),
+    )
+
+
+def _decode_pairs(flat: list[int], base: int) -> tuple[tuple[int, int], ...]:
+    """CSAT answers may share a day, so they are decoded without the ascending check."""
+    pairs: list[tuple[int, int]] = []
+    day = base
+    for i in range(0, len(flat), 2):
+        day = base - flat[i] if i == 0 else day + flat[i]
+        pairs.append((day, int(flat[i + 1])))
+    return tuple(pairs)
+
+
+def _memo_to_dict(m: ScoreMemo, base: int) -> dict[str, Any]:
+    return {
+        "s": m.score_t,
+        "b": _BANDS.index(m.band),
+        "d": base - m.day,
+        "v": m.model_version,
+        "x": list(m.dim_scores_t),
+        "c": list(m.contributions_t),
+    }
+
+
+def _alerts_to_dict(a: AlertState, base: int) -> dict[str, Any]:
+    out: dict[str, Any] = {"a": int(a.armed)}
+    _put(out, "i", a.inactivity_spell_s)
+    _put(out, "s", a.sudden_drop_s)
+    if a.history:
+        out["h"] = encode_series(a.history, base)
+    return out
+
+
+def _from_dict(cls: type[AccountState], data: dict[str, Any]) -> AccountState:
+    base = int(data["d"])
+    p = data.get("p")
+    m = data.get("m")
+    al = data.get("al")
+    raw_ids = base64.b64decode(data.get("i", ""))
+    if len(raw_ids) % ID_DIGEST_BYTES:
+        raise ValueError(f"recent ids are not whole {ID_DIGEST_BYTES}-byte digests")
+    return cls(
+        account_id=str(data["a"]),
+        profile=None if p is None else Profile(p[0], cast(Segment, p[1]), p[2], p[3], p[4]),
+        usage=_usage_from_dict(data["u"], base) if "u" in data else UsageState(),
+        tickets=_tickets_from_dict(data["t"], base) if "t" in data else TicketState(),
+        billing=_billing_from_list(data["b"]) if "b" in data else BillingView(),
+        nps=None if data.get("n") is None else (int(data["n"][0]), int(data["n"][1])),
+        last_activity_s=data.get("l"),
+        watermark_s=data.get("w"),
+        as_of_s=data.get("o"),
+        last_score=None
+        if m is None
+        else ScoreMemo(
+            score_t=int(m["s"]),
+            band=_BANDS[m["b"]],
+            day=base - int(m["d"]),
+            model_version=str(m["v"]),
+            dim_scores_t=tuple(m["x"]),
+            contributions_t=tuple(m["c"]),
+        ),
+        alerts=AlertState()
+        if al is None
+        else AlertState(
+            armed=bool(al["a"]),
+            inactivity_spell_s=al.get("i"),
+            sudden_drop_s=al.get("s"),
+            history=decode_series(al.get("h", []), base),
+        ),
+        recent_ids=raw_ids,
+    )
+
+
+def _billing_from_list(flat: list[Any]) -> BillingView:
+    failures = tuple(
+        (str(flat[i]), int(flat[i + 1]), int(flat[i + 2])) for i in range(0, len(flat), 3)
+    )
+    return BillingView(seen=True, open_failures=failures)

@@ -1,0 +1,307 @@
+"""The one entry point of the domain: a batch of one account's events in, a
+new state plus what to emit out. The Faust agent and ``healthscore replay``
+both call ``process_batch``; the clock tick calls ``advance_time``.
+
+When to score - once per batch, after all of its events. A batch is what the
+consumer had for this account at once (a burst), and scoring costs more than
+applying an event, so per-event scoring would spend most of the hot path on
+intermediate scores nobody reads. Consequences, by design:
+
+- hysteresis and "one alert" hold per batch: a batch moves the score once,
+  so it can cross the threshold at most once and raise at most one
+  ``health_below_threshold`` (or one ``health_recovered``);
+- a dip that starts and ends *inside* one batch is not seen; it lasted less
+  than one consumer poll of the same account's events, which is no risk;
+- the cause time of a score-driven output is the time of the latest event
+  applied in the batch, so re-processing the same batches (a retry, a
+  deterministic replay) gives the same ids; a run that cuts batches
+  differently can attribute a crossing to another event of the same burst.
+- rescoring is skipped when no scored input changed and the day is the same
+  (the second login of the day changes nothing the score reads); the score
+  only depends on day-granular windows, so this is exact, not a cache.
+
+Time is event time: ``now`` is the partition watermark the caller passes, and
+the account's clock never runs backwards (``max(now, events, last as_of)``).
+A tick (``advance_time``) lets windows slide and silence show for accounts
+that send nothing; its score changes are caused at the start of the day, so
+the ids do not depend on when the tick ran.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from operator import attrgetter
+
+from streams.domain.events import DomainEvent
+from streams.domain.frozen import fast_init
+from streams.domain.scoring.alerts import AlertDecision, AlertInput, next_alert_state
+from streams.domain.scoring.apply import StateDraft, id_digest
+from streams.domain.scoring.model import ScoringModel
+from streams.domain.scoring.reasons import explain
+from streams.domain.scoring.rescore import cached_parts, rescore, score_vector
+from streams.domain.scoring.score import (
+    HealthScore,
+    ScoreParts,
+    build_score,
+    memo_of,
+    same_score,
+    score_parts,
+)
+from streams.domain.scoring.series import prune, prune_features
+from streams.domain.scoring.state import DIM_WEIGHTS, AccountState, ScoredState, ScoreMemo
+from streams.domain.scoring.windows import DAY_SECONDS, day_index, horizon_floor
+
+_at = attrgetter("at")
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class HealthChange:
+    """A new score to publish on ``cs.health.v1`` (only when something moved)."""
+
+    id: str
+    account_id: str
+    time: datetime
+    health: HealthScore
+    reasons: tuple[str, ...]
+    owner: str | None
+    segment: str | None
+    account_name: str | None
+    arr_cents: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """The outcome of one step: the state to store and what to emit."""
+
+    state: AccountState | None
+    health: HealthChange | None
+    alerts: tuple[AlertDecision, ...]
+    applied: int
+    duplicates: int
+
+
+def process_batch(
+    state: AccountState | None,
+    events: Sequence[DomainEvent],
+    model: ScoringModel,
+    now: datetime,
+) -> StepResult:
+    """Apply one account's events in event-time order (dropping recent
+    duplicates), then score once and decide alerts. ``state`` None = new account."""
+    if not events:
+        return advance_time(state, model, now)
+    ordered = events if len(events) == 1 else sorted(events, key=_at)
+    account_id = state.account_id if state is not None else ordered[0].account_id
+    draft = new_draft(state if state is not None else AccountState(account_id), model)
+    mask = 0
+    applied = duplicates = 0
+    cause_s: int | None = None
+    for event in ordered:
+        if event.account_id != account_id:
+            raise ValueError(f"event {event.id} of {event.account_id} in a batch for {account_id}")
+        at_s = int(event.at.timestamp())
+        changed = apply_new(draft, event, at_s)
+        if changed is None:
+            duplicates += 1
+            continue
+        mask |= changed
+        applied += 1
+        cause_s = at_s
+    health, alerts = settle(draft, model, int(now.timestamp()), mask, cause_s)
+    return StepResult(draft.freeze(), health, alerts, applied, duplicates)
+
+
+def advance_time(state: AccountState | None, model: ScoringModel, now: datetime) -> StepResult:
+    """The clock tick: windows slide, silence grows, the score may decay and
+    alerts may fire, without any event."""
+    if state is None:
+        return StepResult(None, None, (), 0, 0)
+    draft = StateDraft(state)
+    health, alerts = settle(draft, model, int(now.timestamp()), 0, None)
+    return StepResult(draft.freeze(), health, alerts, 0, 0)
+
+
+def new_draft(state: AccountState, model: ScoringModel) -> StateDraft:
+    """A working draft of ``state`` for steps under ``model``."""
+    feature_dim = model.dimension("feature_depth")
+    return StateDraft(state, feature_window=feature_dim.window_days if feature_dim else 90)
+
+
+def apply_new(draft: StateDraft, event: DomainEvent, at_s: int) -> int | None:
+    """Apply ``event`` unless its id was applied recently: None for a duplicate,
+    else the mask of scored dimensions it changed."""
+    digest = id_digest(event.id)
+    if draft.is_duplicate(digest):
+        return None
+    mask = draft.apply(event, at_s)
+    draft.remember(digest)
+    return mask
+
+
+def settle(
+    draft: StateDraft, model: ScoringModel, now_s: int, mask: int, cause_s: int | None
+) -> tuple[HealthChange | None, tuple[AlertDecision, ...]]:
+    """Slide the windows to ``now_s``, rescore what ``mask`` (or a new day)
+    may have moved, decide alerts. Updates ``draft`` in place."""
+    now_s = max(now_s, draft.watermark_s or 0, draft.as_of_s or 0)
+    now_day = now_s // DAY_SECONDS
+    memo = draft.last_score
+    as_of = draft.as_of_s
+    if as_of is None or as_of // DAY_SECONDS != now_day or mask:
+        _prune(draft, now_day)
+    draft.as_of_s = now_s
+    stale = memo is None or memo.day != now_day or memo.model_version != model.version
+    if not (mask or stale):
+        if _inactivity_not_due(draft, model, now_s):
+            return None, ()
+        return _decide(draft, model, now_s, now_day, None, memo, stale, cause_s)
+    rescore(draft, model, now_day, mask)
+    if (
+        memo is not None
+        and not mask & DIM_WEIGHTS
+        and memo.model_version == model.version
+        and score_vector(draft, model) == memo.dim_scores_t
+    ):
+        # The same dimension scores and weights, so the same score.
+        if not stale:
+            if _inactivity_not_due(draft, model, now_s):
+                return None, ()  # nothing to say
+            return _decide(draft, model, now_s, now_day, None, memo, stale, cause_s)
+        # A new day (a midnight tick of an unchanged account): only the memo's
+        # day moves; the alert rules still run, parts are built only if one fires.
+        same = ScoreMemo(
+            memo.score_t, memo.band, now_day, memo.model_version,
+            memo.dim_scores_t, memo.contributions_t,
+        )  # fmt: skip
+        return _decide(draft, model, now_s, now_day, None, memo, stale, cause_s, same)
+    parts = cached_parts(draft, model)
+    return _decide(draft, model, now_s, now_day, parts, memo, stale, cause_s)
+
+
+def _decide(
+    draft: StateDraft,
+    model: ScoringModel,
+    now_s: int,
+    now_day: int,
+    parts: ScoreParts | None,
+    memo: ScoreMemo | None,
+    stale: bool,
+    cause_s: int | None,
+    same: ScoreMemo | None = None,
+) -> tuple[HealthChange | None, tuple[AlertDecision, ...]]:
+    """Remember the new score, run the alert rules, dress what is emitted.
+    ``same``: the day's score is known to equal ``memo`` (no parts needed)."""
+    new_memo: ScoreMemo | None
+    if same is not None:
+        new_memo, changed = same, False
+    else:
+        new_memo = memo if parts is None else memo_of(parts, model, now_day)
+        changed = new_memo is not None and (memo is None or not same_score(memo, new_memo))
+    draft.last_score = new_memo
+    explained = _Explainer(draft, model, now_s, parts, memo)
+    step = AlertInput(
+        account_id=draft.account_id,
+        profile=draft.profile,
+        score_t=new_memo.score_t if new_memo else None,
+        previous_t=memo.score_t if memo else None,
+        band=new_memo.band if new_memo else None,
+        rescored=same is not None or (parts is not None and (changed or stale)),
+        last_activity_s=draft.last_activity_s,
+        now_s=now_s,
+        cause_s=cause_s if cause_s is not None else now_day * DAY_SECONDS,
+        model_version=model.version,
+    )
+    draft.alerts, alerts = next_alert_state(draft.alerts, step, model.alerts, explained.reasons)
+    health = None
+    score = explained.score() if changed else None
+    if score is not None:
+        health = _health_change(draft, score, step.cause_s, explained.reasons())
+    return health, alerts
+
+
+def _inactivity_not_due(draft: StateDraft, model: ScoringModel, now_s: int) -> bool:
+    last = draft.last_activity_s
+    return (
+        last is None
+        or draft.alerts.inactivity_spell_s == last
+        or now_s < last + model.alerts.inactivity_days * DAY_SECONDS
+    )
+
+
+def _health_change(
+    state: ScoredState, score: HealthScore, cause_s: int, reasons: tuple[str, ...]
+) -> HealthChange:
+    parts = (state.account_id, "health", cause_s, score.score_tenths, score.model_version)
+    key = "\x1f".join(map(str, parts))
+    profile = state.profile
+    return HealthChange(
+        id=hashlib.sha256(key.encode()).hexdigest()[:32],
+        account_id=state.account_id,
+        time=datetime.fromtimestamp(cause_s, UTC),
+        health=score,
+        reasons=reasons,
+        owner=profile.owner if profile else None,
+        segment=profile.segment if profile else None,
+        account_name=profile.name if profile else None,
+        arr_cents=profile.arr_cents if profile else None,
+    )
+
+
+class _Explainer:
+    """Builds the output score and the reasons at most once per step, and only
+    when something is emitted (most steps emit nothing)."""
+
+    __slots__ = ("_model", "_now_s", "_parts", "_previous", "_reasons", "_score", "_state")
+
+    def __init__(
+        self,
+        state: ScoredState,
+        model: ScoringModel,
+        now_s: int,
+        parts: ScoreParts | None,
+        previous: ScoreMemo | None,
+    ) -> None:
+        self._state, self._model, self._now_s, self._parts = state, model, now_s, parts
+        self._previous = previous
+        self._score: HealthScore | None = None
+        self._reasons: tuple[str, ...] | None = None
+
+    def score(self) -> HealthScore | None:
+        """The output score (None if the account has no scored data)."""
+        if self._score is None:
+            parts = self._parts or score_parts(self._state, self._model, day_index(self._now_s))
+            if parts is not None:
+                as_of = datetime.fromtimestamp(self._now_s, UTC)
+                self._score = build_score(self._state, parts, self._model, as_of, self._previous)
+        return self._score
+
+    def reasons(self) -> tuple[str, ...]:
+        if self._reasons is None:
+            score = self.score()
+            self._reasons = (
+                () if score is None else explain(self._state, score, self._model, score.as_of)
+            )
+        return self._reasons
+
+
+def _prune(draft: StateDraft, now_day: int) -> None:
+    """Drop buckets older than the longest window (O(1) when nothing is old)."""
+    floor = horizon_floor(now_day)
+    usage = draft.usage
+    active, records = prune(usage.active_users, floor), prune(usage.records, floor)
+    features = prune_features(usage.features, floor)
+    if (
+        active is not usage.active_users
+        or records is not usage.records
+        or features is not usage.features
+    ):
+        draft.usage = replace(usage, active_users=active, records=records, features=features)
+    t = draft.tickets
+    opened, reopened = prune(t.opened, floor), prune(t.reopened, floor)
+    csat = tuple(c for c in t.csat if c[0] >= floor) if t.csat and t.csat[0][0] < floor else t.csat
+    if opened is not t.opened or reopened is not t.reopened or csat is not t.csat:
+        draft.tickets = type(t)(t.seen, t.open, opened, reopened, csat)

@@ -1,0 +1,1 @@
+"""Metrics, gauges, consumer lag and structured logs for every process."""

@@ -1,0 +1,262 @@
+"""Domain decisions -> CloudEvents bytes for the output topics.
+
+The only place that knows both the domain dataclasses and the output schemas.
+
+Two builders per output, on purpose:
+
+- ``*_record`` (the hot path) writes plain dicts with ``orjson``: building and
+  dumping the pydantic models cost ~40 µs per health event, more than the
+  scoring that produced it;
+- ``*_model`` builds the pydantic model (``schemas.health.HealthEvent`` ...),
+  the contract. ``tests/unit/streams/test_outputs_contract.py`` runs a
+  simulation and checks that every record is byte-identical to the model's
+  ``model_dump_json()`` and validates against it, so the fast path cannot
+  publish a shape consumers were not promised.
+
+Keys are written in the models' field order and float fields are forced to
+``float`` so the bytes match pydantic's exactly (``3`` would be ``3.0`` there).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from schemas import topics
+from schemas.alerts import AlertEvent, RiskAlertRaised, alert_event_type
+from schemas.cloudevents import SOURCE
+from schemas.dunning import DunningEvent, DunningStepTaken, dunning_event_type
+from schemas.health import (
+    HEALTH_CHANGED,
+    DimensionChange,
+    DimensionScore,
+    HealthChanged,
+    HealthEvent,
+)
+from streams.domain.dunning.decision import DunningDecision
+from streams.domain.scoring.alerts import AlertDecision
+from streams.domain.scoring.state import Profile
+from streams.domain.scoring.step import HealthChange
+
+_DUMP_OPTIONS = orjson.OPT_UTC_Z
+
+
+@dataclass(frozen=True, slots=True)
+class Emit:
+    """One record for an output topic (key = account_id)."""
+
+    topic: str
+    key: bytes
+    value: bytes
+    caused_at: float  # event time of the cause, unix seconds (latency metrics)
+    kind: str  # health | alert type | dunning step (metric label)
+
+
+# -- the hot path: plain dicts, orjson ------------------------------------------------
+
+
+def health_record(change: HealthChange) -> Emit:
+    score = change.health
+    data = {
+        "account_id": change.account_id,
+        "score": float(score.score),
+        "band": score.band,
+        "previous_score": _float(score.previous_score),
+        "model_version": score.model_version,
+        "as_of": score.as_of,
+        "dimensions": [
+            {
+                "name": d.name,
+                "raw_value": float(d.raw),
+                "score": float(d.score),
+                "weight": float(d.weight),
+                "contribution": float(d.contribution),
+                "detail": "",
+            }
+            for d in score.dimensions
+        ],
+        "changes": [
+            {
+                "name": c.name,
+                "previous": _float(c.previous_score),
+                "current": _float(c.score),
+                "delta": float(c.delta),
+            }
+            for c in score.changes
+        ],
+        "reasons": list(change.reasons),
+        "segment": change.segment,
+        "owner": change.owner,
+        "name": change.account_name,
+        "arr_cents": change.arr_cents,
+    }
+    value = _envelope(change.id, HEALTH_CHANGED, change.account_id, change.time, data)
+    return Emit(topics.HEALTH, change.account_id.encode(), value, _ts(change.time), "health")
+
+
+def alert_record(alert: AlertDecision, threshold: float | None) -> Emit:
+    data = {
+        "account_id": alert.account_id,
+        "alert": alert.type,
+        "score": float(alert.score) if alert.score is not None else 0.0,
+        "previous_score": _float(alert.previous_score),
+        "band": alert.band or "at_risk",
+        "threshold": _float(threshold) if alert.type == "health_below_threshold" else None,
+        "reasons": list(alert.reasons),
+        "owner": alert.owner,
+        "segment": alert.segment,
+        "name": alert.account_name,
+        "arr_cents": alert.arr_cents,
+        "caused_at": alert.time,
+    }
+    kind = alert_event_type(alert.type)
+    value = _envelope(alert.id, kind, alert.account_id, alert.time, data)
+    return Emit(topics.ALERTS, alert.account_id.encode(), value, _ts(alert.time), alert.type)
+
+
+def dunning_record(decision: DunningDecision, profile: Profile | None) -> Emit:
+    step = decision.step
+    data = {
+        "account_id": decision.account_id,
+        "step": step,
+        "invoice_id": decision.invoice_id,
+        "state": decision.status,
+        "attempt": decision.attempt or 0,
+        "next_due_at": decision.next_due_at,
+        "amount_cents": decision.amount_cents,
+        "currency": decision.currency,
+        "decline_code": decision.reason,
+        "update_payment_url": decision.payment_link,
+        "renewal_at": decision.target_at if step == "renewal_reminder" else None,
+        "card_expires_at": decision.target_at if step == "card_expiry_reminder" else None,
+        "days_before": decision.days_before,
+        "owner": profile.owner if profile else None,
+        "segment": profile.segment if profile else None,
+        "name": profile.name if profile else None,
+        "arr_cents": profile.arr_cents if profile else None,
+        "caused_at": decision.at,
+    }
+    kind = dunning_event_type(step)
+    value = _envelope(decision.id, kind, decision.account_id, decision.at, data)
+    return Emit(topics.DUNNING, decision.account_id.encode(), value, _ts(decision.at), step)
+
+
+def _envelope(
+    event_id: str, kind: str, subject: str, time: datetime, data: dict[str, Any]
+) -> bytes:
+    """The CloudEvents envelope in ``schemas.cloudevents.CloudEvent`` field order."""
+    return orjson.dumps(
+        {
+            "specversion": "1.0",
+            "id": event_id,
+            "source": SOURCE,
+            "type": kind,
+            "subject": subject,
+            "time": time,
+            "datacontenttype": "application/json",
+            "data": data,
+        },
+        option=_DUMP_OPTIONS,
+    )
+
+
+def _float(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _ts(time: datetime) -> float:
+    return time.timestamp()
+
+
+# -- the contract: the same outputs as pydantic models ---------------------------------
+
+
+def health_model(change: HealthChange) -> HealthEvent:
+    score = change.health
+    data = HealthChanged(
+        account_id=change.account_id,
+        score=score.score,
+        band=score.band,
+        previous_score=score.previous_score,
+        model_version=score.model_version,
+        as_of=score.as_of,
+        dimensions=[
+            DimensionScore(
+                name=d.name,
+                raw_value=d.raw,
+                score=d.score,
+                weight=d.weight,
+                contribution=d.contribution,
+            )
+            for d in score.dimensions
+        ],
+        changes=[
+            DimensionChange(name=c.name, previous=c.previous_score, current=c.score, delta=c.delta)
+            for c in score.changes
+        ],
+        reasons=list(change.reasons),
+        segment=change.segment,
+        owner=change.owner,
+        name=change.account_name,
+        arr_cents=change.arr_cents,
+    )
+    return HealthEvent(
+        id=change.id, type=HEALTH_CHANGED, subject=change.account_id, time=change.time, data=data
+    )
+
+
+def alert_model(alert: AlertDecision, threshold: float | None) -> AlertEvent:
+    data = RiskAlertRaised(
+        account_id=alert.account_id,
+        alert=alert.type,
+        score=alert.score if alert.score is not None else 0.0,
+        previous_score=alert.previous_score,
+        band=alert.band or "at_risk",
+        threshold=threshold if alert.type == "health_below_threshold" else None,
+        reasons=list(alert.reasons),
+        owner=alert.owner,
+        segment=alert.segment,
+        name=alert.account_name,
+        arr_cents=alert.arr_cents,
+        caused_at=alert.time,
+    )
+    return AlertEvent(
+        id=alert.id,
+        type=alert_event_type(alert.type),
+        subject=alert.account_id,
+        time=alert.time,
+        data=data,
+    )
+
+
+def dunning_model(decision: DunningDecision, profile: Profile | None) -> DunningEvent:
+    data = DunningStepTaken(
+        account_id=decision.account_id,
+        step=decision.step,
+        invoice_id=decision.invoice_id,
+        state=decision.status,
+        attempt=decision.attempt or 0,
+        next_due_at=decision.next_due_at,
+        amount_cents=decision.amount_cents,
+        currency=decision.currency,
+        decline_code=decision.reason,
+        update_payment_url=decision.payment_link,
+        renewal_at=decision.target_at if decision.step == "renewal_reminder" else None,
+        card_expires_at=decision.target_at if decision.step == "card_expiry_reminder" else None,
+        days_before=decision.days_before,
+        owner=profile.owner if profile else None,
+        segment=profile.segment if profile else None,
+        name=profile.name if profile else None,
+        arr_cents=profile.arr_cents if profile else None,
+        caused_at=decision.at,
+    )
+    return DunningEvent(
+        id=decision.id,
+        type=dunning_event_type(decision.step),
+        subject=decision.account_id,
+        time=decision.at,
+        data=data,
+    )
