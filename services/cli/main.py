@@ -23,6 +23,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "stack": ("services.cli.stack", "run the embedded broker and Redis (and the pipeline)"),
     "simulate": ("services.cli.simulate", "produce realistic simulated events"),
     "replay": ("services.cli.replay", "score a file of events offline (backtest, what-if)"),
+    "backtest": (
+        "services.cli.backtest",
+        "measure how well the score predicts churn, beside a baseline and a ceiling",
+    ),
+    "fit": ("services.cli.fit", "learn dimension weights from outcomes; report a held-back period"),
     "native": ("services.cli.native", "compile the scoring engine with mypyc (optional speed-up)"),
     "bench": (
         "services.cli.bench",

@@ -7,24 +7,32 @@ in ``services.simulator.producer`` so importing this package stays cheap.
 from services.simulator.feed import EventFeed
 from services.simulator.generator import SimEvent, Simulation
 from services.simulator.population import (
+    ABRUPT_CHURN,
     CARD_EXPIRING,
     DISENGAGING,
     HARD_DECLINE,
     HEALTHY,
+    NEVER_ONBOARDS,
+    NEW_ACCOUNT,
     PERSONAS,
     RENEWING_SOON,
+    SEASONAL,
     SOFT_DECLINE,
     TICKET_STORM,
     Account,
 )
 
 __all__ = [
+    "ABRUPT_CHURN",
     "CARD_EXPIRING",
     "DISENGAGING",
     "HARD_DECLINE",
     "HEALTHY",
+    "NEVER_ONBOARDS",
+    "NEW_ACCOUNT",
     "PERSONAS",
     "RENEWING_SOON",
+    "SEASONAL",
     "SOFT_DECLINE",
     "TICKET_STORM",
     "Account",

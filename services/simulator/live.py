@@ -14,9 +14,8 @@ from itertools import accumulate
 from typing import Any
 
 from schemas import topics
-from services.simulator.clock import DAY
 from services.simulator.fragments import RawEvent, head, tail
-from services.simulator.population import HARD_DECLINE, Account
+from services.simulator.population import Account
 
 #: Cumulative shares of the event kinds drawn in live mode.
 _LOGIN, _FEATURE, _RECORDS, _TICKET, _SEATS = 0.36, 0.84, 0.96, 0.985, 0.99
@@ -25,11 +24,7 @@ _LOGIN, _FEATURE, _RECORDS, _TICKET, _SEATS = 0.36, 0.84, 0.96, 0.985, 0.99
 def _is_active_after(acc: Account, end: int) -> bool:
     if acc.silent_from is not None and acc.silent_from <= end:
         return False
-    return not (
-        HARD_DECLINE in acc.personas
-        and acc.decline_at is not None
-        and acc.decline_at + 14 * DAY <= end
-    )
+    return acc.cancel_at is None or acc.cancel_at > end
 
 
 class LiveModel:

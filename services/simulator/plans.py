@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from schemas import topics
-from services.simulator.clock import DAY, HOUR, MINUTE
+from services.simulator.clock import DAY, HOUR, MINUTE, calendar_day
 from services.simulator.fragments import RawEvent, head, tail
 from services.simulator.population import (
     DISENGAGING,
@@ -32,8 +32,6 @@ _NPS_COMMENTS = {
 }
 #: Smart-retry spacing after a soft decline, as payment processors schedule it.
 _RETRY_DELAYS = (3 * DAY, 5 * DAY)
-#: How long a billing system leaves a hard-declined subscription before canceling.
-_HARD_DECLINE_CANCEL_AFTER = 14 * DAY
 
 
 class AccountPlanner:
@@ -51,12 +49,18 @@ class AccountPlanner:
         self.events: list[RawEvent] = []
 
     def add(self, t: int, topic: str, type_: str, **fields: Any) -> None:
-        if self.start <= t < self.end:
+        """Plan an event, unless it falls outside the history or the account's life
+        (before it was created, after it was canceled)."""
+        acc = self.acc
+        if acc.cancel_at is not None and t > acc.cancel_at:
+            return
+        if self.start <= t < self.end and t >= acc.created_at:
             self.events.append((t, topic, self.key, head(self.acc.account_id, type_), tail(fields)))
 
     def plan(self, invoice_days: list[tuple[int, str]]) -> list[RawEvent]:
         self.profile()
         self.invoices(invoice_days)
+        self.cancellation()
         self.renewal()
         self.card_expiry()
         self.tickets()
@@ -77,7 +81,11 @@ class AccountPlanner:
         if acc.renewal_at is not None:
             fields["renewal_at"] = self.fmt(acc.renewal_at)
         fields["created_at"] = self.fmt(acc.created_at)
-        self.add(self.start, topics.ACCOUNTS, "account_upserted", **fields)
+        self.add(max(self.start, acc.created_at), topics.ACCOUNTS, "account_upserted", **fields)
+        if acc.created_at >= self.start:
+            # Whoever signed up logs in right away, onboarded or not.
+            user = f"{acc.account_id}-u1"
+            self.add(acc.created_at + 10 * MINUTE, topics.USAGE, "login", user_id=user)
 
     def _payment(self, t: int, type_: str, invoice: str, **extra: Any) -> None:
         self.add(
@@ -98,6 +106,8 @@ class AccountPlanner:
         decline_day = acc.decline_at // DAY if acc.decline_at is not None else None
         # After a hard decline the subscription is canceled: no later invoices.
         last_day = decline_day if decline_day is not None and HARD_DECLINE in acc.personas else None
+        if acc.cancel_at is not None:
+            last_day = min(last_day or acc.cancel_at // DAY, acc.cancel_at // DAY)
         for day, yyyymm in invoice_days:
             invoice = f"in_{acc.index:05d}_{yyyymm}"
             if day == decline_day:
@@ -120,22 +130,25 @@ class AccountPlanner:
                     self._payment(at, "payment_failed", invoice, decline_code=acc.decline_code)
                 else:
                     self._payment(at, "payment_succeeded", invoice)
-        elif HARD_DECLINE in acc.personas:
-            self.add(
-                t + _HARD_DECLINE_CANCEL_AFTER,
-                topics.BILLING,
-                "subscription_canceled",
-                invoice_id=invoice,
-                amount_cents=acc.monthly_cents,
-                currency=acc.currency,
-                reason="payment_failed",
-            )
+
+    def cancellation(self) -> None:
+        """The churn outcome: ``subscription_canceled`` with the customer's reason
+        (``payment_failed`` when dunning could not recover a hard decline)."""
+        acc = self.acc
+        if acc.cancel_at is None:
+            return
+        fields: dict[str, Any] = {"reason": acc.cancel_reason}
+        if acc.is_paid:
+            fields.update(amount_cents=acc.monthly_cents, currency=acc.currency)
+        if HARD_DECLINE in acc.personas and acc.decline_at is not None:
+            fields["invoice_id"] = f"in_{acc.index:05d}_{_yyyymm(acc.decline_at)}"
+        self.add(acc.cancel_at, topics.BILLING, "subscription_canceled", **fields)
 
     def renewal(self) -> None:
         acc = self.acc
         if acc.renewal_at is None or acc.renewal_at - self.end > 30 * DAY:
             return
-        at = max(self.start + HOUR, acc.renewal_at - 30 * DAY)
+        at = max(self.start + HOUR, acc.created_at + HOUR, acc.renewal_at - 30 * DAY)
         self.add(
             at,
             topics.BILLING,
@@ -184,10 +197,11 @@ class AccountPlanner:
         acc, rng = self.acc, self.rng
         per_day = {"free": 0.01, "smb": 0.03, "mid_market": 0.06, "enterprise": 0.12}[acc.segment]
         number = 0
-        t = self.start
+        t = max(self.start, acc.created_at)
+        quiet_from = min(x for x in (acc.silent_from, acc.cancel_at, self.end) if x is not None)
         while True:
             t += int(rng.expovariate(per_day) * DAY)
-            if t >= self.end or (acc.silent_from is not None and t >= acc.silent_from):
+            if t >= quiet_from:
                 break
             number += 1
             self.ticket(t, number, rng.choice(_PRIORITIES), unhappy=False)
@@ -199,10 +213,13 @@ class AccountPlanner:
 
     def surveys(self) -> None:
         acc, rng = self.acc, self.rng
-        unhappy = DISENGAGING in acc.personas or TICKET_STORM in acc.personas
+        warned = acc.warning_nps_at is not None
+        unhappy = DISENGAGING in acc.personas or TICKET_STORM in acc.personas or warned
         if not unhappy and rng.random() > 0.5:
             return
-        if unhappy:
+        if acc.warning_nps_at is not None:
+            begin, score = acc.warning_nps_at, rng.randint(2, 6)
+        elif unhappy:
             begin = acc.storm_at or (acc.silent_from or self.end) - 5 * DAY
             score = rng.randint(0, 5)
         else:
@@ -224,3 +241,8 @@ class AccountPlanner:
         for at in sorted(self.start + rng.randint(0, span) for _ in range(rng.randint(0, 2))):
             seats += rng.randint(1, 3)
             self.add(at, topics.USAGE, "seats_changed", quantity=seats)
+
+
+def _yyyymm(t: int) -> str:
+    year, month, _ = calendar_day(t)
+    return f"{year}{month:02d}"

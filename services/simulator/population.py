@@ -12,19 +12,32 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from services.simulator.churn import (
+    ABRUPT_CHURN,
+    DISENGAGING,
+    HARD_DECLINE,
+    LONG_HISTORY,
+    NEVER_ONBOARDS,
+    NEW_ACCOUNT,
+    SEASONAL,
+    TICKET_STORM,
+    WARM_UP,
+    plan_lifecycle,
+)
 from services.simulator.clock import DAY, HOUR, calendar_day
 
 HEALTHY = "healthy"
-DISENGAGING = "disengaging"
-TICKET_STORM = "ticket_storm"
 SOFT_DECLINE = "soft_decline"
-HARD_DECLINE = "hard_decline"
 CARD_EXPIRING = "card_expiring"
 RENEWING_SOON = "renewing_soon"
 PERSONAS = (
     HEALTHY,
     DISENGAGING,
     TICKET_STORM,
+    ABRUPT_CHURN,
+    NEVER_ONBOARDS,
+    NEW_ACCOUNT,
+    SEASONAL,
     SOFT_DECLINE,
     HARD_DECLINE,
     CARD_EXPIRING,
@@ -45,7 +58,14 @@ SEGMENTS = (
 )
 #: (persona, share) for the engagement personas (exclusive) and billing traits
 #: (exclusive, paid accounts only); renewing-soon is drawn separately.
-ENGAGEMENT_SHARES = ((DISENGAGING, 0.12), (TICKET_STORM, 0.08))
+ENGAGEMENT_SHARES = (
+    (DISENGAGING, 0.12),
+    (TICKET_STORM, 0.08),
+    (ABRUPT_CHURN, 0.05),
+    (NEVER_ONBOARDS, 0.03),
+    (NEW_ACCOUNT, 0.08),
+    (SEASONAL, 0.08),
+)
 BILLING_SHARES = ((SOFT_DECLINE, 0.06), (HARD_DECLINE, 0.03), (CARD_EXPIRING, 0.06))
 RENEWING_SOON_SHARE = 0.10
 
@@ -139,6 +159,13 @@ class Account:
     decline_code: str | None = None
     card_expires_at: int | None = None
     card_notice_at: int | None = None
+    cancel_at: int | None = None
+    """When the subscription is canceled (voluntary or not); nothing happens after."""
+    cancel_reason: str | None = None
+    lull: tuple[int, int] | None = None
+    """A seasonal quiet spell ``[from, until)``: a few users only, then back to normal."""
+    warning_nps_at: int | None = None
+    """An abrupt churner's detractor NPS answer, the only warning it gives (if any)."""
 
     @property
     def is_paid(self) -> bool:
@@ -217,11 +244,9 @@ def make_account(
     paid = arr_dollars > 0
     if not paid:
         personas -= {SOFT_DECLINE, HARD_DECLINE, CARD_EXPIRING, RENEWING_SOON}
-    silent_from = storm_at = card_expires_at = card_notice_at = None
-    if DISENGAGING in personas:
-        silent_from = start + int(span * rng.uniform(0.55, 0.7)) // DAY * DAY
-    if TICKET_STORM in personas:
-        storm_at = start + int(span * rng.uniform(0.6, 0.8))
+    if personas & {NEW_ACCOUNT, NEVER_ONBOARDS}:
+        personas -= {SOFT_DECLINE, HARD_DECLINE}  # no invoice history to decline yet
+    card_expires_at = card_notice_at = None
     if SOFT_DECLINE in personas or HARD_DECLINE in personas:
         soft = SOFT_DECLINE in personas
         decline_code = decline_code or rng.choice(
@@ -231,7 +256,10 @@ def make_account(
             # Soft: early enough for the retries to land; hard: early enough that the
             # cancellation two weeks later is still inside the history.
             back = rng.randint(8, 12) if soft else rng.randint(16, 20)
-            decline_at = max(start + HOUR, end - back * DAY) // DAY * DAY + rng.randint(1, 5) * HOUR
+            latest = max(start + HOUR, end - back * DAY)
+            if span >= LONG_HISTORY and not soft:
+                latest = start + WARM_UP + int(rng.uniform(0.0, 1.0) * (latest - start - WARM_UP))
+            decline_at = latest // DAY * DAY + rng.randint(1, 5) * HOUR
     if CARD_EXPIRING in personas:
         card_expires_at = (end // DAY + rng.randint(3, 20)) * DAY
         card_notice_at = max(start + HOUR, end - rng.randint(1, 6) * DAY)
@@ -245,6 +273,8 @@ def make_account(
     else:
         billing_day = rng.randint(1, 28)
     low, high = seats_range
+    life = plan_lifecycle(rng, personas, start, end, decline_at)
+    created_at = (start // DAY - rng.randint(40, 1500)) * DAY + rng.randint(8, 18) * HOUR
     return Account(
         index=index,
         account_id=account_id or f"acct-{index:05d}",
@@ -255,17 +285,21 @@ def make_account(
         owner=f"{rng.choice(CSMS)}@example.com" if paid else "pooled-cs@example.com",
         industry=rng.choice(INDUSTRIES),
         plan=rng.choice(plans),
-        created_at=(start // DAY - rng.randint(40, 1500)) * DAY + rng.randint(8, 18) * HOUR,
+        created_at=created_at if life.created_at is None else life.created_at,
         renewal_at=renewal_at,
         seats=rng.randint(low, high),
         features=tuple(rng.sample(FEATURES, rng.randint(6, 12))),
         activity=rng.uniform(0.6, 0.9),
         personas=frozenset(personas),
         billing_day=billing_day,
-        silent_from=silent_from,
-        storm_at=storm_at,
+        silent_from=life.silent_from,
+        storm_at=life.storm_at,
         decline_at=decline_at,
         decline_code=decline_code,
         card_expires_at=card_expires_at,
         card_notice_at=card_notice_at,
+        cancel_at=life.cancel_at,
+        cancel_reason=life.cancel_reason,
+        lull=life.lull,
+        warning_nps_at=life.warning_nps_at,
     )

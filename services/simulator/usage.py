@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from schemas import topics
 from services.simulator.clock import DAY, HOUR, weekday
 from services.simulator.fragments import RawEvent, field, head
-from services.simulator.population import HARD_DECLINE, Account
+from services.simulator.population import Account
 
 #: Seconds-of-day at which sessions start, weighted toward business hours (UTC).
 _HOUR_WEIGHTS = (1, 1, 1, 1, 1, 1, 2, 4, 9, 10, 10, 10, 8, 10, 10, 10, 9, 7, 4, 3, 2, 2, 1, 1)
@@ -42,12 +42,14 @@ class _Profile:
     start: int
     silent_from: int | None
     stopped_at: int | None
+    created_at: int
+    lull: tuple[int, int] | None
 
 
 def _profile(acc: Account, start: int) -> _Profile:
-    stopped_at = None
-    if HARD_DECLINE in acc.personas and acc.decline_at is not None:
-        stopped_at = acc.decline_at + 14 * DAY  # the subscription is canceled then
+    fade_from = start
+    if acc.silent_from is not None:
+        fade_from = max(start, min(acc.created_at, acc.silent_from), acc.silent_from - FADE)
     return _Profile(
         key=acc.account_id.encode(),
         login=head(acc.account_id, "login"),
@@ -57,10 +59,20 @@ def _profile(acc: Account, start: int) -> _Profile:
         features=tuple(field("feature", f) for f in acc.features),
         activity=acc.activity,
         records_scale=_RECORDS_PER_SEAT[acc.segment] * acc.seats,
-        start=start,
+        start=fade_from,
         silent_from=acc.silent_from,
-        stopped_at=stopped_at,
+        stopped_at=acc.cancel_at,
+        created_at=acc.created_at,
+        lull=acc.lull,
     )
+
+
+#: How long a disengaging account's usage fades before it goes silent.
+FADE = 45 * DAY
+#: A new account's users arrive over its first weeks (onboarding ramp).
+RAMP = 21 * DAY
+#: Share of usual usage during a seasonal lull.
+LULL_LEVEL = 0.15
 
 
 class UsageModel:
@@ -75,15 +87,26 @@ class UsageModel:
 
         A disengaging account fades linearly from its usual level to nothing by
         ``silent_from``: fewer of its users show up, and they use fewer features.
+        A new account ramps up over ``RAMP``; a seasonal one drops to
+        ``LULL_LEVEL`` during its lull; nothing happens before creation or
+        after cancellation.
         """
-        if p.stopped_at is not None and day_start >= p.stopped_at:
+        if (p.stopped_at is not None and day_start >= p.stopped_at) or (
+            day_start + DAY <= p.created_at
+        ):
             return 0.0
+        level = p.activity
+        age = day_start - p.created_at
+        if age < RAMP and p.silent_from is None:
+            level *= 0.3 + 0.7 * max(0.0, age) / RAMP
+        if p.lull is not None and p.lull[0] <= day_start < p.lull[1]:
+            level *= LULL_LEVEL
         if p.silent_from is None:
-            return p.activity
+            return level
         if day_start >= p.silent_from:
             return 0.0
         remaining = (p.silent_from - day_start) / max(1, p.silent_from - p.start)
-        return p.activity * min(1.0, remaining)
+        return level * min(1.0, remaining)
 
     def day(self, day_start: int, lo: int, hi: int, out: list[RawEvent]) -> None:
         """Append the usage events of the day starting at ``day_start`` that fall in [lo, hi)."""
@@ -92,7 +115,8 @@ class UsageModel:
             level = self.level(p, day_start)
             if level > 0.0:
                 until = hi if p.stopped_at is None else min(hi, p.stopped_at)
-                self._account_day(p, level, level * factor, day_start, lo, until, out)
+                since = max(lo, p.created_at)
+                self._account_day(p, level, level * factor, day_start, since, until, out)
 
     def _account_day(
         self,
@@ -106,7 +130,7 @@ class UsageModel:
     ) -> None:
         rand = self._rng.random
         key, usage, feature_used = p.key, topics.USAGE, p.feature_used
-        share = level / p.activity  # 1.0 unless fading
+        share = level / p.activity  # below 1.0 while fading, ramping up or in a lull
         users = p.users[: max(1, math.ceil(len(p.users) * share))]
         features = p.features[: max(2, math.ceil(len(p.features) * share))]
         n_features = len(features)
@@ -131,5 +155,6 @@ class UsageModel:
         if 0 <= last < hi - 1:
             # Data grows with use; a fading account mostly deletes and cleans up.
             scale = p.records_scale
-            quantity = int(rand() * scale) + 1 if share > 0.5 else int((rand() - 0.7) * scale)
+            growing = share > 0.5 or p.silent_from is None
+            quantity = int(rand() * scale) + 1 if growing else int((rand() - 0.7) * scale)
             out.append((last + 1, usage, key, p.records_changed, f',"quantity":{quantity}'))

@@ -36,8 +36,10 @@ from schemas.health import (
     HealthChanged,
     HealthEvent,
 )
+from schemas.lifecycle import AccountLifecycleChanged, LifecycleEvent, lifecycle_event_type
 from streams.domain.dunning.decision import DunningDecision
 from streams.domain.scoring.alerts import AlertDecision
+from streams.domain.scoring.lifecycle import LifecycleDecision
 from streams.domain.scoring.state import Profile
 from streams.domain.scoring.step import HealthChange
 
@@ -74,9 +76,9 @@ def health_record(change: HealthChange) -> Emit:
                 "score": float(d.score),
                 "weight": float(d.weight),
                 "contribution": float(d.contribution),
-                "detail": "",
+                "detail": detail,
             }
-            for d in score.dimensions
+            for d, detail in zip(score.dimensions, _details(change), strict=True)
         ],
         "changes": [
             {
@@ -95,6 +97,39 @@ def health_record(change: HealthChange) -> Emit:
     }
     value = _envelope(change.id, HEALTH_CHANGED, change.account_id, change.time, data)
     return Emit(topics.HEALTH, change.account_id.encode(), value, _ts(change.time), "health")
+
+
+def lifecycle_record(change: LifecycleDecision) -> Emit:
+    profile = change.profile
+    data = {
+        "account_id": change.account_id,
+        "change": change.change,
+        "reason": change.reason,
+        "kind": change.kind,
+        "arr_cents": change.arr_cents,
+        "last_score": _float(change.last_score),
+        "owner": profile.owner if profile else None,
+        "segment": profile.segment if profile else None,
+        "name": profile.name if profile else None,
+        "plan": profile.plan if profile else None,
+        "industry": profile.industry if profile else None,
+        "caused_at": change.time,
+    }
+    kind = lifecycle_event_type(change.change)
+    value = _envelope(change.id, kind, change.account_id, change.time, data)
+    return Emit(
+        topics.LIFECYCLE, change.account_id.encode(), value, _ts(change.time), change.change
+    )
+
+
+def _details(change: HealthChange) -> tuple[str, ...]:
+    """Per-dimension detail lines ("" for each when the change carries none)."""
+    details = change.details
+    return (
+        details
+        if len(details) == len(change.health.dimensions)
+        else ("",) * len(change.health.dimensions)
+    )
 
 
 def alert_record(alert: AlertDecision, threshold: float | None) -> Emit:
@@ -190,8 +225,9 @@ def health_model(change: HealthChange) -> HealthEvent:
                 score=d.score,
                 weight=d.weight,
                 contribution=d.contribution,
+                detail=detail,
             )
-            for d in score.dimensions
+            for d, detail in zip(score.dimensions, _details(change), strict=True)
         ],
         changes=[
             DimensionChange(name=c.name, previous=c.previous_score, current=c.score, delta=c.delta)
@@ -258,5 +294,30 @@ def dunning_model(decision: DunningDecision, profile: Profile | None) -> Dunning
         type=dunning_event_type(decision.step),
         subject=decision.account_id,
         time=decision.at,
+        data=data,
+    )
+
+
+def lifecycle_model(change: LifecycleDecision) -> LifecycleEvent:
+    profile = change.profile
+    data = AccountLifecycleChanged(
+        account_id=change.account_id,
+        change=change.change,
+        reason=change.reason,
+        kind=change.kind,
+        arr_cents=change.arr_cents,
+        last_score=change.last_score,
+        owner=profile.owner if profile else None,
+        segment=profile.segment if profile else None,
+        name=profile.name if profile else None,
+        plan=profile.plan if profile else None,
+        industry=profile.industry if profile else None,
+        caused_at=change.time,
+    )
+    return LifecycleEvent(
+        id=change.id,
+        type=lifecycle_event_type(change.change),
+        subject=change.account_id,
+        time=change.time,
         data=data,
     )

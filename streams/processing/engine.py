@@ -38,11 +38,18 @@ from streams.domain.scoring.model import ScoringModel
 from streams.domain.scoring.state import AccountState
 from streams.domain.scoring.step import HealthChange, apply_new, new_draft, settle
 from streams.domain.scoring.windows import DAY_SECONDS
-from streams.processing.encode import Emit, alert_record, dunning_record, health_record
+from streams.processing.encode import (
+    Emit,
+    alert_record,
+    dunning_record,
+    health_record,
+    lifecycle_record,
+)
 
 #: Accounts silent for longer than this stop waking up daily: every window is
-#: empty by then, so a daily rescore could not change anything.
-QUIET_AFTER_S = 100 * DAY_SECONDS
+#: empty and the recency dimension has reached 0 by then, so a daily rescore
+#: could not change anything.
+QUIET_AFTER_S = 370 * DAY_SECONDS
 
 
 @dataclass(slots=True)
@@ -217,6 +224,9 @@ class PartitionEngine:
         else:
             self.counts.applied += 1
             health, alerts = settle(draft, self.model, int(now_s), mask, int(at_s))
+        if draft.lifecycle_out:
+            out.extend(lifecycle_record(change) for change in draft.lifecycle_out)
+            draft.lifecycle_out = ()
         if health is not None or alerts:
             self._score(health, alerts, out)
         if isinstance(event, _DUNNING_INPUTS):
@@ -333,7 +343,7 @@ def _next_wakeup(account: Account) -> float | None:
     next dunning timer."""
     due = account.dunning_due
     score = account.draft
-    if score is None:
+    if score is None or score.churn is not None:
         return due
     as_of = score.as_of_s
     if as_of is None or as_of - (score.last_activity_s or as_of) > QUIET_AFTER_S:

@@ -1,17 +1,26 @@
 """Risk-alert decisions: which alerts a score change (or silence) raises.
 
-Three rules, each built so that nobody is paged twice for the same thing:
+One alert per episode: every type has an explicit rule (in the model file,
+``alerts`` and ``lifecycle``) for when its episode starts and ends, so nobody
+is paged twice for the same thing:
 
-- ``health_below_threshold`` fires when the score is under the threshold while
-  *armed*, then disarms; ``health_recovered`` fires when the score is back at
-  the re-arm level, and re-arms. The gap (60 vs 65) is the hysteresis: an
-  account wobbling at 58-62 pages once.
-- ``sudden_drop`` fires when the score is ``sudden_drop_points`` below the
-  highest daily score of the last ``sudden_drop_days`` days, at most once per
-  that many days (a fall continuing over several batches is one incident).
-- ``inactivity`` fires when an account that has been active has had no usage
-  for ``inactivity_days``, once per spell (a spell is identified by its last
-  activity time; any new usage starts a new one).
+- ``health_below_threshold`` (hysteresis) fires when the score is under the
+  segment's threshold while *armed*, then disarms; ``health_recovered`` fires
+  when the score is back at the re-arm level, and re-arms. The gap (60 vs 65)
+  is the hysteresis: an account wobbling at 58-62 pages once.
+- ``sudden_drop`` (hysteresis) fires on a real fall - below the score before
+  it, and ``sudden_drop_points`` below the highest daily score of the last
+  ``sudden_drop_days`` days - once per episode: the episode ends only when the
+  score is back at ``sudden_drop_rearm``. It never fires for an account
+  already alerted at risk in an earlier step (disarmed): that alert said it.
+- ``inactivity`` (dwell) fires when an account that has been active has had
+  no usage for ``inactivity_days``, once per spell (a spell is identified by
+  its last activity time; any new usage starts a new one).
+- ``onboarding_stalled`` (once) fires for a new account with no usage in the
+  ``stalled_quiet_days`` before it is ``stalled_after_days`` old. While an
+  account is onboarding (younger than ``onboarding_days``) it is the only
+  risk alert: the other rules judge windows a young account has not lived.
+- A churned account raises nothing (the caller does not ask).
 
 Ids are ``sha256(account, type, cause time)``: a re-run over the same input
 gives the same ids, so downstream de-duplication works. The cause time of an
@@ -35,7 +44,7 @@ from streams.domain.scoring.state import AlertState, Band, Profile
 from streams.domain.scoring.windows import DAY_SECONDS, day_index
 
 AlertType: TypeAlias = Literal[
-    "health_below_threshold", "health_recovered", "sudden_drop", "inactivity"
+    "health_below_threshold", "health_recovered", "sudden_drop", "inactivity", "onboarding_stalled"
 ]
 
 
@@ -80,6 +89,11 @@ class AlertInput:
     now_s: int
     cause_s: int
     model_version: str | None
+    onboarding: bool = False
+    """The account is younger than the model's ``onboarding_days``."""
+    stalled_s: int = -1
+    """The onboarding check: -1 not due (or done), 0 due and passed, else the
+    cause time of an ``onboarding_stalled`` alert."""
 
 
 def next_alert_state(
@@ -88,43 +102,77 @@ def next_alert_state(
     policy: AlertPolicy,
     reasons: Callable[[], tuple[str, ...]],
 ) -> tuple[AlertState, tuple[AlertDecision, ...]]:
-    """Apply the three rules; ``reasons`` is called only if an alert fires."""
+    """Apply the rules; ``reasons`` is called only if an alert fires."""
     out: list[AlertDecision] = []
+    checked = alerts.onboarding_checked
+    if not checked and step.stalled_s >= 0:
+        if step.stalled_s > 0:
+            out.append(_decision(step, "onboarding_stalled", step.stalled_s, reasons))
+        checked = True
     spell = alerts.inactivity_spell_s
     last = step.last_activity_s
     if last is not None and spell != last:
         due = last + policy.inactivity_days * DAY_SECONDS
         if step.now_s >= due:
-            out.append(
-                _decision(step, "inactivity", due, reasons, inactive_days=policy.inactivity_days)
-            )
+            if not step.onboarding:  # a young account's silence is onboarding_stalled's
+                days = policy.inactivity_days
+                out.append(_decision(step, "inactivity", due, reasons, inactive_days=days))
             spell = last
     armed, drop_s, history = alerts.armed, alerts.sudden_drop_s, alerts.history
     if step.rescored and step.score_t is not None:
-        score_t, cause = step.score_t, step.cause_s
+        score_t = step.score_t
         now_day = day_index(step.now_s)
         history = peaks_after(history, now_day - policy.sudden_drop_days)
-        peak = max(map(_second, history)) if history else None
-        # A drop that still leaves the account healthy is noise, not a risk:
-        # early-life scores settle by 20+ points as data sources appear.
-        if (
-            peak is not None
-            and step.band != "healthy"
-            and peak - score_t >= policy.sudden_drop_points * 10
-            and (drop_s is None or cause - drop_s >= policy.sudden_drop_days * DAY_SECONDS)
-        ):
-            out.append(_decision(step, "sudden_drop", cause, reasons, peak_score=peak / 10))
-            drop_s = cause
-        if armed and score_t < policy.threshold * 10:
-            out.append(_decision(step, "health_below_threshold", cause, reasons))
-            armed = False
-        elif not armed and score_t >= policy.rearm * 10:
-            out.append(_decision(step, "health_recovered", cause, reasons))
-            armed = True
+        if not step.onboarding:
+            armed, drop_s = _score_rules(step, policy, history, armed, drop_s, out, reasons)
         history = record_peak(history, now_day, score_t)
-    if not out and history is alerts.history:
+    if (
+        not out
+        and history is alerts.history
+        and checked == alerts.onboarding_checked
+        and drop_s == alerts.sudden_drop_s
+    ):
         return alerts, ()
-    return AlertState(armed, spell, drop_s, history), tuple(out)
+    return AlertState(armed, spell, drop_s, history, checked), tuple(out)
+
+
+def _score_rules(
+    step: AlertInput,
+    policy: AlertPolicy,
+    history: tuple[tuple[int, int], ...],
+    armed: bool,
+    drop_s: int | None,
+    out: list[AlertDecision],
+    reasons: Callable[[], tuple[str, ...]],
+) -> tuple[bool, int | None]:
+    """The threshold hysteresis and the sudden-drop episode; returns (armed, drop_s)."""
+    score_t, cause, previous = step.score_t, step.cause_s, step.previous_t
+    assert score_t is not None
+    threshold, rearm = policy.thresholds(step.profile.segment if step.profile else None)
+    crossing = armed and score_t < threshold * 10
+    if drop_s is not None and score_t >= policy.sudden_drop_rearm * 10:
+        drop_s = None  # the drop episode is over: the score is back
+    peak = max(map(_second, history)) if history else None
+    # A drop that still leaves the account healthy is noise, not a risk:
+    # early-life scores settle by 20+ points as data sources appear.
+    if (
+        drop_s is None
+        and armed
+        and peak is not None
+        and previous is not None
+        and score_t < previous
+        and step.band != "healthy"
+        and peak - score_t >= policy.sudden_drop_points * 10
+    ):
+        out.append(_decision(step, "sudden_drop", cause, reasons, peak_score=peak / 10))
+        drop_s = cause
+    if crossing:
+        out.append(_decision(step, "health_below_threshold", cause, reasons))
+        armed = False
+    elif not armed and score_t >= rearm * 10:
+        out.append(_decision(step, "health_recovered", cause, reasons))
+        armed = True
+    return armed, drop_s
 
 
 _second = itemgetter(1)

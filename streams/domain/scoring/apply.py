@@ -21,17 +21,19 @@ from streams.domain.events import (
     TicketEvent,
     UsageEvent,
 )
+from streams.domain.scoring.lifecycle import LifecycleDecision, churn_kind, decision
 from streams.domain.scoring.series import add, put_max, touch_feature
 from streams.domain.scoring.state import (
     CSAT_KEEP,
+    DIM_ACTIVE_DAYS,
     DIM_ALL,
     DIM_DATA_GROWTH,
     DIM_FEATURE_DEPTH,
     DIM_NPS,
     DIM_PAYMENT_STATUS,
+    DIM_RECENCY,
     DIM_SUPPORT_LOAD,
     DIM_USAGE,
-    DIM_USAGE_FREQUENCY,
     FEATURE_CAP,
     ID_DIGEST_BYTES,
     OPEN_FAILURE_CAP,
@@ -43,11 +45,19 @@ from streams.domain.scoring.state import (
     SEEN_SEATS,
     AccountState,
     BillingView,
+    Churn,
     Profile,
     TicketState,
     UsageState,
 )
-from streams.domain.scoring.windows import Features, day_index, estimate_users, has_day, user_bit
+from streams.domain.scoring.windows import (
+    DAY_SECONDS,
+    Features,
+    day_index,
+    estimate_users,
+    has_day,
+    user_bit,
+)
 
 _KIND_BIT = {
     "login": SEEN_LOGIN,
@@ -93,9 +103,9 @@ class StateDraft:
     """
 
     __slots__ = (
-        "account_id", "alerts", "as_of_s", "billing", "dim_day", "dim_model", "dim_raws",
-        "dim_scores", "feature_window", "last_activity_s", "last_score", "nps", "profile",
-        "recent", "tickets", "usage", "watermark_s",
+        "account_id", "alerts", "as_of_s", "billing", "churn", "dim_day", "dim_model",
+        "dim_raws", "dim_scores", "feature_window", "last_activity_s", "last_score",
+        "lifecycle_out", "nps", "profile", "recent", "tickets", "usage", "watermark_s",
     )  # fmt: skip
 
     def __init__(self, state: AccountState, feature_window: int = 1) -> None:
@@ -111,6 +121,9 @@ class StateDraft:
         self.as_of_s = state.as_of_s
         self.last_score = state.last_score
         self.alerts = state.alerts
+        self.churn = state.churn
+        #: Lifecycle changes of the current step, for the caller to emit (not stored).
+        self.lifecycle_out: tuple[LifecycleDecision, ...] = ()
         #: The remembered digests packed end to end, oldest first: one buffer
         #: of ~200 bytes instead of a list, a dict and 32 bytes objects
         #: (~3.5 KB), because every owned account keeps its draft in memory.
@@ -146,17 +159,31 @@ class StateDraft:
         kind = type(event)
         if kind is UsageEvent:
             usage_event: UsageEvent = event  # type: ignore[assignment]
-            if usage_event.kind != "seats_changed" and (
-                self.last_activity_s is None or at_s > self.last_activity_s
-            ):
-                self.last_activity_s = at_s
+            recency = 0
+            if usage_event.kind != "seats_changed":
+                last = self.last_activity_s
+                if last is None or at_s > last:
+                    if last is None or at_s // DAY_SECONDS != last // DAY_SECONDS:
+                        recency = DIM_RECENCY
+                    self.last_activity_s = at_s
+                if self.churn is not None and at_s > self.churn.at_s:
+                    self._reactivate(at_s)
             self.usage, mask = apply_usage(self.usage, usage_event, at_s, self.feature_window)
-            return mask
+            return mask | recency
         if kind is TicketEvent:
             self.tickets = apply_ticket(self.tickets, event, at_s)  # type: ignore[arg-type]
             return DIM_SUPPORT_LOAD
         if kind is BillingEvent:
-            self.billing = apply_billing(self.billing, event, at_s)  # type: ignore[arg-type]
+            billing_event: BillingEvent = event  # type: ignore[assignment]
+            if billing_event.kind == "subscription_canceled":
+                self._cancel(billing_event, at_s)
+            elif (
+                billing_event.kind == "payment_succeeded"
+                and self.churn is not None
+                and at_s > self.churn.at_s
+            ):
+                self._reactivate(at_s)
+            self.billing = apply_billing(self.billing, billing_event, at_s)
             return DIM_PAYMENT_STATUS
         if kind is FeedbackEvent:
             self.nps, self.tickets = apply_feedback(self.nps, self.tickets, event, at_s)  # type: ignore[arg-type]
@@ -165,8 +192,27 @@ class StateDraft:
             profile = apply_profile(self.profile, event, at_s)  # type: ignore[arg-type]
             changed = profile is not self.profile
             self.profile = profile
+            if self.churn is not None and at_s > self.churn.at_s:
+                self._reactivate(at_s)
             return DIM_ALL if changed else 0
         raise TypeError(f"not a domain event: {kind.__name__}")
+
+    def _cancel(self, event: BillingEvent, at_s: int) -> None:
+        """Churn the account (once: a repeated cancellation changes nothing)."""
+        if self.churn is not None:
+            return
+        memo = self.last_score
+        kind = churn_kind(event.reason, len(self.billing.open_failures))
+        self.churn = Churn(at_s, event.reason, kind, memo.score_t if memo else -1)
+        out = decision(self.account_id, "churned", self.churn, at_s, self.profile)
+        self.lifecycle_out = (*self.lifecycle_out, out)
+
+    def _reactivate(self, at_s: int) -> None:
+        churn = self.churn
+        assert churn is not None
+        self.churn = None
+        out = decision(self.account_id, "reactivated", churn, at_s, self.profile)
+        self.lifecycle_out = (*self.lifecycle_out, out)
 
     def freeze(self) -> AccountState:
         """The immutable state this draft now describes."""
@@ -183,6 +229,7 @@ class StateDraft:
             last_score=self.last_score,
             alerts=self.alerts,
             recent_ids=bytes(self.recent),
+            churn=self.churn,
         )
 
 
@@ -212,12 +259,12 @@ def apply_usage(
         has_bucket = bool(active) and active[-1][0] == day
         if not (same_day and has_bucket and bitmap == usage.users_bitmap):
             if not has_bucket:
-                mask |= DIM_USAGE_FREQUENCY
+                mask |= DIM_ACTIVE_DAYS
             active = put_max(active, day, max(1, estimate_users(bitmap)))
     else:  # late event for an older day: only the active day is certain
         bitmap = usage.users_bitmap
         if not has_day(active, day):
-            mask |= DIM_USAGE_FREQUENCY
+            mask |= DIM_ACTIVE_DAYS
         active = put_max(active, day, 1)
     features, records = usage.features, usage.records
     if event.kind == "feature_used" and event.feature:
@@ -240,7 +287,7 @@ def apply_usage(
         return usage, mask
     first_day = day if usage.first_day is None else min(usage.first_day, day)
     if first_day != usage.first_day:
-        mask |= DIM_USAGE_FREQUENCY | DIM_DATA_GROWTH  # the account's age changed
+        mask |= DIM_ACTIVE_DAYS | DIM_DATA_GROWTH  # the account's age changed
     return (
         UsageState(
             kinds_seen=kinds,
@@ -338,4 +385,8 @@ def apply_profile(profile: Profile | None, event: AccountProfile, at_s: int) -> 
     """Latest profile by event time (the topic is compacted; late copies lose)."""
     if profile is not None and at_s < profile.at_s:
         return profile
-    return Profile(event.name, event.segment, event.owner, event.arr_cents, at_s)
+    created = event.created_at
+    return Profile(
+        event.name, event.segment, event.owner, event.arr_cents, at_s, event.plan,
+        event.industry, None if created is None else int(created.timestamp()),
+    )  # fmt: skip

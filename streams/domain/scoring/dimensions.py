@@ -94,6 +94,32 @@ def _ratio(
     return max(0.0, recent / recent_days) / (base / base_days)
 
 
+def recency(
+    state: ScoredState, dim: DimensionConfig, model: ScoringModel, now_day: int
+) -> float | None:
+    """Whole days since the last usage. Not a window: it keeps growing past 90
+    days, so a year of silence ranks below a quarter of it."""
+    last = state.last_activity_s
+    if last is None:
+        return None
+    return float(max(0, now_day - day_index(last)))
+
+
+def activity_trend(
+    state: ScoredState, dim: DimensionConfig, model: ScoringModel, now_day: int
+) -> float | None:
+    """Active days per day recently against the account's own longer baseline
+    (``baseline_ratio``): a team that used it daily and now weekly is fading,
+    whatever the absolute level a one-size threshold would call fine."""
+    usage = state.usage
+    if not usage.kinds_seen & SEEN_ACTIVITY:
+        return None
+    rule = dim.normaliser
+    if not isinstance(rule, BaselineRatio):
+        return float(count_days(usage.active_users, window_start(now_day, dim.window_days)))
+    return _ratio(usage.active_users, rule, usage.first_day, now_day, days=True)
+
+
 def support_load(
     state: ScoredState, dim: DimensionConfig, model: ScoringModel, now_day: int
 ) -> float | None:
@@ -143,4 +169,6 @@ MEASURES: dict[str, Measure] = {
     "support_load": support_load,
     "payment_status": payment_days_open,
     "nps": latest_nps,
+    "recency": recency,
+    "activity_trend": activity_trend,
 }

@@ -53,8 +53,45 @@ def idle_days(state: ScoredState, now_s: int) -> int | None:
     return None if last is None else max(0, now_s - last) // DAY_SECONDS
 
 
+def details_of(state: ScoredState, score: HealthScore, model: ScoringModel) -> tuple[str, ...]:
+    """The plain-words line of every dimension of ``score`` (``dimensions[].detail``)."""
+    now_day = day_index(int(score.as_of.timestamp()))
+    return tuple([detail(state, dim, model, now_day) for dim in score.dimensions])
+
+
+def detail(state: ScoredState, dim: DimensionScore, model: ScoringModel, now_day: int) -> str:
+    """What a dimension's value is, in words, good or bad ("18 active days in
+    the last 30 days", "payments up to date")."""
+    name = dim.name
+    if name == "recency":
+        days = int(dim.raw)
+        return "active today" if days == 0 else f"last active {days} {_plural(days, 'day')} ago"
+    if name == "activity_trend":
+        return f"active on {dim.raw:.0%} as many days lately as usual"
+    if name == "payment_status" and dim.raw <= 0:
+        return "payments up to date"
+    if name == "support_load":
+        return _support(state, model, now_day) or "no open tickets"
+    cfg = model.dimension(name)
+    window = cfg.window_days if cfg is not None else 30
+    start = window_start(now_day, window)
+    if name == "usage_frequency":
+        n = count_days(state.usage.active_users, start)
+        return f"{n} active {_plural(n, 'day')} in the last {window} days"
+    if name == "feature_depth":
+        n = count_features(state.usage.features, start)
+        return f"{n} distinct {_plural(n, 'feature')} used in {window} days"
+    if name == "data_growth" and dim.raw > 0:
+        return f"data added at {dim.raw:.0%} of its usual pace"
+    return describe(state, dim, model, now_day)
+
+
 def describe(state: ScoredState, dim: DimensionScore, model: ScoringModel, now_day: int) -> str:
-    """One sentence about one dimension."""
+    """One sentence about one dimension, worded as a reason for a low score."""
+    if dim.name == "recency":
+        return ""  # said once, as "no activity for N days", by ``explain``
+    if dim.name == "activity_trend":
+        return f"active on only {dim.raw:.0%} as many days lately as usual"
     cfg = model.dimension(dim.name)
     window = cfg.window_days if cfg is not None else 30
     start = window_start(now_day, window)

@@ -35,6 +35,7 @@ from typing import Any, Literal, Protocol, TypeAlias, cast
 
 from streams.domain.events import Priority, Segment
 from streams.domain.frozen import fast_init
+from streams.domain.scoring.model import DIMENSIONS
 from streams.domain.scoring.series import decode_features, decode_series
 from streams.domain.scoring.windows import Features, Series, day_index, encode_series
 
@@ -60,8 +61,11 @@ SEEN_ACTIVITY = SEEN_LOGIN | SEEN_FEATURE | SEEN_RECORDS
 # segment weights may have; ``DIM_ALL`` on a new day, when every window slides.
 DIM_USAGE_FREQUENCY, DIM_FEATURE_DEPTH, DIM_DATA_GROWTH = 1, 2, 4
 DIM_SUPPORT_LOAD, DIM_PAYMENT_STATUS, DIM_NPS, DIM_WEIGHTS = 8, 16, 32, 64
-DIM_USAGE = DIM_USAGE_FREQUENCY | DIM_FEATURE_DEPTH | DIM_DATA_GROWTH
-DIM_ALL = 127
+DIM_RECENCY, DIM_ACTIVITY_TREND = 128, 256
+DIM_ACTIVE_DAYS = DIM_USAGE_FREQUENCY | DIM_ACTIVITY_TREND
+"""What a new active day moves: the active-day count and its trend."""
+DIM_USAGE = DIM_ACTIVE_DAYS | DIM_FEATURE_DEPTH | DIM_DATA_GROWTH | DIM_RECENCY
+DIM_ALL = 511
 DIM_BITS: dict[str, int] = {
     "usage_frequency": DIM_USAGE_FREQUENCY,
     "feature_depth": DIM_FEATURE_DEPTH,
@@ -69,6 +73,8 @@ DIM_BITS: dict[str, int] = {
     "support_load": DIM_SUPPORT_LOAD,
     "payment_status": DIM_PAYMENT_STATUS,
     "nps": DIM_NPS,
+    "recency": DIM_RECENCY,
+    "activity_trend": DIM_ACTIVITY_TREND,
 }
 
 _PRIORITIES: tuple[Priority, ...] = ("low", "normal", "high", "urgent")
@@ -78,13 +84,30 @@ _BANDS: tuple[Band, ...] = ("healthy", "neutral", "at_risk")
 @fast_init
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """The profile fields alerts and weights need (the rest stays in the profile topic)."""
+    """The profile fields alerts, weights and the lifecycle need (the rest stays
+    in the profile topic). ``created_s``: when the customer signed up, which
+    makes an account "new" (onboarding) however long ago we first saw it."""
 
     name: str
     segment: Segment
     owner: str | None
     arr_cents: int
     at_s: int
+    plan: str | None = None
+    industry: str | None = None
+    created_s: int | None = None
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class Churn:
+    """The account cancelled at ``at_s``: why, whether it chose to
+    (``voluntary``/``involuntary``) and its last score then (tenths, -1: none)."""
+
+    at_s: int
+    reason: str | None
+    kind: str
+    score_t: int
 
 
 @fast_init
@@ -143,13 +166,16 @@ class ScoreMemo:
 @fast_init
 @dataclass(frozen=True, slots=True)
 class AlertState:
-    """Alert memory: hysteresis arm, once-per-spell/once-per-week guards, and the
-    daily peak scores of the last days for sudden-drop detection."""
+    """Alert memory, one field per episode rule: the threshold hysteresis arm,
+    the inactivity spell alerted, the open sudden-drop episode (its cause time;
+    None when armed), whether the onboarding check is done, and the daily
+    peak scores of the last days for sudden-drop detection."""
 
     armed: bool = True
     inactivity_spell_s: int | None = None
     sudden_drop_s: int | None = None
     history: tuple[tuple[int, int], ...] = ()
+    onboarding_checked: bool = False
 
 
 @fast_init
@@ -170,6 +196,8 @@ class AccountState:
     alerts: AlertState = AlertState()
     recent_ids: bytes = b""
     """The last ``RECENT_IDS`` input-id digests, ``ID_DIGEST_BYTES`` each, packed oldest first."""
+    churn: Churn | None = None
+    """Set while the account is churned (``lifecycle``)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Compact JSON-compatible form; days are stored relative to one base day."""
@@ -178,6 +206,8 @@ class AccountState:
         if self.profile is not None:
             p = self.profile
             out["p"] = [p.name, p.segment, p.owner, p.arr_cents, p.at_s]
+            if p.plan is not None or p.industry is not None or p.created_s is not None:
+                out["p"] += [p.plan, p.industry, p.created_s]
         if not _equal(self.usage, _NO_USAGE):
             out["u"] = _usage_to_dict(self.usage, base)
         if self.tickets.seen:
@@ -194,6 +224,9 @@ class AccountState:
             out["al"] = _alerts_to_dict(self.alerts, base)
         if self.recent_ids:
             out["i"] = base64.b64encode(self.recent_ids).decode("ascii")
+        if self.churn is not None:
+            c = self.churn
+            out["c"] = [c.at_s, c.reason, c.kind, c.score_t]
         return out
 
     @classmethod
@@ -237,6 +270,8 @@ class ScoredState(Protocol):
     def last_activity_s(self) -> int | None: ...
     @property
     def last_score(self) -> ScoreMemo | None: ...
+    @property
+    def churn(self) -> Churn | None: ...
 
 
 def _put(out: dict[str, Any], key: str, value: Any) -> None:
@@ -321,6 +356,8 @@ def _alerts_to_dict(a: AlertState, base: int) -> dict[str, Any]:
     out: dict[str, Any] = {"a": int(a.armed)}
     _put(out, "i", a.inactivity_spell_s)
     _put(out, "s", a.sudden_drop_s)
+    if a.onboarding_checked:
+        out["o"] = 1
     if a.history:
         out["h"] = encode_series(a.history, base)
     return out
@@ -332,11 +369,12 @@ def _from_dict(cls: type[AccountState], data: dict[str, Any]) -> AccountState:
     m = data.get("m")
     al = data.get("al")
     raw_ids = base64.b64decode(data.get("i", ""))
+    c = data.get("c")
     if len(raw_ids) % ID_DIGEST_BYTES:
         raise ValueError(f"recent ids are not whole {ID_DIGEST_BYTES}-byte digests")
     return cls(
         account_id=str(data["a"]),
-        profile=None if p is None else Profile(p[0], cast(Segment, p[1]), p[2], p[3], p[4]),
+        profile=None if p is None else _profile(p),
         usage=_usage_from_dict(data["u"], base) if "u" in data else UsageState(),
         tickets=_tickets_from_dict(data["t"], base) if "t" in data else TicketState(),
         billing=_billing_from_list(data["b"]) if "b" in data else BillingView(),
@@ -351,8 +389,8 @@ def _from_dict(cls: type[AccountState], data: dict[str, Any]) -> AccountState:
             band=_BANDS[m["b"]],
             day=base - int(m["d"]),
             model_version=str(m["v"]),
-            dim_scores_t=tuple(m["x"]),
-            contributions_t=tuple(m["c"]),
+            dim_scores_t=_padded(m["x"]),
+            contributions_t=_padded(m["c"]),
         ),
         alerts=AlertState()
         if al is None
@@ -361,9 +399,23 @@ def _from_dict(cls: type[AccountState], data: dict[str, Any]) -> AccountState:
             inactivity_spell_s=al.get("i"),
             sudden_drop_s=al.get("s"),
             history=decode_series(al.get("h", []), base),
+            onboarding_checked=bool(al.get("o", 0)),
         ),
         recent_ids=raw_ids,
+        churn=None if c is None else Churn(int(c[0]), c[1], str(c[2]), int(c[3])),
     )
+
+
+def _profile(p: list[Any]) -> Profile:
+    extra = p[5:8] if len(p) >= 8 else [None, None, None]
+    return Profile(p[0], cast(Segment, p[1]), p[2], p[3], p[4], extra[0], extra[1], extra[2])
+
+
+def _padded(values: list[int]) -> tuple[int, ...]:
+    """Per-dimension memo values; a state stored before a dimension was added
+    has fewer, and the missing ones read as "not scored" (-1)."""
+    missing = len(DIMENSIONS) - len(values)
+    return tuple(values) + (-1,) * missing if missing > 0 else tuple(values)
 
 
 def _billing_from_list(flat: list[Any]) -> BillingView:

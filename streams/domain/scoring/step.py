@@ -39,8 +39,9 @@ from streams.domain.events import DomainEvent
 from streams.domain.frozen import fast_init
 from streams.domain.scoring.alerts import AlertDecision, AlertInput, next_alert_state
 from streams.domain.scoring.apply import StateDraft, id_digest
+from streams.domain.scoring.lifecycle import LifecycleDecision
 from streams.domain.scoring.model import ScoringModel
-from streams.domain.scoring.reasons import explain
+from streams.domain.scoring.reasons import details_of, explain
 from streams.domain.scoring.rescore import cached_parts, rescore, score_vector
 from streams.domain.scoring.score import (
     HealthScore,
@@ -52,7 +53,7 @@ from streams.domain.scoring.score import (
 )
 from streams.domain.scoring.series import prune, prune_features
 from streams.domain.scoring.state import DIM_WEIGHTS, AccountState, ScoredState, ScoreMemo
-from streams.domain.scoring.windows import DAY_SECONDS, day_index, horizon_floor
+from streams.domain.scoring.windows import DAY_SECONDS, count_days, day_index, horizon_floor
 
 _at = attrgetter("at")
 
@@ -71,6 +72,8 @@ class HealthChange:
     segment: str | None
     account_name: str | None
     arr_cents: int | None
+    details: tuple[str, ...] = ()
+    """One plain-words line per dimension of ``health.dimensions``, in order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,7 @@ class StepResult:
     alerts: tuple[AlertDecision, ...]
     applied: int
     duplicates: int
+    lifecycle: tuple[LifecycleDecision, ...] = ()
 
 
 def process_batch(
@@ -112,7 +116,8 @@ def process_batch(
         applied += 1
         cause_s = at_s
     health, alerts = settle(draft, model, int(now.timestamp()), mask, cause_s)
-    return StepResult(draft.freeze(), health, alerts, applied, duplicates)
+    changes, draft.lifecycle_out = draft.lifecycle_out, ()
+    return StepResult(draft.freeze(), health, alerts, applied, duplicates, changes)
 
 
 def advance_time(state: AccountState | None, model: ScoringModel, now: datetime) -> StepResult:
@@ -154,6 +159,11 @@ def settle(
     if as_of is None or as_of // DAY_SECONDS != now_day or mask:
         _prune(draft, now_day)
     draft.as_of_s = now_s
+    if draft.churn is not None:
+        # Churned: no scores, no alerts until it comes back. Inputs applied
+        # meanwhile are not measured, so the dimension cache starts afresh then.
+        draft.dim_day = None
+        return None, ()
     stale = memo is None or memo.day != now_day or memo.model_version != model.version
     if not (mask or stale):
         if _inactivity_not_due(draft, model, now_s):
@@ -203,6 +213,7 @@ def _decide(
         changed = new_memo is not None and (memo is None or not same_score(memo, new_memo))
     draft.last_score = new_memo
     explained = _Explainer(draft, model, now_s, parts, memo)
+    onboarding, stalled_s = _onboarding(draft, model, now_day)
     step = AlertInput(
         account_id=draft.account_id,
         profile=draft.profile,
@@ -214,13 +225,45 @@ def _decide(
         now_s=now_s,
         cause_s=cause_s if cause_s is not None else now_day * DAY_SECONDS,
         model_version=model.version,
+        onboarding=onboarding,
+        stalled_s=stalled_s,
     )
     draft.alerts, alerts = next_alert_state(draft.alerts, step, model.alerts, explained.reasons)
     health = None
     score = explained.score() if changed else None
     if score is not None:
-        health = _health_change(draft, score, step.cause_s, explained.reasons())
+        details = details_of(draft, score, model)
+        health = _health_change(draft, score, step.cause_s, explained.reasons(), details)
     return health, alerts
+
+
+#: How late the onboarding check may still run: a first look at an account
+#: long past its first weeks (a restored or replayed old account) says nothing.
+ONBOARDING_CHECK_GRACE_DAYS = 7
+
+
+def born_day(state: ScoredState) -> int | None:
+    """The account's first day: sign-up (profile ``created_at``), else its first usage."""
+    profile = state.profile
+    if profile is not None and profile.created_s is not None:
+        return profile.created_s // DAY_SECONDS
+    return state.usage.first_day
+
+
+def _onboarding(draft: StateDraft, model: ScoringModel, now_day: int) -> tuple[bool, int]:
+    """(is onboarding, the stalled check for ``AlertInput.stalled_s``)."""
+    born = born_day(draft)
+    if born is None:
+        return False, -1
+    policy = model.lifecycle
+    onboarding = now_day - born < policy.onboarding_days
+    due = born + policy.stalled_after_days
+    if draft.alerts.onboarding_checked or now_day < due:
+        return onboarding, -1
+    if now_day > due + ONBOARDING_CHECK_GRACE_DAYS:
+        return onboarding, 0
+    quiet = count_days(draft.usage.active_users, due - policy.stalled_quiet_days, due) == 0
+    return onboarding, due * DAY_SECONDS if quiet else 0
 
 
 def _inactivity_not_due(draft: StateDraft, model: ScoringModel, now_s: int) -> bool:
@@ -233,7 +276,11 @@ def _inactivity_not_due(draft: StateDraft, model: ScoringModel, now_s: int) -> b
 
 
 def _health_change(
-    state: ScoredState, score: HealthScore, cause_s: int, reasons: tuple[str, ...]
+    state: ScoredState,
+    score: HealthScore,
+    cause_s: int,
+    reasons: tuple[str, ...],
+    details: tuple[str, ...],
 ) -> HealthChange:
     parts = (state.account_id, "health", cause_s, score.score_tenths, score.model_version)
     key = "\x1f".join(map(str, parts))
@@ -248,6 +295,7 @@ def _health_change(
         segment=profile.segment if profile else None,
         account_name=profile.name if profile else None,
         arr_cents=profile.arr_cents if profile else None,
+        details=details,
     )
 
 

@@ -137,11 +137,17 @@ def make_nps(account: str = ACCOUNT, at: datetime = T0, score: int = 9) -> Feedb
     return FeedbackEvent(id=_id(None), account_id=account, kind="nps_response", at=at, score=score)
 
 
+ESTABLISHED = T0 - timedelta(days=730)
+"""Sign-up date of a profile by default: a customer for two years, past onboarding."""
+
+
 def make_profile(
     account: str = ACCOUNT,
     at: datetime = T0,
     segment: Segment = "smb",
     owner: str | None = "csm@example.com",
+    created_at: datetime | None = ESTABLISHED,
+    plan: str | None = None,
 ) -> AccountProfile:
     return AccountProfile(
         id=_id(None),
@@ -151,6 +157,8 @@ def make_profile(
         segment=segment,
         arr_cents=12_000_000,
         owner=owner,
+        created_at=created_at,
+        plan=plan,
     )
 
 

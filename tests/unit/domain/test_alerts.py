@@ -111,19 +111,22 @@ def test_silent_account_drops_below_threshold_on_ticks_alone() -> None:
 
 
 def test_new_activity_starts_a_new_inactivity_spell() -> None:
-    state, _ = run([[make_login(at=at_day(d, 1))] for d in range(10)])
+    state, _ = run([[make_profile(at=T0)], *[[make_login(at=at_day(d, 1))] for d in range(10)]])
     state, first = tick_days(state, at_day(9, 1), 20)
     state, _ = run([[make_login(at=at_day(30, 1))]], state=state)
     _, second = tick_days(state, at_day(30, 1), 20)
     assert len(alerts_of(first, "inactivity")) == len(alerts_of(second, "inactivity")) == 1
 
 
-def test_sudden_drop_fires_once_per_week() -> None:
+def test_sudden_drop_fires_once_per_episode() -> None:
     crash: list[DomainEvent] = [
         make_ticket(at=at_day(30, 3), ticket_id=f"U{n}", priority="urgent") for n in range(3)
     ]
-    crash.append(make_payment_failed(at=at_day(30, 4)))
-    more: list[DomainEvent] = [make_nps(at=at_day(32, 3), score=0)]
+    crash += [make_nps(at=at_day(30, 2), score=0), make_payment_failed(at=at_day(30, 4))]
+    # The fall goes on (the failed payment ages, more urgent tickets): same episode.
+    more: list[DomainEvent] = [
+        make_ticket(at=at_day(32 + n, 3), ticket_id=f"V{n}", priority="urgent") for n in range(8)
+    ]
     batches: list[list[DomainEvent]] = [
         *warm_up(),
         [make_ticket(at=at_day(29, 5), kind="ticket_solved")],
@@ -152,10 +155,16 @@ def test_alert_and_health_ids_are_deterministic() -> None:
 def test_alert_ids_differ_per_account_and_type() -> None:
     model = hover_model()
     a = process_batch(
-        None, [make_nps("a", at_day(0), 0), make_login("a", at_day(0))], model, at_day(0)
+        None,
+        [make_profile("a"), make_nps("a", at_day(0), 0), make_login("a", at_day(0))],
+        model,
+        at_day(0),
     )
     b = process_batch(
-        None, [make_nps("b", at_day(0), 0), make_login("b", at_day(0))], model, at_day(0)
+        None,
+        [make_profile("b"), make_nps("b", at_day(0), 0), make_login("b", at_day(0))],
+        model,
+        at_day(0),
     )
     assert [x.type for x in a.alerts] == ["health_below_threshold"]
     assert a.alerts[0].id != b.alerts[0].id

@@ -50,7 +50,7 @@ def test_default_model_loads_with_every_dimension() -> None:
     assert [d.name for d in model.dimensions] == list(DIMENSIONS)
     assert sum(model.default_weights.values()) == 100
     assert model.weights_for("free")["payment_status"] == 0
-    assert model.weights_for("enterprise")["feature_depth"] == 15  # merged from default
+    assert model.weights_for("enterprise")["feature_depth"] == 10  # merged from default
     assert model.weights_for(None) is model.default_weights
     assert (model.alerts.threshold, model.alerts.rearm) == (60, 65)
     assert (model.bands.healthy, model.bands.at_risk) == (75, 60)

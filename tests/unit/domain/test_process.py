@@ -88,8 +88,11 @@ def test_windows_slide_on_ticks_and_old_buckets_are_pruned() -> None:
     later = advance_time(state, default_model(), at_day(95))
     assert later.state is not None
     assert later.state.usage.active_users == ()
-    assert later.health is not None and later.health.health.score == 0.0
+    # Every window is empty; only the days of silence still speak (recency).
+    assert later.health is not None and 0.0 < later.health.health.score < 10.0
     assert later.health.time == at_day(95) - timedelta(hours=9)  # start of the day (T0 is 09:00)
+    gone = advance_time(later.state, default_model(), at_day(400))
+    assert gone.health is not None and gone.health.health.score == 0.0
 
 
 def test_late_event_lands_in_its_own_day() -> None:

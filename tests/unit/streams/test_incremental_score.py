@@ -36,4 +36,4 @@ def test_cached_dimension_values_equal_a_full_rescore() -> None:
             expected = score_parts(draft, RULES.model, draft.dim_day)
             assert cached_parts(draft, RULES.model) == expected, account.account_id
             compared += 1
-    assert compared > 500
+    assert compared > 300  # some accounts are created during the history
