@@ -57,6 +57,13 @@ class ApiSettings(KafkaSecurity):
         validation_alias="HEALTHSCORE_SEGMENT_LOGIN_EVENTS",
         description="Comma-separated Segment track names that mean a login (case-insensitive).",
     )
+    session_ttl_seconds: int = Field(
+        8 * 3600,
+        ge=60,
+        le=30 * 86400,
+        validation_alias="HEALTHSCORE_SESSION_TTL_SECONDS",
+        description="How long a web-app sign-in lasts.",
+    )
     ready_timeout_seconds: float = Field(2.0, gt=0, validation_alias="HEALTHSCORE_READY_TIMEOUT")
 
     @model_validator(mode="after")

@@ -69,6 +69,11 @@ class NotifierSettings(KafkaSecurity):
     smtp_password: SecretStr | None = Field(None, validation_alias="HEALTHSCORE_SMTP_PASSWORD")
     smtp_starttls: bool = Field(False, validation_alias="HEALTHSCORE_SMTP_STARTTLS")
     log_level: str = Field("INFO", validation_alias="HEALTHSCORE_LOG_LEVEL")
+    model_path: str | None = Field(
+        None,
+        validation_alias="HEALTHSCORE_MODEL",
+        description="The worker's scoring model file: its bands decide what a band change is.",
+    )
 
     @model_validator(mode="after")
     def _reclaim_after_timeout(self) -> NotifierSettings:
