@@ -62,6 +62,20 @@ class ApiSettings(BaseSettings):
         validation_alias="HEALTHSCORE_SESSION_TTL_SECONDS",
         description="How long a web-app sign-in lasts.",
     )
+    login_max_failures: int = Field(
+        10,
+        ge=1,
+        le=10_000,
+        validation_alias="HEALTHSCORE_LOGIN_MAX_FAILURES",
+        description="Failed web-app sign-ins per client address and window before 429.",
+    )
+    login_window_seconds: int = Field(
+        300,
+        ge=1,
+        le=86_400,
+        validation_alias="HEALTHSCORE_LOGIN_WINDOW_SECONDS",
+        description="The window of HEALTHSCORE_LOGIN_MAX_FAILURES, from the first failure.",
+    )
     ready_timeout_seconds: float = Field(2.0, gt=0, validation_alias="HEALTHSCORE_READY_TIMEOUT")
 
     @model_validator(mode="after")
