@@ -14,13 +14,17 @@ import orjson
 
 from schemas import topics
 from schemas.errors import HealthscoreError, InvalidEventError
+from streams.domain.account import Decision
 from streams.domain.events import DomainEvent
 from streams.domain.scoring.model import ModelError
 from streams.processing.decode import decode_domain
-from streams.processing.encode import Emit
-from streams.processing.engine import PartitionEngine
+from streams.processing.encode import encode
+from streams.processing.engine import EVENT_ORDER, PartitionEngine
 from streams.processing.partitioning import partition_for
 from streams.processing.rules import load_rules
+
+#: Events per engine call in a replay.
+_SLICE = 1_000
 
 _ONLY = {"health": topics.HEALTH, "alerts": topics.ALERTS, "dunning": topics.DUNNING}
 
@@ -69,16 +73,28 @@ def read_events(path: Path, summary: ReplaySummary) -> Iterator[DomainEvent]:
             yield event
 
 
-def replay_events(
+def replay_slices(
     events: Iterator[DomainEvent], engines: dict[int, PartitionEngine], partitions: int
-) -> list[Emit]:
+) -> Iterator[list[Decision]]:
+    """What the engines decide for ``events``, partition by partition, a
+    slice of each partition's events at a time (in the engine's order, so the
+    cut changes nothing): a caller that encodes each slice keeps only records,
+    not every decision of a whole file, for the garbage collector to walk."""
     by_partition: defaultdict[int, list[DomainEvent]] = defaultdict(list)
     for event in events:
         by_partition[partition_for(event.account_id, partitions)].append(event)
-    out: list[Emit] = []
     for partition in sorted(by_partition):
-        out.extend(engines[partition].process(by_partition[partition]))
-    return out
+        engine = engines[partition]
+        ordered = sorted(by_partition[partition], key=EVENT_ORDER)
+        for start in range(0, len(ordered), _SLICE):
+            yield engine.process(ordered[start : start + _SLICE])
+
+
+def replay_events(
+    events: Iterator[DomainEvent], engines: dict[int, PartitionEngine], partitions: int
+) -> list[Decision]:
+    """What the engines decide for ``events``, partition by partition."""
+    return [d for decided in replay_slices(events, engines, partitions) for d in decided]
 
 
 def replay_file(
@@ -92,7 +108,9 @@ def replay_file(
         raise ReplayError("--partitions must be at least 1")
     summary = ReplaySummary()
     engines = {p: PartitionEngine(p, rules.model, rules.policies) for p in range(partitions)}
-    emitted = replay_events(read_events(path, summary), engines, partitions)
+    threshold = rules.model.alerts.threshold
+    slices = replay_slices(read_events(path, summary), engines, partitions)
+    emitted = [record for decided in slices for record in encode(decided, threshold)]
     wanted = _ONLY.get(only)
     with _open_output(output) as sink:
         for record in emitted:
