@@ -14,13 +14,17 @@ import orjson
 
 from schemas import topics
 from schemas.errors import HealthscoreError, InvalidEventError
+from streams.domain.account import Decision
 from streams.domain.events import DomainEvent
 from streams.domain.scoring.model import ModelError
 from streams.processing.decode import decode_domain
-from streams.processing.encode import Emit
-from streams.processing.engine import PartitionEngine
+from streams.processing.encode import encode
+from streams.processing.engine import EVENT_ORDER, PartitionEngine
 from streams.processing.partitioning import partition_for
 from streams.processing.rules import load_rules
+
+#: Events per engine call in a replay.
+_SLICE = 1_000
 
 _ONLY = {
     "health": topics.HEALTH,
@@ -74,25 +78,36 @@ def read_events(path: Path, summary: ReplaySummary) -> Iterator[DomainEvent]:
             yield event
 
 
-def replay_events(
+def replay_slices(
     events: Iterator[DomainEvent],
     engines: dict[int, PartitionEngine],
     partitions: int,
     until_s: float | None = None,
-) -> list[Emit]:
-    """Feed each partition's events to its engine; with ``until_s``, then move
-    every partition's clock there, as the live tick does for partitions that
-    receive nothing more, so silent accounts age on every partition alike."""
+) -> Iterator[list[Decision]]:
+    """What the engines decide for ``events``, partition by partition, a
+    slice of each partition's events at a time (in the engine's order, so the
+    cut changes nothing): a caller that encodes each slice keeps only records,
+    not every decision of a whole file, for the garbage collector to walk."""
     by_partition: defaultdict[int, list[DomainEvent]] = defaultdict(list)
     for event in events:
         by_partition[partition_for(event.account_id, partitions)].append(event)
-    out: list[Emit] = []
     for partition in sorted(by_partition):
-        out.extend(engines[partition].process(by_partition[partition]))
+        engine = engines[partition]
+        ordered = sorted(by_partition[partition], key=EVENT_ORDER)
+        for start in range(0, len(ordered), _SLICE):
+            yield engine.process(ordered[start : start + _SLICE])
     if until_s is not None:
+        # The live tick moves every partition's clock, also of partitions that
+        # receive nothing more: without it silent accounts would not age here.
         for partition in sorted(engines):
-            out.extend(engines[partition].advance(until_s))
-    return out
+            yield engines[partition].advance(until_s)
+
+
+def replay_events(
+    events: Iterator[DomainEvent], engines: dict[int, PartitionEngine], partitions: int
+) -> list[Decision]:
+    """What the engines decide for ``events``, partition by partition."""
+    return [d for decided in replay_slices(events, engines, partitions) for d in decided]
 
 
 def replay_file(
@@ -112,7 +127,9 @@ def replay_file(
         raise ReplayError("--partitions must be at least 1")
     summary = ReplaySummary()
     engines = {p: PartitionEngine(p, rules.model, rules.policies) for p in range(partitions)}
-    emitted = replay_events(read_events(path, summary), engines, partitions, until_s)
+    threshold = rules.model.alerts.threshold
+    slices = replay_slices(read_events(path, summary), engines, partitions, until_s)
+    emitted = [record for decided in slices for record in encode(decided, threshold)]
     wanted = _ONLY.get(only)
     with _open_output(output) as sink:
         for record in emitted:

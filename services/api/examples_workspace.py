@@ -59,6 +59,7 @@ CHURN: Final[dict[str, Any]] = {
             "expansion_arr_cents": 1200000,
             "contraction_arr_cents": 0,
             "nrr": 0.985,
+            "nrr_reason": None,
             "payment_attempts": 180,
             "payment_failures": 9,
             "dunning_opened": 9,
@@ -69,6 +70,7 @@ CHURN: Final[dict[str, Any]] = {
     "churned": 4,
     "churn_rate": 0.02,
     "nrr": 0.985,
+    "nrr_reason": None,
     "payment_failure_rate": 0.05,
     "dunning_recovery_rate": 0.667,
 }

@@ -79,7 +79,12 @@ class MonthChurn(BaseModel):
     churned_arr_cents: int
     expansion_arr_cents: int
     contraction_arr_cents: int
-    nrr: float | None = Field(description="Net revenue retention of the month.")
+    nrr: float | None = Field(
+        description="Net revenue retention of the month; null without starting ARR."
+    )
+    nrr_reason: str | None = Field(
+        description='Why nrr is null ("no starting ARR in this month"); null when it is not.'
+    )
     payment_attempts: int
     payment_failures: int
     dunning_opened: int
@@ -105,6 +110,14 @@ class ChurnAnalyticsPublic(BaseModel):
     churn_rate: float | None = Field(
         description="Churned in the range / (active at its start + new within it)."
     )
-    nrr: float | None
+    nrr: float | None = Field(
+        description="(Starting ARR + expansion - contraction - churned ARR) / starting ARR "
+        "over the range; null when the range starts before any account had ARR."
+    )
+    nrr_reason: str | None = Field(
+        description='Why nrr is null, in words: "no starting ARR in this range", naming '
+        "the first month of the range that has some; null when nrr is a number.",
+        examples=["no starting ARR in this range (the first month with starting ARR is 2026-03)"],
+    )
     payment_failure_rate: float | None = Field(description="Failed / attempted payments.")
     dunning_recovery_rate: float | None = Field(description="Recovered / opened cases.")

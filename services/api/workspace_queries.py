@@ -130,6 +130,7 @@ async def churn_analytics(
         churned=report.churned,
         churn_rate=report.churn_rate,
         nrr=report.nrr,
+        nrr_reason=report.nrr_reason,
         payment_failure_rate=report.payment_failure_rate,
         dunning_recovery_rate=report.dunning_recovery_rate,
     )

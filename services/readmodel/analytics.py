@@ -11,7 +11,11 @@ Definitions (the API and the web app show these, nothing else):
   expansion, contraction, churned and regained ARR);
 * net revenue retention of M = (starting ARR + expansion - contraction - churned
   ARR) / starting ARR; expansion and contraction are ARR changes between two
-  scores of an account (the profile's ARR travels with every score);
+  scores of an account (the profile's ARR travels with every score). Without
+  starting ARR (a month, or a range beginning, before any account had ARR) it is
+  undefined: ``nrr`` is None and ``nrr_reason`` says why in words (the page
+  shows it), naming the first month of the range that has starting ARR, if any;
+  a ratio over zero would be no number, and 0 or 100 % would be made up;
 * payment-failure rate = failed payments / payment attempts, where an attempt is
   a ``payment_failed`` or ``payment_succeeded`` input event (each id counted once);
 * dunning recovery rate = cases recovered / cases opened (a case opens with its
@@ -62,6 +66,7 @@ class MonthFigures:
     expansion_arr_cents: int
     contraction_arr_cents: int
     nrr: float | None
+    nrr_reason: str | None
     payment_attempts: int
     payment_failures: int
     dunning_opened: int
@@ -82,6 +87,7 @@ class ChurnReport:
     churned: int = 0
     churn_rate: float | None = None
     nrr: float | None = None
+    nrr_reason: str | None = None
     payment_failure_rate: float | None = None
     dunning_recovery_rate: float | None = None
 
@@ -132,12 +138,14 @@ def churn_report(counters: Counters, months: list[str]) -> ChurnReport:
     attempts = sum(f.payment_attempts for f in figures)
     recovered = sum(f.dunning_recovered for f in figures)
     opened = sum(f.dunning_opened for f in figures)
+    nrr = _nrr(start_arr_of_range or 0, figures)
     return ChurnReport(
         months=figures,
         breakdowns={d: _breakdown(in_range, d) for d in DIMENSIONS},
         churned=churned,
         churn_rate=_ratio(churned, exposed),
-        nrr=_nrr(start_arr_of_range or 0, figures),
+        nrr=nrr,
+        nrr_reason=None if nrr is not None else _no_start_arr("range", figures),
         payment_failure_rate=_ratio(failures, attempts),
         dunning_recovery_rate=_ratio(recovered, opened),
     )
@@ -160,6 +168,7 @@ def _month(
         expansion_arr_cents=exp,
         contraction_arr_cents=con,
         nrr=_ratio(arr + exp - con - lost, arr),
+        nrr_reason=None if arr else "no starting ARR in this month",
         payment_attempts=sizes.get("payment_attempts", 0),
         payment_failures=sizes.get("payment_failures", 0),
         dunning_opened=sizes.get("dunning_opened", 0),
@@ -172,6 +181,12 @@ def _nrr(start_arr: int, figures: list[MonthFigures]) -> float | None:
         f.expansion_arr_cents - f.contraction_arr_cents - f.churned_arr_cents for f in figures
     )
     return _ratio(start_arr + moved, start_arr)
+
+
+def _no_start_arr(span: str, figures: list[MonthFigures]) -> str:
+    first = next((f.month for f in figures if f.start_arr_cents), None)
+    reason = f"no starting ARR in this {span}"
+    return f"{reason} (the first month with starting ARR is {first})" if first else reason
 
 
 def _breakdown(months: list[dict[str, int]], dimension: str) -> list[Slice]:

@@ -12,7 +12,12 @@
 ``hs:accounts:in:{field}:{value}`` SET of account ids: filters band, segment, owner,
     plan, industry, stage (onboarding / active / churned).
 ``hs:accounts:sort:{arr|change|days_at_risk}`` ZSET (score 0) of ``{key}|{account}``
-    members whose byte order is the sort order (see ``listing.py``).
+    members whose byte order is the sort order (see ``listing.py``); like
+    ``hs:accounts:by_score`` and the band/segment/owner score indexes, they hold
+    the accounts that are not churned.
+``hs:accounts:churned:by_score``, ``hs:accounts:churned:sort:{sort}`` ZSET the same
+    members for churned accounts (the ``stage=churned`` listing); the health
+    hash's ``ix`` says which of the two an account is in (``RESTAGE`` in ``lua.py``).
 ``hs:accounts:arr`` ZSET account -> ARR cents (the ``arr_min``/``arr_max`` filter).
 ``hs:month:{YYYY-MM}`` HASH analytics counters: ``new``, ``new_arr``, ``exp_arr``,
     ``con_arr``, ``churned|{dim}|{value}``, ``churned_arr|{dim}|{value}``, and the same
@@ -54,8 +59,12 @@ def member_set_key(field: str, value: str) -> str:
     return f"hs:accounts:in:{field}:{value}"
 
 
-def sort_key(sort: str) -> str:
-    return f"hs:accounts:sort:{sort}"
+def sort_key(sort: str, churned: bool = False) -> str:
+    return f"hs:accounts:{'churned:' if churned else ''}sort:{sort}"
+
+
+def score_index(churned: bool = False) -> str:
+    return f"hs:accounts:{'churned:' if churned else ''}by_score"
 
 
 def month_key(month: str) -> str:

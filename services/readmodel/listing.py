@@ -17,6 +17,11 @@ picked per request:
 
 The work per request is therefore bounded by ``small_set`` or by a walk that
 only happens when matches are plentiful.
+
+Churned accounts are listed only for ``stage=churned``: their members live in
+separate indexes (``keys.py``), so every other listing walks indexes without
+them (their decayed scores would otherwise fill the at-risk-first pages), and
+the candidates path keeps only accounts placed in the population asked for.
 """
 
 from __future__ import annotations
@@ -39,10 +44,6 @@ SET_FILTERS: Final = ("band", "segment", "owner", "plan", "industry", "stage")
 DEFAULT_ORDER: Final[dict[str, Order]] = {
     "score": "asc", "arr": "desc", "change": "asc", "days_at_risk": "desc",
 }  # fmt: skip
-_INDEX: Final = {
-    "score": "hs:accounts:by_score",
-    **{s: keys.sort_key(s) for s in ("arr", "change", "days_at_risk")},
-}
 #: Health-hash field holding the account's member in each index.
 _MEMBER_FIELD: Final = {"score": "m", "arr": "sa", "change": "sc", "days_at_risk": "sd"}
 _MEMBER_RE: Final = {
@@ -65,6 +66,18 @@ class AccountQuery:
     @property
     def direction(self) -> Order:
         return self.order or DEFAULT_ORDER[self.sort]
+
+    @property
+    def churned(self) -> bool:
+        """True when the churned accounts are asked for (and only they)."""
+        return self.filters.get("stage") == "churned"
+
+    @property
+    def index(self) -> str:
+        """The index this query's sort walks, in its population."""
+        if self.sort == "score":
+            return keys.score_index(self.churned)
+        return keys.sort_key(self.sort, self.churned)
 
     @property
     def lex_descending(self) -> bool:
@@ -134,9 +147,15 @@ class AccountLister:
     ) -> list[str]:
         pipe = self.redis.pipeline(transaction=False)
         for account in accounts:
-            pipe.hget(f"hs:health:{account}", _MEMBER_FIELD[query.sort])
+            pipe.hmget(f"hs:health:{account}", [_MEMBER_FIELD[query.sort], "ix"])
         found = await pipe.execute()
-        scored = [(a, m) for a, m in zip(accounts, found, strict=True) if m]
+        # A hash without "ix" has its members in the live indexes (see RESTAGE).
+        wanted = "churned" if query.churned else "live"
+        scored = [
+            (a, m)
+            for a, (m, ix) in zip(accounts, found, strict=True)
+            if m and (ix or "live") == wanted
+        ]
         kept = set(await self._matching([a for a, _ in scored], sets, query))
         members = [m for a, m in scored if a in kept]
         return sorted(members, reverse=query.lex_descending)
@@ -144,7 +163,7 @@ class AccountLister:
     async def _walk(
         self, query: AccountQuery, sets: list[str], after: str | None, want: int
     ) -> list[str]:
-        index, desc = _INDEX[query.sort], query.lex_descending
+        index, desc = query.index, query.lex_descending
         filtered = bool(sets) or query.arr_min is not None or query.arr_max is not None
         chunk = self.chunk if filtered else want
         bound = f"({after}" if after else ("+" if desc else "-")

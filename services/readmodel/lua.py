@@ -17,8 +17,42 @@ from __future__ import annotations
 # Shared by the scripts that can change an account's lifecycle stage: churned
 # (its last lifecycle change), onboarding (scored within the window after its
 # profile's created_at) or active. ``hs:accounts:in:stage:<stage>`` are SETs.
+# The stage also decides where the account's index members are (hash field
+# ``ix``): ``live`` in the score and sort indexes every listing walks, or
+# ``churned`` in their twins under ``hs:accounts:churned:`` (read only for
+# ``stage=churned``), so churned accounts never crowd the at-risk-first pages.
+# Being a function of the stored stage, the placement ends the same whatever
+# order health, lifecycle and profile records arrive in.
 RESTAGE = """
-local function restage(acc, window_us)
+local function entries(h, at)
+  local m, out = redis.call('HGET', h, 'm'), {}
+  local idx, six = redis.call('HGET', h, 'idx'), redis.call('HGET', h, 'six')
+  if at == 'live' then
+    if m and idx then for _, k in ipairs(cjson.decode(idx)) do out[#out + 1] = {k, m} end end
+    if six then for _, p in ipairs(cjson.decode(six)) do out[#out + 1] = p end end
+  elseif at == 'churned' then
+    if m then out[1] = {'hs:accounts:churned:by_score', m} end
+    if six then
+      for _, p in ipairs(cjson.decode(six)) do
+        -- 'hs:accounts:sort:<s>' -> 'hs:accounts:churned:sort:<s>'
+        out[#out + 1] = {'hs:accounts:churned:' .. string.sub(p[1], 13), p[2]}
+      end
+    end
+  end
+  return out
+end
+-- A hash without 'ix' but with a member has it in the live indexes.
+local function placed_at(h)
+  local at = redis.call('HGET', h, 'ix')
+  if at then return at end
+  if redis.call('HGET', h, 'm') then return 'live' end
+  return ''
+end
+local function unplace(h)
+  for _, p in ipairs(entries(h, placed_at(h))) do redis.call('ZREM', p[1], p[2]) end
+end
+-- at: where the members are now ('' = nowhere), read from the hash when nil.
+local function restage(acc, window_us, at)
   local h = 'hs:health:' .. acc
   local v = redis.call('HGET', h, 'v')
   if not v then return end
@@ -32,14 +66,23 @@ local function restage(acc, window_us)
     end
   end
   local old = redis.call('HGET', h, 'stage')
-  if old == stage then return end
-  if old then redis.call('SREM', 'hs:accounts:in:stage:' .. old, acc) end
-  redis.call('SADD', 'hs:accounts:in:stage:' .. stage, acc)
-  redis.call('HSET', h, 'stage', stage)
+  if old ~= stage then
+    if old then redis.call('SREM', 'hs:accounts:in:stage:' .. old, acc) end
+    redis.call('SADD', 'hs:accounts:in:stage:' .. stage, acc)
+    redis.call('HSET', h, 'stage', stage)
+  end
+  local want = 'live'
+  if stage == 'churned' then want = 'churned' end
+  at = at or placed_at(h)
+  if at == want then return end
+  for _, p in ipairs(entries(h, at)) do redis.call('ZREM', p[1], p[2]) end
+  for _, p in ipairs(entries(h, want)) do redis.call('ZADD', p[1], 0, p[2]) end
+  redis.call('HSET', h, 'ix', want)
 end
 """
 
-# KEYS[1] health hash, KEYS[2..n] score-member index sorted sets for the new value.
+# KEYS[1] health hash, KEYS[2..n] the live score indexes for the new value (restage
+# puts the member in them, or in the churned twin).
 # ARGV: 1 as_of_us, 2 time_us, 3 member, 4 doc, 5 JSON list of the new index keys,
 #       6 account, 7 band, 8 arr_cents ('' = unknown), 9 change sort member,
 #       10 month of as_of, 11 JSON list of filter SET keys, 12 onboarding window us.
@@ -71,15 +114,7 @@ if old_v then
   if tonumber(old_v) > as_of or (tonumber(old_v) == as_of and old_t > tonumber(ARGV[2])) then
     return 0
   end
-  local old_m = redis.call('HGET', h, 'm')
-  local old_idx = redis.call('HGET', h, 'idx')
-  if old_m and old_idx then
-    for _, k in ipairs(cjson.decode(old_idx)) do redis.call('ZREM', k, old_m) end
-  end
-  local old_six = redis.call('HGET', h, 'six')
-  if old_six then
-    for _, p in ipairs(cjson.decode(old_six)) do redis.call('ZREM', p[1], p[2]) end
-  end
+  unplace(h)
   local old_sets = redis.call('HGET', h, 'sets')
   if old_sets then
     for _, k in ipairs(cjson.decode(old_sets)) do redis.call('SREM', k, acc) end
@@ -109,16 +144,14 @@ local six = {
   {'hs:accounts:sort:change', ARGV[9]},
   {'hs:accounts:sort:days_at_risk', dar},
 }
-for _, p in ipairs(six) do redis.call('ZADD', p[1], 0, p[2]) end
 redis.call('ZADD', 'hs:accounts:arr', arr or 0, acc)
-for i = 2, #KEYS do redis.call('ZADD', KEYS[i], 0, ARGV[3]) end
 local sets = cjson.decode(ARGV[11])
 for _, k in ipairs(sets) do redis.call('SADD', k, acc) end
 redis.call('HSET', h, 'v', ARGV[1], 't', ARGV[2], 'm', ARGV[3], 'doc', ARGV[4],
            'idx', ARGV[5], 'b', ARGV[7], 'ars', ars, 'arr', arr_text,
            'six', cjson.encode(six), 'sets', ARGV[11],
            'sa', six[1][2], 'sc', six[2][2], 'sd', six[3][2])
-restage(acc, ARGV[12])
+restage(acc, ARGV[12], '')
 return 1
 """
 )

@@ -16,6 +16,9 @@ Key layout (all keys start with ``hs:``; JSON is UTF-8):
     first, ties stable, and a page continues strictly after the last member
     (``ZRANGE ... BYLEX``) with no gap or duplicate while scores change.
     Combined filters walk the smallest set and test the others with ``ZMSCORE``.
+    These hold the accounts that are not churned: a churned account's member
+    moves to ``hs:accounts:churned:by_score`` (see ``keys.py``) until it is
+    reactivated, so the at-risk-first listing and ``band=at_risk`` leave it out.
 ``hs:alerts`` STREAM (``MAXLEN ~ alerts_maxlen``)
     fields ``id`` (CloudEvent id), ``account_id``, ``type`` (alert name, e.g.
     ``health_below_threshold``), ``event`` (the CloudEvent JSON as read from
@@ -33,7 +36,8 @@ Key layout (all keys start with ``hs:``; JSON is UTF-8):
 
 The health hash also holds ``b`` (band), ``ars`` (at risk since, epoch us),
 ``arr``, ``stage``, the account's members of the sort indexes (``sa``, ``sc``,
-``sd``, listed with their keys in ``six``), the filter SETs it is in (``sets``)
+``sd``, listed with their keys in ``six``), which indexes hold them (``ix``:
+``live`` or ``churned``), the filter SETs it is in (``sets``)
 and its first score (``fs``, ``fsm``, ``fsa``: time, month, ARR). The workspace's
 keys (history, timeline, dunning history, profiles, lifecycle, month counters,
 filter SETs, sort indexes) are listed in ``keys.py``.
@@ -48,13 +52,14 @@ from typing import Any, Final, cast
 import orjson
 from redis.asyncio import Redis
 
+from services.readmodel import keys
 from services.readmodel.ops import Op
 from services.readmodel.writer import OpWriter, StoreLimits, score_member
 
 __all__ = ["ReadModelStore", "StoreLimits", "account_of", "is_score_member", "score_member"]
 
 PREFIX: Final = "hs:"
-BY_SCORE: Final = "hs:accounts:by_score"
+BY_SCORE: Final = keys.score_index()
 ALERTS: Final = "hs:alerts"
 #: A stream entry as read with ``decode_responses=True``: (id, fields).
 Entry = tuple[str, dict[str, str]]
@@ -122,8 +127,8 @@ class ReadModelStore:
 
         Returns the page and the member to continue after (None on the last page).
         """
-        keys = [filter_key(f, v) for f, v in filters.items()] or [BY_SCORE]
-        primary, others = await self._smallest_first(keys)
+        indexes = [filter_key(f, v) for f, v in filters.items()] or [BY_SCORE]
+        primary, others = await self._smallest_first(indexes)
         members = await self._scan_members(primary, others, after, limit + 1)
         page, more = members[:limit], len(members) > limit
         pipe = self.redis.pipeline(transaction=False)

@@ -132,7 +132,7 @@ class OpWriter:
 
 
 def _health_call(op: PutHealth) -> tuple[list[str], list[ScriptArg]]:
-    index = ["hs:accounts:by_score", f"hs:accounts:band:{op.band}"]
+    index = [keys.score_index(), f"hs:accounts:band:{op.band}"]
     filters = [("band", op.band), ("segment", op.segment), ("owner", op.owner)]
     index += [f"hs:accounts:{f}:{v}" for f, v in filters[1:] if v]
     sets = [keys.member_set_key(f, v) for f, v in filters if v]

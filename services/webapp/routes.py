@@ -3,6 +3,7 @@ the API's query functions return and hands it to a template."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -11,6 +12,7 @@ from fastapi import APIRouter, FastAPI, Form, Header, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from redis.asyncio import Redis
 from sse_starlette import EventSourceResponse
 
 from services.api import queries, workspace_queries
@@ -20,10 +22,11 @@ from services.api.errors import AccountNotFoundError
 from services.api.routes.accounts import AccountId, FilterValue, Stage
 from services.api.routes.analytics import Month
 from services.readmodel.listing import AccountQuery, Order, SortName
-from services.webapp import views
+from services.webapp import throttle, views
 from services.webapp.auth import LoginRequiredError, PageViewer, StreamViewer, login_url, safe_next
 from services.webapp.sessions import COOKIE, close_session, open_session
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(prefix="/app", include_in_schema=False)
@@ -68,12 +71,22 @@ async def login(
     next_path: Annotated[str, Form(alias="next", max_length=512)] = "/app",
     origin: Annotated[str | None, Header(max_length=512)] = None,
 ) -> Response:
-    """Exchange an API key for a session cookie (the key is never stored in it)."""
+    """Exchange an API key for a session cookie (the key is never stored in it, nor
+    logged). Unknown keys count against the client address (``throttle.py``)."""
     if origin and urlsplit(origin).netloc != request.url.netloc:
         return _login_page(request, "/app", "Cross-site sign-in refused.", 403)
+    redis: Redis = request.app.state.redis
+    address = request.client.host if request.client else "unknown"
+    wait = await throttle.retry_after(redis, address, settings.login_max_failures)
+    if wait is not None:
+        log.warning("sign-in refused: too many failures from %s", address)
+        response = _login_page(request, next_path, "Too many failed sign-ins; try later.", 429)
+        response.headers["Retry-After"] = str(wait)
+        return response
     authenticator: Authenticator = request.app.state.authenticator
     principal = authenticator.authenticate(api_key.strip())
     if principal is None:
+        await throttle.record_failure(redis, address, settings.login_window_seconds)
         return _login_page(request, next_path, "Unknown API key.", 401)
     if not principal.has("read"):
         return _login_page(request, next_path, "This key lacks the read scope.", 403)

@@ -48,6 +48,7 @@ MODES = ("auto", "off", "require")
 
 MODULES: tuple[str, ...] = (
     "streams/processing/engine.py",
+    "streams/domain/account.py",
     "streams/domain/scoring/alerts.py",
     "streams/domain/scoring/apply.py",
     "streams/domain/scoring/dimensions.py",

@@ -97,3 +97,25 @@ def test_reactivation_returns_the_account(client: TestClient, redis_url: str) ->
 )
 def test_bad_ranges_are_rejected(client: TestClient, params: dict[str, str], status: int) -> None:
     assert client.get("/v1/analytics/churn", params=params, headers=READ).status_code == status
+
+
+def test_nrr_before_any_arr_is_null_with_a_reason(client: TestClient, redis_url: str) -> None:
+    seed(redis_url, _history())  # the first ARR arrives in 2026-09: 2026-10 starts with some
+    params = {"from": "2026-08", "to": "2026-11"}
+    body = client.get("/v1/analytics/churn", params=params, headers=READ).json()
+    assert body["nrr"] is None
+    assert body["nrr_reason"] == (
+        "no starting ARR in this range (the first month with starting ARR is 2026-10)"
+    )
+    august, september = body["months"][:2]
+    assert august["nrr"] is None and august["nrr_reason"] == "no starting ARR in this month"
+    assert september["nrr"] is None and september["start_arr_cents"] == 0
+    november = body["months"][-1]
+    assert november["nrr"] is not None and november["nrr_reason"] is None
+    # A range with starting ARR has a figure and no reason.
+    later = client.get("/v1/analytics/churn", params={"from": "2026-10", "to": "2026-11"},
+                       headers=READ).json()  # fmt: skip
+    assert later["nrr"] == pytest.approx(0.85) and later["nrr_reason"] is None
+    page = client.get("/app/churn", params=params, headers=READ).text
+    assert 'id="kpi-nrr-reason">no starting ARR in this range' in page
+    assert 'title="no starting ARR in this month"' in page

@@ -26,6 +26,11 @@ router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 AccountId = Annotated[str, Path(min_length=1, max_length=128, examples=["acme"])]
 FilterValue = Annotated[str | None, Query(min_length=1, max_length=254)]
 Stage = Literal["onboarding", "active", "churned"]
+STAGE_HELP = (
+    "Lifecycle stage. Without it, churned accounts are left out of every listing "
+    "(at-risk first, `band=at_risk` and every sort); `churned` lists only them, "
+    "until a reactivation brings an account back."
+)
 ArrBound = Annotated[int | None, Query(ge=0, le=10**15, description="ARR in cents.")]
 
 
@@ -51,7 +56,7 @@ async def list_accounts(
     owner: FilterValue = None,
     plan: FilterValue = None,
     industry: FilterValue = None,
-    stage: Annotated[Stage | None, Query(description="Lifecycle stage.")] = None,
+    stage: Annotated[Stage | None, Query(description=STAGE_HELP)] = None,
     arr_min: ArrBound = None,
     arr_max: ArrBound = None,
     sort: Annotated[SortName, Query(description="What to order by.")] = "score",
@@ -63,8 +68,9 @@ async def list_accounts(
     cursor: Cursor = None,
 ) -> Page[AccountSummary]:
     """Accounts lowest score first (most at risk on top) unless `sort` says otherwise;
-    filters combine with AND. Pages are stable: each continues strictly after the
-    previous page's last account (a cursor belongs to its sort and order)."""
+    filters combine with AND. Churned accounts are listed only with `stage=churned`.
+    Pages are stable: each continues strictly after the previous page's last
+    account (a cursor belongs to its sort and order)."""
     given = {"band": band, "segment": segment, "owner": owner, "plan": plan,
              "industry": industry, "stage": stage}  # fmt: skip
     query = AccountQuery(

@@ -42,6 +42,9 @@ BATCH = [
     touchpoint_event("acme", "milestone_30d", day=2),
     lifecycle_event("beta", day=3, kind="involuntary", reason=None),
     lifecycle_event("beta", "reactivated", day=9),
+    # Churned before its first score reaches the read model: listed apart.
+    lifecycle_event("gamma", day=0),
+    health_event("gamma", 20, day=1),
     payment_event(1, failed=True, day=1),
     payment_event(2, failed=False, day=2),
 ]
@@ -84,9 +87,10 @@ def _project(url: str, values: list[bytes]) -> Counter[str]:
 
 def test_replaying_a_batch_changes_nothing(clean_redis_url: str) -> None:
     first = _project(clean_redis_url, BATCH)
-    assert first["lifecycle"] == 2 and first["payment"] == 2 and first["profile"] == 1
-    assert first["history"] == 3 and first["timeline"] >= 8
+    assert first["lifecycle"] == 3 and first["payment"] == 2 and first["profile"] == 1
+    assert first["history"] == 4 and first["timeline"] >= 8
     before = snapshot(clean_redis_url)
+    assert before["hs:accounts:churned:by_score"][1] == [("0020.000|gamma", 0.0)]
     again = _project(clean_redis_url, BATCH)
     assert snapshot(clean_redis_url) == before
     changed = {k: n for k, n in again.items() if k not in {"stale", "duplicate", "ignored"}}

@@ -15,7 +15,6 @@ from schemas.alerts import AlertEvent
 from schemas.lifecycle import LifecycleEvent
 from streams.domain.events import DomainEvent
 from streams.processing.encode import Emit
-from streams.processing.engine import PartitionEngine
 from streams.processing.rules import load_rules
 from tests.unit.domain.factories import (
     T0,
@@ -27,15 +26,16 @@ from tests.unit.domain.factories import (
     make_profile,
     make_ticket,
 )
+from tests.unit.streams.engines import Encoding, encoding_engine
 
 RULES = load_rules()
 DAY = 86_400
 Plan = Callable[[int], Iterable[DomainEvent]]
 
 
-def drive(plan: Plan, days: int, engine: PartitionEngine | None = None) -> list[dict[str, Any]]:
+def drive(plan: Plan, days: int, engine: Encoding | None = None) -> list[dict[str, Any]]:
     """Day ``d``'s events from ``plan(d)``, then the clock to the next midnight."""
-    engine = engine or PartitionEngine(0, RULES.model, RULES.policies)
+    engine = engine or encoding_engine(RULES)
     out: list[Emit] = []
     midnight0 = int(T0.timestamp()) // DAY * DAY
     for d in range(days):
