@@ -60,7 +60,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             socket_connect_timeout=2,
             socket_timeout=settings.sse_block_ms / 1000 + 5,
         )
-        producer = KafkaEventProducer(settings.kafka_bootstrap_servers)
+        producer = KafkaEventProducer(settings.kafka_bootstrap_servers, settings)
         producer.start()
         app.state.redis = redis
         app.state.store = ReadModelStore(redis)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from streams.worker.kafka_security import KafkaSecurity
 
 
-class ApiSettings(BaseSettings):
+class ApiSettings(KafkaSecurity):
     model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
     kafka_bootstrap_servers: str = Field(

@@ -104,6 +104,7 @@ async def run(
             settings.kafka_bootstrap_servers,
             settings.group_id,
             settings.offset_reset,
+            security=settings,
             bands=load_rules(settings.model_path).model.bands,
         )
         cache = SubscriptionCache(redis, settings.subscription_refresh_seconds, time.monotonic)

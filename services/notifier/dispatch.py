@@ -24,6 +24,7 @@ from services.notifier.queue import DeliveryQueue
 from services.notifier.relevance import DEFAULT_BANDS
 from services.notifier.subscriptions import SubscriptionCache
 from streams.domain.scoring.model import BandThresholds
+from streams.worker.kafka_security import KafkaSecurity, client_kwargs, start_client
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ class KafkaConfig:
     bootstrap_servers: str
     group_id: str = "healthscore-notifier"
     offset_reset: str = "earliest"
+    security: KafkaSecurity | None = None
     max_records: int = 500
     #: The scoring model's bands: what counts as a band change of a health event.
     bands: BandThresholds = DEFAULT_BANDS
@@ -79,8 +81,9 @@ async def run_dispatcher(
         group_id=config.group_id,
         enable_auto_commit=False,
         auto_offset_reset=config.offset_reset,
+        **client_kwargs(config.security),
     )
-    await consumer.start()
+    await start_client(consumer, config.bootstrap_servers, config.security)
     try:
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=500, max_records=config.max_records)

@@ -9,14 +9,15 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from services.notifier.retry import RetryPolicy
+from streams.worker.kafka_security import KafkaSecurity
 
 _P = "HEALTHSCORE_NOTIFIER_"
 
 
-class NotifierSettings(BaseSettings):
+class NotifierSettings(KafkaSecurity):
     model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
     kafka_bootstrap_servers: str = Field(

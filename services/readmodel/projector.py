@@ -35,6 +35,7 @@ from services.readmodel.ops import (
 from services.readmodel.plan import plan_record
 from services.readmodel.settings import ReadModelSettings
 from services.readmodel.store import ReadModelStore, StoreLimits
+from streams.worker.kafka_security import client_kwargs, start_client
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,7 @@ def make_consumer(settings: ReadModelSettings) -> AIOKafkaConsumer:
         session_timeout_ms=10_000,
         heartbeat_interval_ms=1_000,
         rebalance_timeout_ms=5_000,
+        **client_kwargs(settings),
     )
 
 
@@ -125,7 +127,7 @@ async def run(settings: ReadModelSettings, stop: asyncio.Event | None = None) ->
     redis = Redis.from_url(settings.redis_url, decode_responses=True)
     store = ReadModelStore(redis, StoreLimits(alerts_maxlen=settings.alerts_maxlen))
     consumer = make_consumer(settings)
-    await consumer.start()
+    await start_client(consumer, settings.kafka_bootstrap_servers, settings)
     log.info("projecting %s into %s", ", ".join(READ_MODEL_TOPICS), settings.redis_url)
     try:
         while not stop.is_set():

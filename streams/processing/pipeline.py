@@ -3,7 +3,8 @@ agent, or the fast path fed straight from the consumer loop):
 decode -> dead-letter rejects -> engines -> persist dirty state -> produce.
 
 Everything a batch produces - outputs, dead letters and the table's changelog
-records - goes through one ``BatchingSink`` on Faust's own aiokafka producer,
+records - goes through one ``Sink`` (``streams.speedups.batching.BatchingSink``
+on Faust's own aiokafka producer),
 and is handed to that producer before the batch is acked. Faust flushes the
 producer before every offset commit, so a committed offset always has its
 outputs and its state change durably in Kafka (at-least-once; replays are
@@ -21,12 +22,12 @@ import orjson
 
 from schemas import topics
 from streams.observability import metrics
-from streams.observability.gauges import decline_codes
 from streams.processing.deadletter import DeadLetterLimit
 from streams.processing.encode import Emit
+from streams.processing.gauges import decline_codes
 from streams.processing.ingest import DecodedBatch, RawMessage, decode_batch
 from streams.processing.runtime import Runtime
-from streams.speedups.batching import BatchingSink, Record
+from streams.processing.sink import Record, Sink
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class Pipeline:
     def __init__(
         self,
         runtime: Runtime,
-        sink: BatchingSink,
+        sink: Sink,
         write_state: StateWriter,
         limit: DeadLetterLimit,
         *,
