@@ -2,7 +2,7 @@
 domain's entry point (``streams.domain.account.step_event``), the step the
 worker's engine takes for every event.
 
-Run from the repo root: ``python bench/bench_domain.py``. Not a test (no
+Run from the repo root: ``python -m bench.bench_domain``. Not a test (no
 timing assertions anywhere); it prints numbers to compare before/after.
 Realistic mix: 300 accounts with 60 days of history, then 3 working days of
 their traffic (logins 50 %, feature use 40 %, records 10 %, some tickets),
@@ -12,14 +12,10 @@ each event stepped at its own time, as the engine does.
 from __future__ import annotations
 
 import random
-import sys
 import time
 import timeit
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from streams.domain.account import Account, Decision, step_event
 from streams.domain.dunning.policy import DunningPolicies

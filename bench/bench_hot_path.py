@@ -1,7 +1,7 @@
 """Micro-benchmark of the per-message hot path, stage by stage (not a test).
 
-    .venv/bin/python bench/bench_hot_path.py [--accounts 10000] [--days 2] [--save-baseline]
-    .venv/bin/python bench/bench_hot_path.py --profile engine     # cProfile one stage
+    .venv/bin/python -m bench.bench_hot_path [--accounts 10000] [--days 2] [--save-baseline]
+    .venv/bin/python -m bench.bench_hot_path --profile engine     # cProfile one stage
 
 Input: a fixed simulated run (``Simulation.create``, seed 7, ending on a
 Friday), encoded exactly as producers send it. It is fed in 1,000-message
@@ -22,8 +22,8 @@ history each, and the cost of ``advance`` across the next event-time midnights.
 
 Figures are CPU microseconds per event (``time.process_time``), so a loaded
 machine inflates them less than wall time; still, compare runs made under the
-same load. ``--save-baseline`` stores them in ``bench/hot_path_baseline.json``;
-later runs print the ratio to it.
+same load. ``--save-baseline`` stores them in ``.run/hot_path_baseline.json``
+(this machine's, not committed); later runs print the ratio to it.
 
 GC: the worker's settings (``gc.freeze()``, ``gc.set_threshold(50_000, 20, 20)``,
 see ``streams/__main__.py``) unless ``--default-gc``: the worker is what counts.
@@ -46,17 +46,13 @@ import gc
 import hashlib
 import json
 import pstats
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from hot_path_burst import TIMED_MIDNIGHTS, burst, burst_engine, digest_records, midnight
-
+from bench.hot_path_burst import TIMED_MIDNIGHTS, burst, burst_engine, digest_records, midnight
 from schemas import topics
 from schemas.inputs import decode_event
 from services.simulator import Simulation
@@ -68,7 +64,7 @@ from streams.processing.encode import encode
 from streams.processing.engine import PartitionEngine
 from streams.processing.rules import load_rules
 
-BASELINE = Path(__file__).with_name("hot_path_baseline.json")
+BASELINE = Path(".run/hot_path_baseline.json")
 END = parse_rfc3339("2026-11-20T00:00:00Z")  # a Friday: the history is weekdays
 POLL = 1000
 RULES = load_rules()
@@ -348,6 +344,7 @@ def main() -> None:
             results[f"burst midnight {day} (µs/acct)"] = seconds / args.burst * 1e6
     report(results, args)
     if args.save_baseline:
+        BASELINE.parent.mkdir(parents=True, exist_ok=True)
         BASELINE.write_text(json.dumps({"params": _params(args), "results": results}, indent=1))
         print(f"baseline saved to {BASELINE}")
 

@@ -53,8 +53,6 @@ RAW = (
     "nps",  # NPS answer of the day (NaN: none)
     "seats",  # seat count reported that day (NaN: none)
 )
-LATEST = frozenset({"nps", "seats"})
-"""Raw grids that keep the day's latest value rather than a sum."""
 RISK_ALERTS = frozenset(
     {"health_below_threshold", "sudden_drop", "inactivity", "onboarding_stalled"}
 )
@@ -105,9 +103,7 @@ class _Collector:
         self.first_day: int | None = None
         self.scores = Grid(fill=np.nan)
         self.dims = {name: Grid(fill=np.nan) for name in DIMENSIONS}
-        self.raw = {
-            name: Grid(fill=np.nan, sum_pending=False) if name in LATEST else Grid() for name in RAW
-        }
+        self.raw = {name: Grid(fill=np.nan if name in ("nps", "seats") else 0.0) for name in RAW}
         self.alerts: list[tuple[int, int, str]] = []
         self.lifecycle: list[tuple[int, int, str]] = []
         self.outcomes: dict[int, Outcome] = {}
@@ -140,37 +136,37 @@ class _Collector:
         if kind is UsageEvent:
             usage: UsageEvent = event  # type: ignore[assignment]
             if usage.kind == "seats_changed":
-                raw["seats"].defer(i, k, float(usage.quantity or 0))
+                raw["seats"].put(i, k, float(usage.quantity or 0))
                 return
-            raw["usage"].defer(i, k, 1)
+            raw["usage"].add(i, k, 1)
             if usage.kind == "feature_used":
-                raw["features"].defer(i, k, 1)
+                raw["features"].add(i, k, 1)
             elif usage.kind == "records_changed":
-                raw["records"].defer(i, k, float(usage.quantity or 0))
+                raw["records"].add(i, k, float(usage.quantity or 0))
         elif kind is TicketEvent:
             ticket: TicketEvent = event  # type: ignore[assignment]
             if ticket.kind == "ticket_opened":
-                raw["tickets"].defer(i, k, 1)
+                raw["tickets"].add(i, k, 1)
                 if ticket.priority in ("high", "urgent"):
-                    raw["urgent"].defer(i, k, 1)
+                    raw["urgent"].add(i, k, 1)
             elif ticket.kind == "ticket_reopened":
-                raw["reopened"].defer(i, k, 1)
+                raw["reopened"].add(i, k, 1)
             if ticket.csat is not None and ticket.csat <= 2:
-                raw["low_csat"].defer(i, k, 1)
+                raw["low_csat"].add(i, k, 1)
         elif kind is BillingEvent:
             billing: BillingEvent = event  # type: ignore[assignment]
             if billing.kind == "payment_failed":
-                raw["failed"].defer(i, k, 1)
+                raw["failed"].add(i, k, 1)
             elif billing.kind == "payment_succeeded":
-                raw["paid"].defer(i, k, 1)
+                raw["paid"].add(i, k, 1)
             elif billing.kind == "subscription_canceled" and i not in self.outcomes:
                 self.outcomes[i] = Outcome(at_s, billing.reason)
         elif kind is FeedbackEvent:
             feedback: FeedbackEvent = event  # type: ignore[assignment]
             if feedback.kind == "nps_response":
-                raw["nps"].defer(i, k, float(feedback.score))
+                raw["nps"].put(i, k, float(feedback.score))
             elif feedback.score <= 2:
-                raw["low_csat"].defer(i, k, 1)
+                raw["low_csat"].add(i, k, 1)
         elif kind is AccountProfile:
             profile: AccountProfile = event  # type: ignore[assignment]
             self.segments[i] = profile.segment
@@ -178,10 +174,10 @@ class _Collector:
             if profile.created_at is not None:
                 self.created[i] = float(int(profile.created_at.timestamp()) // DAY_SECONDS)
 
-    def emitted(self, decisions: list[Decision]) -> None:
-        """Keep the alerts and lifecycle changes the engine decided (the
-        domain's own values: nothing needs encoding to be counted)."""
-        for decision in decisions:
+    def emitted(self, decided: list[Decision]) -> None:
+        """Keep the engine's alerts and lifecycle changes (by account index,
+        cause time and kind)."""
+        for decision in decided:
             if isinstance(decision, AlertDecision):
                 i = self.index[decision.account_id]
                 self.alerts.append((i, int(decision.time.timestamp()), decision.type))
@@ -191,8 +187,6 @@ class _Collector:
 
     def midnight(self, day: int) -> None:
         """Tick to ``day``'s midnight and keep every account's score as of then."""
-        for grid in self.raw.values():
-            grid.flush()
         self.emitted(self.engine.advance(float(day * DAY_SECONDS)))
         k = day - (self.first_day or day)
         n = len(self.ids)

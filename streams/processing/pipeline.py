@@ -268,7 +268,7 @@ MIN_WAKE_SLICE_SECONDS = 0.02
 #: 250 ms p99 target, not at it: at 0.25 s the wakes backed off only once events
 #: had already waited the whole budget, and across a midnight at 5k events/s
 #: over 50k accounts p99 was 255-358 ms; at 0.1 s it was 127-140 ms, the wakes
-#: done within a second as soon (`bench/results/latency_probe.txt`, session 23). Steady
+#: done within a second as soon (docs/bench-history.md, "Midnight"). Steady
 #: inputs are 20-60 ms old here, so this only bites while wakes are overdue.
 BEHIND_SECONDS = 0.1
 
