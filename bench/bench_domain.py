@@ -1,31 +1,34 @@
-"""Micro-benchmark of the domain hot path: CPU µs per event through process_batch.
+"""Micro-benchmark of the domain hot path: CPU µs per event through the
+domain's entry point (``streams.domain.account.step_event``), the step the
+worker's engine takes for every event.
 
-Run from the repo root: ``python bench/bench_domain.py``. Not a test (no
+Run from the repo root: ``python -m bench.bench_domain``. Not a test (no
 timing assertions anywhere); it prints numbers to compare before/after.
 Realistic mix: 300 accounts with 60 days of history, then 3 working days of
-their traffic (logins 50 %, feature use 40 %, records 10 %, some tickets), fed
-(a) one event per batch and (b) as 1000-event polls grouped by account.
+their traffic (logins 50 %, feature use 40 %, records 10 %, some tickets),
+each event stepped at its own time, as the engine does.
 """
 
 from __future__ import annotations
 
 import random
-import sys
 import time
 import timeit
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from streams.domain.scoring.step import process_batch
+from streams.domain.account import Account, Decision, step_event
+from streams.domain.dunning.policy import DunningPolicies
+from streams.domain.events import DomainEvent
+from streams.domain.scoring.model import ScoringModel
 from tests.unit.domain.factories import (
     at_day,
     default_model,
     make_login,
     typical_day,
 )
+
+POLICIES = DunningPolicies()
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,18 +38,29 @@ class _Three:
     c: int
 
 
+def _step(account: Account, event: DomainEvent, model: ScoringModel, out: list[Decision]) -> None:
+    at_s = event.at.timestamp()
+    step_event(account, event, at_s, at_s, model, POLICIES, out)
+
+
+def _history(model: ScoringModel) -> dict[str, dict]:
+    """300 accounts' stored records after 60 days of history."""
+    stored = {}
+    for i in range(300):
+        account, rng = Account(f"a{i}"), random.Random(i)
+        out: list[Decision] = []
+        for day in range(60):
+            for event in sorted(typical_day(day, rng, account.account_id), key=lambda e: e.at):
+                _step(account, event, model, out)
+        stored[account.account_id] = account.to_dict()
+    return stored
+
+
 def main() -> None:
     model = default_model()
-    states = {}
-    for i in range(300):
-        account, rng, state = f"a{i}", random.Random(i), None
-        for day in range(60):
-            events = typical_day(day, rng, account)
-            if events:
-                state = process_batch(state, events, model, max(e.at for e in events)).state
-        states[account] = state
+    stored = _history(model)
     rng = random.Random(1)
-    events = [e for day in range(60, 63) for a in states for e in typical_day(day, rng, a)]
+    events = [e for day in range(60, 63) for a in stored for e in typical_day(day, rng, a)]
     events.sort(key=lambda e: e.at)
     mix = Counter(getattr(e, "kind", type(e).__name__) for e in events)
     print(f"{len(events)} events, mix: {dict(mix)}")
@@ -57,39 +71,24 @@ def main() -> None:
     )
     print(f"calibration: a 3-field frozen dataclass takes {calib:.2f} µs here")
 
-    def one_by_one() -> float:
-        current = dict(states)
+    def stepped() -> float:
+        accounts = {a: Account.from_dict(a, data, model) for a, data in stored.items()}
+        out: list[Decision] = []
         start = time.process_time()
         for e in events:
-            current[e.account_id] = process_batch(current[e.account_id], [e], model, e.at).state
-        return (time.process_time() - start) / len(events) * 1e6
-
-    def polled(size: int = 1000) -> float:
-        current = dict(states)
-        start = time.process_time()
-        for i in range(0, len(events), size):
-            chunk = events[i : i + size]
-            by_account: dict[str, list] = {}
-            for e in chunk:
-                by_account.setdefault(e.account_id, []).append(e)
-            for account, batch in by_account.items():
-                current[account] = process_batch(current[account], batch, model, chunk[-1].at).state
+            _step(accounts[e.account_id], e, model, out)
         return (time.process_time() - start) / len(events) * 1e6
 
     for _ in range(3):
-        print(
-            f"1-event batches: {one_by_one():6.2f} µs/event   "
-            f"1000-event polls: {polled():6.2f} µs/event"
-        )
-    state = states["a1"]
-    state = process_batch(
-        state, [make_login("a1", at_day(63, 1), "user-1")], model, at_day(63, 1)
-    ).state
-    login = make_login("a1", at_day(63, 2), "user-1")
+        print(f"one step per event: {stepped():6.2f} µs/event")
+    account = Account.from_dict("a1", stored["a1"], model)
+    out: list[Decision] = []
+    _step(account, make_login("a1", at_day(63, 1), "user-1"), model, out)
     n = 20_000
+    logins = iter([make_login("a1", at_day(63, 2), "user-1") for _ in range(n)])
     t = (
         timeit.Timer(
-            lambda: process_batch(state, [login], model, login.at), timer=time.process_time
+            lambda: _step(account, next(logins), model, out), timer=time.process_time
         ).timeit(n)
         / n
         * 1e6

@@ -1,15 +1,15 @@
 """Micro-benchmark of the per-message hot path, stage by stage (not a test).
 
-    .venv/bin/python bench/bench_hot_path.py [--accounts 10000] [--days 2] [--save-baseline]
-    .venv/bin/python bench/bench_hot_path.py --profile engine     # cProfile one stage
+    .venv/bin/python -m bench.bench_hot_path [--accounts 10000] [--days 2] [--save-baseline]
+    .venv/bin/python -m bench.bench_hot_path --profile engine     # cProfile one stage
 
 Input: a fixed simulated run (``Simulation.create``, seed 7, ending on a
 Friday), encoded exactly as producers send it. It is fed in 1,000-message
 polls, the way the consumer hands them over, through each stage:
 
     decode   streams.processing.decode.decode_domain (bytes -> domain event, what the worker runs)
-    engine   PartitionEngine.process          (domain steps + timers; output records stubbed)
-    outputs  health/alert/dunning records     (domain decision -> CloudEvents JSON bytes)
+    engine   PartitionEngine.process          (domain steps + timers -> decisions)
+    outputs  streams.processing.encode.encode (decisions -> CloudEvents JSON bytes)
     total    all of the above in one pass     (a fresh engine, real output records)
 
 For comparison, in the same poll loop: ``pydantic decode`` (schemas.inputs.
@@ -22,8 +22,8 @@ history each, and the cost of ``advance`` across the next event-time midnights.
 
 Figures are CPU microseconds per event (``time.process_time``), so a loaded
 machine inflates them less than wall time; still, compare runs made under the
-same load. ``--save-baseline`` stores them in ``bench/hot_path_baseline.json``;
-later runs print the ratio to it.
+same load. ``--save-baseline`` stores them in ``.run/hot_path_baseline.json``
+(this machine's, not committed); later runs print the ratio to it.
 
 GC: the worker's settings (``gc.freeze()``, ``gc.set_threshold(50_000, 20, 20)``,
 see ``streams/__main__.py``) unless ``--default-gc``: the worker is what counts.
@@ -46,33 +46,30 @@ import gc
 import hashlib
 import json
 import pstats
-import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from hot_path_burst import TIMED_MIDNIGHTS, burst, burst_engine, digest_records, midnight
-
-import streams.processing.engine as engine_module
+from bench.hot_path_burst import TIMED_MIDNIGHTS, burst, burst_engine, digest_records, midnight
+from schemas import topics
 from schemas.inputs import decode_event
 from services.simulator import Simulation
 from services.simulator.clock import parse_rfc3339
 from streams.domain.events import DomainEvent
 from streams.processing.convert import to_domain
 from streams.processing.decode import decode_domain, fast_decode
-from streams.processing.encode import Emit, alert_record, dunning_record, health_record
+from streams.processing.encode import encode
 from streams.processing.engine import PartitionEngine
 from streams.processing.rules import load_rules
 
-BASELINE = Path(__file__).with_name("hot_path_baseline.json")
+BASELINE = Path(".run/hot_path_baseline.json")
 END = parse_rfc3339("2026-11-20T00:00:00Z")  # a Friday: the history is weekdays
 POLL = 1000
 RULES = load_rules()
+THRESHOLD = RULES.model.alerts.threshold
+KINDS = {topics.HEALTH: "health", topics.ALERTS: "alert", topics.DUNNING: "dunning"}
 STAGES = ("decode", "engine", "outputs", "pydantic decode", "pydantic convert")
 
 
@@ -112,40 +109,6 @@ def polls(items: list[Any]) -> Iterator[list[Any]]:
         yield items[i : i + POLL]
 
 
-# -- output records stubbed out, so the engine stage is the domain alone -------------
-
-
-@contextmanager
-def captured_outputs(sink: list[tuple[str, tuple[Any, ...]]]) -> Iterator[None]:
-    """Replace the engine's record builders by ones that only remember their
-    arguments; the outputs stage then serialises what was remembered."""
-    names = ("health_record", "alert_record", "dunning_record")
-    saved = {name: getattr(engine_module, name) for name in names}
-
-    def stub(name: str) -> Callable[..., Emit]:
-        def record(*args: Any) -> Emit:
-            sink.append((name, args))
-            return _STUB_EMIT
-
-        return record
-
-    for name in names:
-        setattr(engine_module, name, stub(name))
-    try:
-        yield
-    finally:
-        for name, fn in saved.items():
-            setattr(engine_module, name, fn)
-
-
-_STUB_EMIT = Emit("stub", b"", b"", 0.0, "stub")
-_BUILDERS: dict[str, Callable[..., Emit]] = {
-    "health_record": health_record,
-    "alert_record": alert_record,
-    "dunning_record": dunning_record,
-}
-
-
 class GcClock:
     """CPU time spent in the cyclic garbage collector (it lands in whichever
     stage allocated last, so it is reported on its own as well)."""
@@ -177,17 +140,15 @@ def staged(
     for number, poll in enumerate(polls(raw)):
         events = decode_both(poll, spent, fast_first=bool(number % 2))
         t2 = clock()
-        sink: list[tuple[str, tuple[Any, ...]]] = []
-        with captured_outputs(sink):
-            engine.process(events)
+        decided = engine.process(events)
         t3 = clock()
-        for name, args in sink:
-            _BUILDERS[name](*args)
+        records = encode(decided, THRESHOLD)
         t4 = clock()
         spent["engine"] += t3 - t2
         spent["outputs"] += t4 - t3
-        for name, _ in sink:
-            counts[name.split("_")[0]] += 1
+        for record in records:
+            kind = KINDS.get(record.topic, "lifecycle")
+            counts[kind] = counts.get(kind, 0) + 1
     return spent, counts
 
 
@@ -225,7 +186,8 @@ def together(
     emitted = 0
     for poll in polls(raw):
         start = time.process_time()
-        out = engine.process([decode_domain(topic, value) for topic, value in poll])
+        decided = engine.process([decode_domain(topic, value) for topic, value in poll])
+        out = encode(decided, THRESHOLD)
         spent += time.process_time() - start
         emitted += len(out)
         digest_records(digest, out)
@@ -296,12 +258,10 @@ def profile(
     else:
         events = [decode_domain(t, v) for t, v in raw]
         engine = warmed_engine(warm)
-        sink: list[tuple[str, tuple[Any, ...]]] = []
         if stage == "engine":
-            with captured_outputs(sink):
-                prof.runcall(lambda: [engine.process(p) for p in polls(events)])
-        else:
             prof.runcall(lambda: [engine.process(p) for p in polls(events)])
+        else:
+            prof.runcall(lambda: [encode(engine.process(p), THRESHOLD) for p in polls(events)])
     pstats.Stats(prof).sort_stats(args.sort).print_stats(args.top)
 
 
@@ -384,6 +344,7 @@ def main() -> None:
             results[f"burst midnight {day} (µs/acct)"] = seconds / args.burst * 1e6
     report(results, args)
     if args.save_baseline:
+        BASELINE.parent.mkdir(parents=True, exist_ok=True)
         BASELINE.write_text(json.dumps({"params": _params(args), "results": results}, indent=1))
         print(f"baseline saved to {BASELINE}")
 

@@ -1,6 +1,6 @@
 """How late do the bench's live inputs reach *any* consumer? (a dev tool)
 
-    .venv/bin/python bench/feed_latency.py [--accounts 50000] [--rate 5000] [--seconds 15]
+    .venv/bin/python -m bench.feed_latency [--accounts 50000] [--rate 5000] [--seconds 15]
 
 Separates the harness from the worker: one broker, a plain aiokafka consumer
 in its own process reading the input topics from their end, and the bench's
@@ -17,9 +17,6 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aiokafka import AIOKafkaConsumer
 
@@ -60,7 +57,8 @@ async def produce(bootstrap: str, args: argparse.Namespace) -> None:
     await ensure_topics(bootstrap, 4)
     sim = Simulation.create(accounts=args.accounts, days=1, seed=42, end=int(time.time()))
     child = subprocess.Popen(  # noqa: ASYNC220 - a dev script: the child runs for the whole feed
-        [sys.executable, __file__, "--consume", bootstrap, "--seconds", str(args.seconds + 5)],
+        [sys.executable, "-m", "bench.feed_latency", "--consume", bootstrap,
+         "--seconds", str(args.seconds + 5)],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert child.stdout is not None

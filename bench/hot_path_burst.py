@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from streams.domain.events import AccountProfile, DomainEvent, UsageEvent
-from streams.processing.encode import Emit
+from streams.processing.encode import Emit, encode
 from streams.processing.engine import PartitionEngine
 from streams.processing.rules import Rules
 
@@ -76,7 +76,7 @@ def burst(
     emitted = 0
     for day in range(boundaries + days):
         start = time.process_time()
-        records = engine.advance(midnight(day))
+        records = encode(engine.advance(midnight(day)), rules.model.alerts.threshold)
         if day < boundaries:
             out.append(time.process_time() - start)
         emitted += len(records)

@@ -1,6 +1,6 @@
 """Latency at a fixed offered load under different worker settings (a dev tool).
 
-    .venv/bin/python bench/latency_probe.py [--events 200000] [--accounts 50000]
+    .venv/bin/python -m bench.latency_probe [--events 200000] [--accounts 50000]
         [--rate 5000] [--seconds 15] --env HEALTHSCORE_PERSIST_SECONDS=5 --env ...
 
 One Apache Kafka (or Tansu), one produced history; then for each ``--env``
@@ -12,14 +12,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from profile_worker import produce, start_spy
-
+from bench.profile_worker import produce, start_spy
 from services.bench.contenders import Contender
 from services.bench.latency import measure_latency
 from services.bench.run import start_broker

@@ -1,6 +1,6 @@
 """What one account costs in a worker's memory, by account age (not a test).
 
-    .venv/bin/python bench/memory_per_account.py [--accounts 2000] [--days 1 7 30 90]
+    .venv/bin/python -m bench.memory_per_account [--accounts 2000] [--days 1 7 30 90]
 
 Sizing workers needs bytes per account *in memory*, which the changelog's bytes
 per account (``make bench``'s ``state_bytes_per_account``) understate several
@@ -25,17 +25,12 @@ from __future__ import annotations
 
 import argparse
 import gc
-import sys
 import tracemalloc
-from pathlib import Path
 from typing import Any
 
 import orjson
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench_hot_path import RULES, messages, polls
-
+from bench.bench_hot_path import RULES, messages, polls
 from streams.processing.decode import decode_domain
 from streams.processing.engine import PartitionEngine
 

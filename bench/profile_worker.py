@@ -1,12 +1,12 @@
 """Profile the real worker under load with py-spy (a dev tool, not a test).
 
-    .venv/bin/python bench/profile_worker.py [--events 100000] [--accounts 5000]
-        [--broker tansu|apache] [--out bench/results/profile_worker.txt]
-    .venv/bin/python bench/profile_worker.py --compare ../baseline-checkout [--rounds 2]
-    .venv/bin/python bench/profile_worker.py --floor [--rounds 3]  # the worker without its domain
-    .venv/bin/python bench/profile_worker.py --profile-floor  # py-spy of that floor worker
-    .venv/bin/python bench/profile_worker.py --idle  # idle samples too, by thread: where it waits
-    other/bin/python bench/profile_worker.py --baseline-python .venv/bin/python  # interpreters
+    .venv/bin/python -m bench.profile_worker [--events 100000] [--accounts 5000]
+        [--broker tansu|apache] [--out .run/profile_worker.txt]
+    .venv/bin/python -m bench.profile_worker --compare ../baseline-checkout [--rounds 2]
+    .venv/bin/python -m bench.profile_worker --floor [--rounds 3]  # the worker without its domain
+    .venv/bin/python -m bench.profile_worker --profile-floor  # py-spy of that floor worker
+    .venv/bin/python -m bench.profile_worker --idle  # idle samples too, by thread: where it waits
+    other/bin/python -m bench.profile_worker --baseline-python .venv/bin/python  # interpreters
 
 Starts a fresh broker, produces the bench's simulated feed unpaced, starts one
 pipeline worker exactly as ``healthscore bench`` does, and samples it with
@@ -28,8 +28,6 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.bench.contenders import REPO_ROOT, Contender
 from services.bench.floor_app import OracleStore
@@ -285,7 +283,7 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--broker", choices=("tansu", "apache"), default="tansu")
     parser.add_argument("--top", type=int, default=40)
-    parser.add_argument("--out", type=Path, default=Path("bench/results/profile_worker.txt"))
+    parser.add_argument("--out", type=Path, default=Path(".run/profile_worker.txt"))
     parser.add_argument("--compare", type=Path, help="baseline checkout: A/B, no profile")
     parser.add_argument("--baseline-python", help="the baseline's interpreter: A/B, no profile")
     parser.add_argument("--floor", action="store_true", help="A/B against the domain-less floor")

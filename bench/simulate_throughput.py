@@ -1,6 +1,6 @@
 """How fast ``healthscore simulate`` generates and produces events (not a test).
 
-    .venv/bin/python bench/simulate_throughput.py [--events 500000] [--bootstrap HOST:PORT]
+    .venv/bin/python -m bench.simulate_throughput [--events 500000] [--bootstrap HOST:PORT]
 
 Phases, each on the same simulation (2,000 accounts over 30 days by default):
 1. generation alone: build, order and encode the events (no I/O);
@@ -19,12 +19,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 

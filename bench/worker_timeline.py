@@ -1,6 +1,6 @@
 """One worker run's timeline as ``healthscore bench`` samples it (a dev tool).
 
-    .venv/bin/python bench/worker_timeline.py [--contender pipeline|naive] \\
+    .venv/bin/python -m bench.worker_timeline [--contender pipeline|naive] \\
         [--events 1000000] [--accounts 50000] [--broker apache|tansu]
 
 Produces the bench's feed unpaced, runs one worker and prints every sample the
@@ -16,8 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from profile_worker import produce
-
+from bench.profile_worker import produce
 from services.bench.contenders import Contender
 from services.bench.run import start_broker
 from services.bench.runner import Consumption, Sample, cpu_rate, wait_consumed

@@ -25,7 +25,7 @@ class CloudEvent(BaseModel, Generic[DataT]):
     specversion: Literal["1.0"] = "1.0"
     id: str = Field(min_length=1, max_length=256, description="Deterministic from the cause.")
     source: str = SOURCE
-    type: str = Field(pattern=r"^io\.healthscore\.[a-z_]+(\.[a-z_]+)*$")
+    type: str = Field(pattern=r"^io\.healthscore\.[a-z_]+(\.[a-z0-9_]+)*$")
     subject: Identifier = Field(description="The account_id.")
     time: Timestamp = Field(description="Event time of the cause (not wall-clock time).")
     datacontenttype: Literal["application/json"] = "application/json"

@@ -15,15 +15,24 @@ import orjson
 
 from schemas import topics
 from schemas.errors import HealthscoreError, InvalidEventError
+from streams.domain.account import Decision
 from streams.domain.events import DomainEvent
 from streams.domain.scoring.model import ModelError
 from streams.processing.decode import decode_domain
-from streams.processing.encode import Emit
-from streams.processing.engine import PartitionEngine
+from streams.processing.encode import encode
+from streams.processing.engine import EVENT_ORDER, PartitionEngine
 from streams.processing.partitioning import partition_for
 from streams.processing.rules import load_rules
 
-_ONLY = {"health": topics.HEALTH, "alerts": topics.ALERTS, "dunning": topics.DUNNING}
+#: Events per engine call in a replay.
+_SLICE = 1_000
+
+_ONLY = {
+    "health": topics.HEALTH,
+    "alerts": topics.ALERTS,
+    "dunning": topics.DUNNING,
+    "lifecycle": topics.LIFECYCLE,
+}
 
 
 class ReplayError(HealthscoreError):
@@ -79,16 +88,36 @@ def read_events(
             yield event
 
 
-def replay_events(
-    events: Iterator[DomainEvent], engines: dict[int, PartitionEngine], partitions: int
-) -> list[Emit]:
+def replay_slices(
+    events: Iterator[DomainEvent],
+    engines: dict[int, PartitionEngine],
+    partitions: int,
+    until_s: float | None = None,
+) -> Iterator[list[Decision]]:
+    """What the engines decide for ``events``, partition by partition, a
+    slice of each partition's events at a time (in the engine's order, so the
+    cut changes nothing): a caller that encodes each slice keeps only records,
+    not every decision of a whole file, for the garbage collector to walk."""
     by_partition: defaultdict[int, list[DomainEvent]] = defaultdict(list)
     for event in events:
         by_partition[partition_for(event.account_id, partitions)].append(event)
-    out: list[Emit] = []
     for partition in sorted(by_partition):
-        out.extend(engines[partition].process(by_partition[partition]))
-    return out
+        engine = engines[partition]
+        ordered = sorted(by_partition[partition], key=EVENT_ORDER)
+        for start in range(0, len(ordered), _SLICE):
+            yield engine.process(ordered[start : start + _SLICE])
+    if until_s is not None:
+        # The live tick moves every partition's clock, also of partitions that
+        # receive nothing more: without it silent accounts would not age here.
+        for partition in sorted(engines):
+            yield engines[partition].advance(until_s)
+
+
+def replay_events(
+    events: Iterator[DomainEvent], engines: dict[int, PartitionEngine], partitions: int
+) -> list[Decision]:
+    """What the engines decide for ``events``, partition by partition."""
+    return [d for decided in replay_slices(events, engines, partitions) for d in decided]
 
 
 def replay_file(
@@ -98,6 +127,7 @@ def replay_file(
     partitions: int,
     output: str,
     only: str = "all",
+    until_s: float | None = None,
     limit: datetime | None = None,
 ) -> ReplaySummary:
     try:
@@ -108,7 +138,9 @@ def replay_file(
         raise ReplayError("--partitions must be at least 1")
     summary = ReplaySummary()
     engines = {p: PartitionEngine(p, rules.model, rules.policies) for p in range(partitions)}
-    emitted = replay_events(read_events(path, summary, limit), engines, partitions)
+    threshold = rules.model.alerts.threshold
+    slices = replay_slices(read_events(path, summary, limit), engines, partitions, until_s)
+    emitted = [record for decided in slices for record in encode(decided, threshold)]
     for engine in engines.values():  # inputs whose step raised: the worker dead-letters them
         for event, error in engine.take_failed():
             summary.rejected += 1

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import sys
 
 
 def main() -> None:
@@ -11,13 +13,18 @@ def main() -> None:
 
     native.install()
 
-    from streams.observability import (
-        exporter,  # noqa: F401  (registers the metrics server)
-        metrics,
-    )
+    from streams.observability import metrics
     from streams.speedups import gcwatch
+    from streams.worker import exporter  # noqa: F401  (registers the metrics server)
     from streams.worker.agents import track_accounts  # noqa: F401  (registers the agent)
-    from streams.worker.app import app
+    from streams.worker.app import app, settings
+    from streams.worker.kafka_security import login_refusal
+
+    # Faust retries a refused login forever, logging only "Unable to bootstrap":
+    # a wrong password stops the worker at once, saying which login was refused.
+    refusal = asyncio.run(login_refusal(settings.kafka_bootstrap_servers, settings))
+    if refusal:
+        sys.exit(f"healthscore worker: {refusal}")
 
     # The per-message path allocates many short-lived objects; at CPython's
     # default gen-0 threshold (700) the collector ran every few hundred events

@@ -14,6 +14,8 @@ needs one; Redis-only modules under ``tests/integration/`` mark themselves.
   first run downloads them into ~/.m2, later starts take ~10 s). Skips when it
   cannot start (no Java/Maven), but fails with ``HEALTHSCORE_REQUIRE_APACHE_KAFKA=1``
   (CI sets it).
+- ``sasl_kafka``: Apache Kafka with a ``SASL_PLAINTEXT`` listener (PLAIN and
+  SCRAM-SHA-256/512) knowing ``SASL_USERS``; a :class:`~services.stack.kafka.SaslKafka`.
 - ``kafka_bootstrap``: parametrized over both brokers (ids ``tansu``, ``apache``):
   a contract test written once runs against each.
 - ``redis_url`` (session) and ``clean_redis_url`` (flushed before the test).
@@ -26,6 +28,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 
@@ -37,16 +40,24 @@ from streams.speedups import native
 # one is built for these sources (HEALTHSCORE_NATIVE=off runs it pure).
 native.install()
 
+if TYPE_CHECKING:
+    from services.stack.kafka import SaslKafka
+
+T = TypeVar("T")
+
 SERVER_FIXTURES = frozenset(
     {
         "tansu_bootstrap",
         "fresh_tansu_bootstrap",
         "apache_kafka_bootstrap",
         "fresh_apache_kafka_bootstrap",
+        "sasl_kafka",
         "kafka_bootstrap",
     }
 )
 BROKER_FIXTURES = {"tansu": "tansu_bootstrap", "apache": "apache_kafka_bootstrap"}
+#: The users of the ``sasl_kafka`` broker: name -> password.
+SASL_USERS = {"healthscore": "s3cret-pw-9f2c"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -73,17 +84,33 @@ def fresh_tansu_bootstrap() -> Iterator[str]:
 def _start_apache_kafka(request: pytest.FixtureRequest) -> Iterator[str]:
     from services.stack.kafka import start_kafka
 
+    server = _or_skip(lambda: start_kafka(progress=_terminal_writer(request)))
     try:
-        server = start_kafka(progress=_terminal_writer(request))
+        yield server.address
+    finally:
+        server.stop()
+
+
+def _or_skip(start: Callable[[], T]) -> T:
+    """``start()``; a StackError skips the test, or fails it in CI."""
+    try:
+        return start()
     except StackError as exc:
         reason = f"Apache Kafka could not be started: {exc}"
         if os.environ.get("HEALTHSCORE_REQUIRE_APACHE_KAFKA") == "1":
             pytest.fail(reason + " (HEALTHSCORE_REQUIRE_APACHE_KAFKA=1)", pytrace=False)
         pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def sasl_kafka(request: pytest.FixtureRequest) -> Iterator[SaslKafka]:
+    from services.stack.kafka import start_sasl_kafka
+
+    broker = _or_skip(lambda: start_sasl_kafka(SASL_USERS, progress=_terminal_writer(request)))
     try:
-        yield server.address
+        yield broker
     finally:
-        server.stop()
+        broker.server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -52,6 +52,10 @@ class InvalidCursorError(ApiError):
     """The cursor was not returned by this endpoint: restart without one."""
 
 
+class InvalidRangeError(ApiError):
+    """The month range is reversed or too long: narrow ``from``/``to``."""
+
+
 class RequestTooLargeError(ApiError):
     """The body is over the size or item limit: split the batch."""
 
@@ -92,6 +96,7 @@ class DeliveryInFlightError(ApiError):
 STATUS_BY_ERROR: Final[dict[type[ApiError], int]] = {
     NotFoundError: 404,
     InvalidCursorError: 400,
+    InvalidRangeError: 400,
     RequestTooLargeError: 413,
     InvalidBatchError: 422,
     InvalidSignatureError: 400,

@@ -22,6 +22,7 @@ from services.api.producer import KafkaEventProducer
 from services.api.routes import api_router, health
 from services.api.settings import ApiSettings
 from services.readmodel.store import ReadModelStore
+from services.webapp.routes import install_webapp
 from streams.observability.logging import (
     adopt_loggers,
     configure_logging,
@@ -38,6 +39,7 @@ Authenticate with `Authorization: Bearer <API key>`; keys carry the scopes
 `/metrics` and these docs are open. `POST /v1/sources/stripe` takes no key: Stripe's
 `Stripe-Signature` is its credential. `POST /v1/sources/segment` also takes the key
 as an HTTP Basic user name, for webhook senders that cannot set a bearer header.
+The web app for customer-success teams is at `/app` (sign in there with a `read` key).
 """
 
 
@@ -50,8 +52,15 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        redis = Redis.from_url(settings.redis_url, decode_responses=True, socket_connect_timeout=2)
-        producer = KafkaEventProducer(settings.kafka_bootstrap_servers)
+        # The read timeout must outlast the SSE tail's blocking XREAD (redis-py 8
+        # defaults it to 5 s, the same as the default block: every idle stream broke).
+        redis = Redis.from_url(
+            settings.redis_url,
+            decode_responses=True,
+            socket_connect_timeout=2,
+            socket_timeout=settings.sse_block_ms / 1000 + 5,
+        )
+        producer = KafkaEventProducer(settings.kafka_bootstrap_servers, settings)
         producer.start()
         app.state.redis = redis
         app.state.store = ReadModelStore(redis)
@@ -74,6 +83,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)  # outermost: sees every response
     app.include_router(api_router)
+    install_webapp(app)
     return app
 
 

@@ -56,6 +56,14 @@ READMODEL_UPDATES = Counter(
     "Records applied to (or skipped by) the Redis read model.",
     ["kind"],
 )
+# Records the projector has finished with (applied, skipped or invalid), per
+# topic: one record can make several updates, so this is what "caught up" is
+# measured against.
+READMODEL_RECORDS = Counter(
+    "healthscore_readmodel_records_total",
+    "Records the read-model projector has processed.",
+    ["topic"],
+)
 
 
 def render_metrics() -> tuple[bytes, str]:

@@ -45,6 +45,16 @@ class AccountSummary(BaseModel):
     arr_cents: int | None = None
     model_version: str
     as_of: datetime
+    previous_score: float | None = None
+    change: float = Field(0.0, description="Score minus the previous score.")
+    days_at_risk: int | None = Field(
+        None, description="Whole days in the at-risk band as of the latest score; null if not."
+    )
+    reasons: list[str] = Field(default_factory=list, description="Why, in plain words.")
+    stage: str | None = Field(None, description="Lifecycle stage: onboarding, active, churned.")
+    plan: str | None = None
+    industry: str | None = None
+    renewal_at: datetime | None = None
 
 
 class AlertPublic(AlertEvent):

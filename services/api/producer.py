@@ -19,6 +19,12 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from services.api.errors import BrokerUnavailableError
+from streams.worker.kafka_security import (
+    KafkaLoginError,
+    KafkaSecurity,
+    client_kwargs,
+    start_client,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +45,14 @@ class EventProducer(Protocol):
 
 
 class KafkaEventProducer:
-    def __init__(self, bootstrap_servers: str, retry_seconds: float = 2.0) -> None:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        security: KafkaSecurity | None = None,
+        retry_seconds: float = 2.0,
+    ) -> None:
         self._bootstrap = bootstrap_servers
+        self._security = security
         self._retry_seconds = retry_seconds
         self._producer: AIOKafkaProducer | None = None
         self._task: asyncio.Task[None] | None = None
@@ -56,17 +68,22 @@ class KafkaEventProducer:
                 acks="all",
                 linger_ms=5,
                 enable_idempotence=False,  # Tansu has no transactions/idempotence support
+                **client_kwargs(self._security),
             )
             try:
-                await producer.start()
+                await start_client(producer, self._bootstrap, self._security)
+            except KafkaLoginError as exc:
+                if str(exc) != self._last_error:  # once, not on every retry
+                    log.error("%s", exc)
+                self._last_error = str(exc)
             except (KafkaError, OSError) as exc:
                 self._last_error = f"{type(exc).__name__}: {exc}"
-                await producer.stop()
-                await asyncio.sleep(self._retry_seconds)
-                continue
-            self._producer = producer
-            log.info("Kafka producer connected to %s", self._bootstrap)
-            return
+            else:
+                self._producer = producer
+                log.info("Kafka producer connected to %s", self._bootstrap)
+                return
+            await producer.stop()
+            await asyncio.sleep(self._retry_seconds)
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from streams.worker.kafka_security import KafkaSecurity
 
 
-class ApiSettings(BaseSettings):
+class ApiSettings(KafkaSecurity):
     model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
     kafka_bootstrap_servers: str = Field(
@@ -54,6 +56,27 @@ class ApiSettings(BaseSettings):
         "Signed In,Logged In,Login",
         validation_alias="HEALTHSCORE_SEGMENT_LOGIN_EVENTS",
         description="Comma-separated Segment track names that mean a login (case-insensitive).",
+    )
+    session_ttl_seconds: int = Field(
+        8 * 3600,
+        ge=60,
+        le=30 * 86400,
+        validation_alias="HEALTHSCORE_SESSION_TTL_SECONDS",
+        description="How long a web-app sign-in lasts.",
+    )
+    login_max_failures: int = Field(
+        10,
+        ge=1,
+        le=10_000,
+        validation_alias="HEALTHSCORE_LOGIN_MAX_FAILURES",
+        description="Failed web-app sign-ins per client address and window before 429.",
+    )
+    login_window_seconds: int = Field(
+        300,
+        ge=1,
+        le=86_400,
+        validation_alias="HEALTHSCORE_LOGIN_WINDOW_SECONDS",
+        description="The window of HEALTHSCORE_LOGIN_MAX_FAILURES, from the first failure.",
     )
     ready_timeout_seconds: float = Field(2.0, gt=0, validation_alias="HEALTHSCORE_READY_TIMEOUT")
 

@@ -21,10 +21,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-import orjson
 
-from schemas import topics
 from services.backtest.grid import Grid
+from streams.domain.account import Decision
 from streams.domain.events import (
     AccountProfile,
     BillingEvent,
@@ -33,9 +32,10 @@ from streams.domain.events import (
     TicketEvent,
     UsageEvent,
 )
+from streams.domain.scoring.alerts import AlertDecision
+from streams.domain.scoring.lifecycle import LifecycleDecision
 from streams.domain.scoring.model import DIMENSIONS, ScoringModel
 from streams.domain.scoring.windows import DAY_SECONDS
-from streams.processing.encode import Emit
 from streams.processing.engine import PartitionEngine
 from streams.processing.rules import Rules
 
@@ -174,17 +174,16 @@ class _Collector:
             if profile.created_at is not None:
                 self.created[i] = float(int(profile.created_at.timestamp()) // DAY_SECONDS)
 
-    def emitted(self, emits: list[Emit]) -> None:
-        for emit in emits:
-            if emit.topic == topics.ALERTS:
-                data = orjson.loads(emit.value)["data"]
-                i = self.index[data["account_id"]]
-                self.alerts.append((i, int(emit.caused_at), str(data["alert"])))
-            elif emit.topic == topics.LIFECYCLE:
-                data = orjson.loads(emit.value)["data"]
-                self.lifecycle.append(
-                    (self.index[data["account_id"]], int(emit.caused_at), data["change"])
-                )
+    def emitted(self, decided: list[Decision]) -> None:
+        """Keep the engine's alerts and lifecycle changes (by account index,
+        cause time and kind)."""
+        for decision in decided:
+            if isinstance(decision, AlertDecision):
+                i = self.index[decision.account_id]
+                self.alerts.append((i, int(decision.time.timestamp()), decision.type))
+            elif isinstance(decision, LifecycleDecision):
+                i = self.index[decision.account_id]
+                self.lifecycle.append((i, int(decision.time.timestamp()), decision.change))
 
     def midnight(self, day: int) -> None:
         """Tick to ``day``'s midnight and keep every account's score as of then."""

@@ -10,12 +10,12 @@ looks each event's outputs up in an oracle instead of computing them, so what
 it costs per event is what any domain, however fast, would leave.
 
 The oracle is computed before the run by the real engine (``build_oracle``):
-for each input id, the records the engine emits for it when the feed is
+for each input id, the decisions the engine returns for it when the feed is
 replayed one event at a time, and each account's stored record at the end.
-The floor engine advances the clock, marks the account dirty and emits the
-oracle's records for the event's id; the persist writes the oracle's record
-for each dirty account. Output volume and record sizes are therefore the
-real run's.
+The floor engine advances the clock, marks the account dirty and returns the
+oracle's decisions for the event's id, which the runtime encodes as it does
+the real engine's; the persist writes the oracle's record for each dirty
+account. Output volume and record sizes are therefore the real run's.
 
 Not a way to run healthscore. ``healthscore bench`` runs it as its
 ``floor`` contender (``OracleStore`` makes its input), and
@@ -39,12 +39,12 @@ from schemas.errors import InvalidEventError
 from services.bench.produce import bench_history
 from services.replay import replay_events
 from services.simulator import EventFeed
+from streams.domain.account import Account, Decision
 from streams.domain.dunning.policy import DunningPolicies
 from streams.domain.events import DomainEvent
 from streams.domain.scoring.model import ScoringModel
 from streams.processing.decode import decode_domain
-from streams.processing.encode import Emit
-from streams.processing.engine import EVENT_ORDER, Account, PartitionEngine, StepCounts
+from streams.processing.engine import EVENT_ORDER, PartitionEngine, StepCounts
 from streams.processing.rules import Rules
 
 ORACLE_ENV = "HEALTHSCORE_BENCH_ORACLE"
@@ -54,7 +54,7 @@ ORACLE_ENV = "HEALTHSCORE_BENCH_ORACLE"
 class Oracle:
     """What the real engine emitted per input id, and each account's last record."""
 
-    outputs: dict[str, list[Emit]] = field(default_factory=dict)
+    outputs: dict[str, list[Decision]] = field(default_factory=dict)
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
@@ -174,8 +174,8 @@ class FloorEngine:
         *,
         defer_wakes: bool = False,
         held: Collection[tuple[str, str]] | None = None,
-    ) -> list[Emit]:
-        out: list[Emit] = []
+    ) -> list[Decision]:
+        out: list[Decision] = []
         outputs, accounts, dirty = self.oracle.outputs, self.accounts, self.dirty
         for event in sorted(events, key=EVENT_ORDER):
             at_s = event.at.timestamp()
@@ -193,7 +193,7 @@ class FloorEngine:
                 out.extend(emitted)
         return out
 
-    def advance(self, now_s: float, *, defer_wakes: bool = False) -> list[Emit]:
+    def advance(self, now_s: float, *, defer_wakes: bool = False) -> list[Decision]:
         self.watermark_s = max(self.watermark_s, now_s)
         return []
 
@@ -201,7 +201,7 @@ class FloorEngine:
     def overdue(self) -> bool:
         return False
 
-    def fire_overdue(self, limit: int) -> list[Emit]:
+    def fire_overdue(self, limit: int) -> list[Decision]:
         return []
 
     def take_dirty_ids(self) -> set[str]:

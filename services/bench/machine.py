@@ -41,7 +41,7 @@ def interpreter() -> dict[str, Any]:
     """Which CPython build ran: the same worker ran 1.24x faster on Debian's
     python3.11 (built with PGO and LTO, libpython linked into the executable)
     than on a pyenv build without ``--enable-optimizations`` (libpython as a
-    shared library) on this machine (``bench/results/interpreter_ab.txt``).
+    shared library) on this machine (``docs/bench-history.md``).
     ``configure_args`` is what sysconfig reports (Debian's describe its
     shared-library build, not the executable); ``libpython`` says which."""
     import sys

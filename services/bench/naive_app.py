@@ -2,14 +2,13 @@
 
 Stock Faust, one event at a time, with healthscore's own domain: validate the
 message with the pydantic contract (``schemas.inputs.decode_event``), read the
-account's state from a table, apply the event and score it
-(``streams.domain.scoring.step.process_batch`` with one event, event time as the
-clock), write the state back (one changelog record per event), and send the
-health change and alerts it decided, one ``topic.send`` each, to output topics
-of its own (``<app id>-cs.health.v1``, ...) so the pipeline's topics stay its
-own. Invalid messages are skipped. It does less than the pipeline - no
-dunning, no timers, no dead letters, no metrics - so the ratio is, if
-anything, kind to it.
+account's state from a table, take the domain's step
+(``streams.domain.account.step_event``, the one the worker takes, event time as
+the clock), write the state back (one changelog record per event), and send
+what it decided, one ``topic.send`` each, to output topics of its own
+(``<app id>-cs.health.v1``, ...) so the pipeline's topics stay its own.
+Invalid messages are skipped. It does less than the pipeline - no timers, no
+dead letters, no metrics - so the ratio is, if anything, kind to it.
 
 Nothing here is slowed on purpose, and nothing is tuned beyond what it takes
 to run at all: the partition count of the inputs (Faust refuses a table whose
@@ -39,11 +38,10 @@ import faust  # noqa: E402
 from schemas import topics  # noqa: E402
 from schemas.errors import InvalidEventError  # noqa: E402
 from schemas.inputs import decode_event  # noqa: E402
+from streams.domain.account import Account, Decision, step_event  # noqa: E402
 from streams.domain.events import DomainEvent  # noqa: E402
-from streams.domain.scoring.state import AccountState  # noqa: E402
-from streams.domain.scoring.step import StepResult, process_batch  # noqa: E402
 from streams.processing.convert import to_domain  # noqa: E402
-from streams.processing.encode import Emit, alert_record, health_record  # noqa: E402
+from streams.processing.encode import Emit, encode  # noqa: E402
 from streams.processing.rules import load_rules  # noqa: E402
 
 PARTITIONS = int(os.environ.get("HEALTHSCORE_PARTITIONS", "4"))
@@ -72,7 +70,7 @@ inputs = app.topic(
 )
 outputs = {
     name: app.topic(f"{APP_ID}-{name}", key_serializer="raw", value_serializer="raw")
-    for name in (topics.HEALTH, topics.ALERTS)
+    for name in (topics.HEALTH, topics.ALERTS, topics.DUNNING)
 }
 accounts = app.Table("account_state", default=dict, partitions=PARTITIONS)
 RULES = load_rules()
@@ -80,11 +78,12 @@ RULES = load_rules()
 
 def step(stored: dict[str, Any], event: DomainEvent) -> tuple[dict[str, Any], list[Emit]]:
     """One event through the domain: the new stored state and what to send."""
-    state = AccountState.from_dict(stored) if stored else None
-    result: StepResult = process_batch(state, (event,), RULES.model, event.at)
-    out = [health_record(result.health)] if result.health is not None else []
-    out.extend(alert_record(a, RULES.model.alerts.threshold) for a in result.alerts)
-    return (result.state.to_dict() if result.state is not None else stored), out
+    model = RULES.model
+    account = Account.from_dict(event.account_id, stored, model)
+    decided: list[Decision] = []
+    at_s = event.at.timestamp()
+    step_event(account, event, at_s, at_s, model, RULES.policies, decided)
+    return account.to_dict(), encode(decided, model.alerts.threshold)
 
 
 @app.task

@@ -34,8 +34,8 @@ that is left out of its rate (``Consumption.tail_idle_seconds``). The pipeline
 and the floor write state once per persist interval, so after their last batch
 they wait a second to see the feed is idle, write what is dirty (busy), then
 wait for Faust's next commit (up to 2.8 s) and commit it (a busy sample that
-keeps the window open). In two 1M-event runs (``bench/results/tail_idle.txt``,
-``bench/worker_timeline.py``) that tail held 1.0-1.8 s of idle samples in a
+keeps the window open). In two 1M-event runs (timed with
+``python -m bench.worker_timeline``) that tail held 1.0-1.8 s of idle samples in a
 30-33 s window, and up to ~4 s in an earlier one; the floor's window is ~10 s.
 A stream that does not end has no such tail. The counter is asked only at
 samples that look idle, so a busy worker is not scraped; an idle sample counts

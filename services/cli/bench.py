@@ -95,6 +95,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="skip the floor (the worker with its domain looked up; ~3 minutes at 1M events)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
+    parser.add_argument(
+        "--workspace",
+        action="store_true",
+        help="instead: server time of the web app and workspace API routes with --accounts "
+        "accounts in the read model (results under the 'workspace' key)",
+    )
+    parser.add_argument(
+        "--requests",
+        type=_positive_int,
+        default=50,
+        help="requests per route for --workspace (default 50)",
+    )
 
 
 def _brokers(choice: str | None) -> list[str]:
@@ -116,6 +128,11 @@ def run(args: argparse.Namespace) -> int:
     from services.bench.suite import BenchParams
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.workspace:
+        from services.bench import workspace
+
+        accounts = QUICK["accounts"] if args.quick else args.accounts
+        return workspace.run(int(accounts), args.requests, args.seed, args.output)
     sizes = {
         "events": args.events,
         "accounts": args.accounts,

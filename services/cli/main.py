@@ -2,7 +2,10 @@
 
 Subcommand modules are imported only when chosen, so ``healthscore simulate``
 does not pay for importing Faust and ``healthscore replay`` needs no broker.
-Each module exposes ``configure(parser)`` and ``run(args) -> int``.
+Each module exposes ``configure(parser)`` and ``run(args) -> int``. The
+pipeline processes (``worker``, ``api``, ``notifier``, ``readmodel``) take
+their own options, so their arguments bypass this parser
+(:mod:`services.cli.processes`).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from services.cli.processes import HELP, PROCESSES, run_process
 from streams.speedups import native
 
 #: subcommand -> (module, one-line help)
@@ -29,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "services.cli.bench",
         "benchmark the pipeline against its ceiling and a naive baseline",
     ),
+    **{name: ("services.cli.processes", HELP[name]) for name in PROCESSES},
 }
 
 
@@ -47,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] != ["native"]:  # the build command must run without a usable build
         native.install()
+    if arguments and arguments[0] in PROCESSES:
+        return run_process(arguments[0], arguments[1:])
     args = build_parser().parse_args(arguments)
     code: int = importlib.import_module(args._module).run(args)
     return code

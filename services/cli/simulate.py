@@ -162,16 +162,25 @@ def _write(feed: EventFeed, output: str, *, rate: float, follow: bool) -> tuple[
 def _produce(feed: EventFeed, bootstrap: str, *, rate: float) -> tuple[int, int]:
     import asyncio
 
+    from pydantic import ValidationError
+
     from services.simulator.producer import (
         BrokerUnavailableError,
         KafkaError,
+        KafkaLoginError,
         ProducerSettings,
         produce,
     )
+    from streams.worker.kafka_security import KafkaSecurity
 
     try:
-        sent = asyncio.run(produce(feed, ProducerSettings(bootstrap), rate=rate, progress=_report))
-    except BrokerUnavailableError as exc:
+        settings = ProducerSettings(bootstrap, security=KafkaSecurity())
+    except ValidationError as exc:
+        sys.stderr.write(f"simulate: bad Kafka security settings: {exc}\n")
+        return 2, 0
+    try:
+        sent = asyncio.run(produce(feed, settings, rate=rate, progress=_report))
+    except (BrokerUnavailableError, KafkaLoginError) as exc:
         sys.stderr.write(f"simulate: {exc}\n")
         return 1, 0
     except KafkaError as exc:

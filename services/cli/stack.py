@@ -1,7 +1,9 @@
 """``healthscore stack``: the whole pipeline on one machine, one command, Ctrl-C stops it.
 
-With ``EMBEDDED=1`` (default) it starts Tansu and Redis exactly where
-``KAFKA_BOOTSTRAP_SERVERS`` and ``REDIS_URL`` point (port 0: a free one); with
+With ``EMBEDDED=1`` (default) it starts a broker (Apache Kafka when a JVM is
+present, else Tansu: ``HEALTHSCORE_BROKER``, :mod:`services.stack.broker`) and
+Redis exactly where ``KAFKA_BOOTSTRAP_SERVERS`` and ``REDIS_URL`` point (port 0:
+a free one); with
 ``EMBEDDED=0`` it uses the ones those name. Then it creates the contract topics
 and supervises whichever pipeline processes exist in this checkout (worker, API,
 notifier, read-model projector, simulator), all configured through the same
@@ -21,10 +23,12 @@ from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    from services.stack.broker import BrokerRequest
     from services.stack.process import ServerProcess
     from services.stack.prometheus import PrometheusServer
     from services.stack.settings import StackSettings
     from services.stack.supervisor import ProcessSpec
+    from streams.worker.kafka_security import KafkaSecurity
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,6 +44,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from services.stack.process import StackError, free_port
     from services.stack.settings import StackSettings, generate_dev_api_keys, parse_api_keys
+    from streams.worker.kafka_security import ENV_VARS, KafkaLoginError
 
     signal.signal(signal.SIGTERM, _exit_on_sigterm)  # until the supervisor takes over
     settings = StackSettings()
@@ -51,15 +56,20 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"HEALTHSCORE_API_KEYS: {exc}")
     servers: list[ServerProcess] = []
     prometheus: PrometheusServer | None = None
+    broker_note = "external"
     try:
         bootstrap, redis_url = settings.kafka_bootstrap_servers, settings.redis_url
         if settings.embedded:
-            servers = _start_embedded(bootstrap, redis_url)
+            servers, broker_note = _start_embedded(settings.broker, bootstrap, redis_url)
             bootstrap = servers[0].address
             redis_url = replace_port(redis_url, servers[1].port)
-        _create_topics(bootstrap, settings.partitions)
+        # The embedded broker is plaintext: Kafka security settings are for EMBEDDED=0.
+        _create_topics(bootstrap, settings.partitions, None if settings.embedded else settings)
+        inherited = {
+            k: v for k, v in os.environ.items() if not (settings.embedded and k in ENV_VARS)
+        }
         env = {
-            **os.environ,
+            **inherited,
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "REDIS_URL": redis_url,
             "HEALTHSCORE_API_PORT": str(settings.api_port or free_port()),
@@ -70,9 +80,10 @@ def run(args: argparse.Namespace) -> int:
         specs = [] if args.infra_only else pipeline_specs(env, simulate=settings.simulate)
         prometheus, prometheus_note = _start_prometheus(settings, env, specs)
         extra = [_prometheus_line(prometheus, prometheus_note)]
-        _print_summary(sys.stdout, env, specs, servers, None if configured else api_keys, extra)
+        dev_key = None if configured else api_keys
+        _print_summary(sys.stdout, env, specs, servers, broker_note, dev_key, extra)
         return _supervise(specs, servers)
-    except StackError as exc:
+    except (StackError, KafkaLoginError) as exc:
         return _fail(str(exc))
     finally:
         if prometheus is not None:
@@ -101,11 +112,15 @@ def replace_port(url: str, port: int) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
-def _start_embedded(bootstrap: str, redis_url: str) -> list[ServerProcess]:
-    """Tansu and Redis where the settings point (port 0: free); [tansu, redis]."""
+def _start_embedded(
+    broker: BrokerRequest, bootstrap: str, redis_url: str
+) -> tuple[list[ServerProcess], str]:
+    """The broker and Redis where the settings point (port 0: free): [broker, redis]
+    and a note for the summary naming the broker and why it was chosen."""
+    from services.stack.broker import LABELS, choose_broker, start_broker
+    from services.stack.kafka import kafka_unavailable_reason
     from services.stack.process import StackError, is_port_open, split_host_port
     from services.stack.redis import start_redis
-    from services.stack.tansu import start_tansu
 
     kafka_host, kafka_port = split_host_port(bootstrap, 9092)
     redis_host, redis_port = split_host_port(redis_url, 6379)
@@ -119,20 +134,30 @@ def _start_embedded(bootstrap: str, redis_url: str) -> list[ServerProcess]:
                 f"Set {var} to a free port (port 0 picks one), or EMBEDDED=0 to use the "
                 f"servers already running."
             )
-    tansu = start_tansu(kafka_port, kafka_host)
+    unavailable = kafka_unavailable_reason() if broker != "tansu" else None
+    choice = choose_broker(broker, unavailable)
+    if choice.kind == "kafka":
+        _say("starting Apache Kafka (~10 s; HEALTHSCORE_BROKER=tansu starts Tansu in 0.2 s)")
+    server, choice = start_broker(choice, kafka_host, kafka_port, _say)
     try:
         redis = start_redis(redis_port, redis_host)
     except BaseException:
-        tansu.stop()
+        server.stop()
         raise
-    return [tansu, redis]
+    note = f"{LABELS[choice.kind]}, embedded, pid {server.pid}; {choice.why}"
+    return [server, redis], note
 
 
-def _create_topics(bootstrap: str, partitions: int) -> None:
+def _say(line: str) -> None:
+    sys.stderr.write(f"healthscore stack: {line}\n")
+    sys.stderr.flush()
+
+
+def _create_topics(bootstrap: str, partitions: int, security: KafkaSecurity | None) -> None:
     from services.stack.probe import run_sync
     from services.stack.topics import ensure_topics
 
-    run_sync(ensure_topics(bootstrap, partitions))
+    run_sync(ensure_topics(bootstrap, partitions, security=security))
 
 
 def _has_module(name: str) -> bool:
@@ -157,7 +182,8 @@ def pipeline_specs(env: dict[str, str], *, simulate: bool) -> list[ProcessSpec]:
          {"worker metrics": metrics.get("worker", "off")}, True),
         ("api", "services.api.main",
          [py, "-m", "uvicorn", "services.api.main:app", "--host", "127.0.0.1", "--port", port],
-         {"API": api, "API docs": f"{api}/docs", "API metrics": f"{api}/metrics"}, True),
+         {"API": api, "API docs": f"{api}/docs", "API metrics": f"{api}/metrics",
+          "web app": f"{api}/app  (sign in with an API key)"}, True),
         ("notifier", "services.notifier.__main__", [py, "-m", "services.notifier"],
          {"notifier metrics": metrics.get("notifier", "off")}, True),
         ("readmodel", "services.readmodel.__main__", [py, "-m", "services.readmodel"],
@@ -215,14 +241,12 @@ def _print_summary(
     env: dict[str, str],
     specs: list[ProcessSpec],
     servers: list[ServerProcess],
+    kafka_note: str,
     dev_key: str | None,
     extra: Sequence[str] = (),
 ) -> None:
     embedded = {s.name: s for s in servers}
     lines = ["", "healthscore stack", "-----------------"]
-    kafka_note = (
-        f"Tansu, embedded, pid {embedded['tansu'].pid}" if "tansu" in embedded else "external"
-    )
     redis_note = f"embedded, pid {embedded['redis'].pid}" if "redis" in embedded else "external"
     lines.append(f"  Kafka bootstrap : {env['KAFKA_BOOTSTRAP_SERVERS']}  ({kafka_note})")
     lines.append(f"  Redis           : {env['REDIS_URL']}  ({redis_note})")

@@ -33,6 +33,7 @@ from services.notifier.scheduler import run_scheduler
 from services.notifier.settings import NotifierSettings
 from services.notifier.subscriptions import SubscriptionCache
 from services.notifier.worker import DeliveryWorker
+from streams.processing.rules import load_rules
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,11 @@ async def run(
     jobs: list[Coroutine[Any, Any, None]] = []
     if dispatcher:
         kafka = KafkaConfig(
-            settings.kafka_bootstrap_servers, settings.group_id, settings.offset_reset
+            settings.kafka_bootstrap_servers,
+            settings.group_id,
+            settings.offset_reset,
+            security=settings,
+            bands=load_rules(settings.model_path).model.bands,
         )
         cache = SubscriptionCache(redis, settings.subscription_refresh_seconds, time.monotonic)
         jobs.append(run_dispatcher(kafka, queue, cache, stop))

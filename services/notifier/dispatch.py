@@ -21,11 +21,16 @@ from services.notifier import metrics
 from services.notifier.matching import plan_deliveries
 from services.notifier.model import NewDelivery, Subscription
 from services.notifier.queue import DeliveryQueue
+from services.notifier.relevance import DEFAULT_BANDS
 from services.notifier.subscriptions import SubscriptionCache
+from streams.domain.scoring.model import BandThresholds
+from streams.worker.kafka_security import KafkaSecurity, client_kwargs, start_client
 
 log = logging.getLogger(__name__)
 
-TOPICS = (topics.ALERTS, topics.DUNNING)
+#: Health changes are filtered to band changes (``relevance.py``) for CRM sync;
+#: touchpoints and lifecycle changes are routed like alerts (owner, segment, ARR).
+TOPICS = (topics.ALERTS, topics.DUNNING, topics.HEALTH, topics.TOUCHPOINTS, topics.LIFECYCLE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,16 +38,23 @@ class KafkaConfig:
     bootstrap_servers: str
     group_id: str = "healthscore-notifier"
     offset_reset: str = "earliest"
+    security: KafkaSecurity | None = None
     max_records: int = 500
+    #: The scoring model's bands: what counts as a band change of a health event.
+    bands: BandThresholds = DEFAULT_BANDS
 
 
 def plan_batch(
-    records: list[ConsumerRecord[bytes, bytes]], subscriptions: list[Subscription]
+    records: list[ConsumerRecord[bytes, bytes]],
+    subscriptions: list[Subscription],
+    bands: BandThresholds = DEFAULT_BANDS,
 ) -> list[NewDelivery]:
     planned: list[NewDelivery] = []
     for record in records:
+        if record.value is None:
+            continue  # a tombstone on the compacted health topic: nothing happened
         try:
-            planned += plan_deliveries(record.value or b"", subscriptions)
+            planned += plan_deliveries(record.value, subscriptions, bands)
         except (ValueError, orjson.JSONDecodeError):
             # Our own worker wrote it; count and move on rather than block the partition.
             metrics.DISPATCH_INVALID.labels(record.topic).inc()
@@ -69,8 +81,9 @@ async def run_dispatcher(
         group_id=config.group_id,
         enable_auto_commit=False,
         auto_offset_reset=config.offset_reset,
+        **client_kwargs(config.security),
     )
-    await consumer.start()
+    await start_client(consumer, config.bootstrap_servers, config.security)
     try:
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=500, max_records=config.max_records)
@@ -78,7 +91,7 @@ async def run_dispatcher(
                 continue
             subscriptions = await cache.all()
             records = [r for batch in batches.values() for r in batch]
-            await enqueue_planned(queue, plan_batch(records, subscriptions))
+            await enqueue_planned(queue, plan_batch(records, subscriptions, config.bands))
             try:
                 await consumer.commit()
             except CommitFailedError:

@@ -1,4 +1,5 @@
-"""Human-readable messages for alert and dunning events: pure functions.
+"""Human-readable messages for alert, dunning, band-change, touchpoint and
+lifecycle events: pure functions.
 
 An event becomes a channel-neutral ``Notice`` (headline, facts, reasons, link);
 Slack and email are two layouts of it, so both say the same thing. Rendering is
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from schemas.cloudevents import TYPE_PREFIX
+from schemas.health import HEALTH_CHANGED
 
 #: How many reasons a message shows; the full list is in the event.
 MAX_REASONS = 3
@@ -61,6 +63,10 @@ def build_notice(event: Mapping[str, Any]) -> Notice:
         return _alert_notice(event, data, footer)
     if event_type.startswith(f"{TYPE_PREFIX}dunning."):
         return _dunning_notice(event, data, footer)
+    if event_type in _CHANGE_NOTICES:
+        return _CHANGE_NOTICES[event_type](event, data, footer)
+    if event_type.startswith(f"{TYPE_PREFIX}touchpoint."):
+        return _touchpoint_notice(event, data, footer)
     headline = f"{event_type} for {_name(event, data)}"
     return Notice(headline, _account_facts(event, data), (), None, footer)
 
@@ -137,6 +143,44 @@ def _dunning_notice(event: Mapping[str, Any], data: Mapping[str, Any], footer: s
     url = data.get("update_payment_url")
     link = ("Update payment method", str(url)) if url else None
     return Notice(headline, tuple(facts), (), link, footer)
+
+
+def _health_notice(event: Mapping[str, Any], data: Mapping[str, Any], footer: str) -> Notice:
+    band = _BANDS.get(str(data.get("band")), str(data.get("band") or "unknown"))
+    score, previous = format_score(data.get("score")), data.get("previous_score")
+    was = f", was {format_score(previous)}" if previous is not None else ""
+    headline = f"{_name(event, data)} is now {band} (score {score}{was})"
+    facts = (*_account_facts(event, data), ("Score", f"{score} ({band})"))
+    reasons = tuple(str(r) for r in (data.get("reasons") or ())[:MAX_REASONS])
+    return Notice(headline, facts, reasons, None, footer)
+
+
+def _touchpoint_notice(event: Mapping[str, Any], data: Mapping[str, Any], footer: str) -> Notice:
+    kind = str(data.get("kind") or "touchpoint").replace("_", " ")
+    headline = f"Time to reach out to {_name(event, data)}: {kind}"
+    summary = (str(data["summary"]),) if data.get("summary") else ()
+    return Notice(headline, _account_facts(event, data), summary, None, footer)
+
+
+def _lifecycle_notice(event: Mapping[str, Any], data: Mapping[str, Any], footer: str) -> Notice:
+    name, change = _name(event, data), str(data.get("change") or "")
+    if change == "churned":
+        headline = f"{name} churned ({data.get('kind') or 'unknown kind'})"
+    else:
+        headline = f"{name} is back ({change})"
+    facts = list(_account_facts(event, data))
+    if data.get("reason"):
+        facts.append(("Reason", str(data["reason"])))
+    if isinstance(data.get("arr_cents"), int):
+        facts.append(("ARR", format_amount(data["arr_cents"], "USD")))
+    return Notice(headline, tuple(facts), (), None, footer)
+
+
+_CHANGE_NOTICES = {
+    HEALTH_CHANGED: _health_notice,
+    f"{TYPE_PREFIX}account.churned": _lifecycle_notice,
+    f"{TYPE_PREFIX}account.reactivated": _lifecycle_notice,
+}
 
 
 def _slack_escape(text: str) -> str:

@@ -9,14 +9,15 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from services.notifier.retry import RetryPolicy
+from streams.worker.kafka_security import KafkaSecurity
 
 _P = "HEALTHSCORE_NOTIFIER_"
 
 
-class NotifierSettings(BaseSettings):
+class NotifierSettings(KafkaSecurity):
     model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
     kafka_bootstrap_servers: str = Field(
@@ -68,6 +69,11 @@ class NotifierSettings(BaseSettings):
     smtp_password: SecretStr | None = Field(None, validation_alias="HEALTHSCORE_SMTP_PASSWORD")
     smtp_starttls: bool = Field(False, validation_alias="HEALTHSCORE_SMTP_STARTTLS")
     log_level: str = Field("INFO", validation_alias="HEALTHSCORE_LOG_LEVEL")
+    model_path: str | None = Field(
+        None,
+        validation_alias="HEALTHSCORE_MODEL",
+        description="The worker's scoring model file: its bands decide what a band change is.",
+    )
 
     @model_validator(mode="after")
     def _reclaim_after_timeout(self) -> NotifierSettings:

@@ -27,6 +27,10 @@ class PutHealth:
     as_of_us: int
     time_us: int
     doc: str
+    arr_cents: int | None = None
+    #: score - previous score (0 for a first score): the "change" the at-risk list sorts by.
+    change: float = 0.0
+    month: str = ""  # YYYY-MM of ``as_of``: where a first score or an ARR change is counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +56,76 @@ class PutDunning:
     version_us: int
     closes: bool
     doc: str | None
+    step: str = ""
+    month: str = ""  # YYYY-MM of the step: where a case opening or a recovery is counted
 
 
 ALL_CASES = "*"
 
-Op = PutHealth | PutAlert | PutDunning
+
+@dataclass(frozen=True, slots=True)
+class PutHistory:
+    """Keep the newest score of one day in the account's 90-day history."""
+
+    account_id: str
+    day: str  # YYYY-MM-DD of ``as_of`` (UTC)
+    as_of_us: int
+    time_us: int
+    score: float
+    band: str
+
+
+@dataclass(frozen=True, slots=True)
+class PutTimeline:
+    """One entry of an account's timeline; the same event gives the same entry."""
+
+    account_id: str
+    time_ms: int
+    entry: str  # JSON, deterministic from the event
+
+
+@dataclass(frozen=True, slots=True)
+class PutLifecycle:
+    """A churn or a reactivation, counted once per CloudEvent id."""
+
+    event_id: str
+    account_id: str
+    change: str
+    version_us: int
+    month: str  # YYYY-MM of the event time
+    arr_cents: int
+    #: (dimension, value) pairs the churn is counted under, e.g. ("segment", "smb").
+    dimensions: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PutProfile:
+    """An account's profile from ``cs.accounts.v1`` (plan, industry, renewal...)."""
+
+    account_id: str
+    version_us: int
+    created_us: int | None
+    plan: str | None
+    industry: str | None
+    doc: str
+
+
+@dataclass(frozen=True, slots=True)
+class PutPayment:
+    """One payment attempt (``cs.billing.v1``), counted once per input id."""
+
+    event_id: str
+    month: str
+    failed: bool
+
+
+Op = (
+    PutHealth
+    | PutAlert
+    | PutDunning
+    | PutHistory
+    | PutTimeline
+    | PutLifecycle
+    | PutProfile
+    | PutPayment
+)

@@ -14,23 +14,53 @@ import signal
 from collections import Counter
 from collections.abc import Iterable
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord  # type: ignore[import-untyped]
 from prometheus_client import start_http_server
 from redis.asyncio import Redis
 
 from schemas import topics
 from schemas.errors import InvalidEventError
-from services.api.metrics import READMODEL_UPDATES
-from services.readmodel.ops import Op, PutAlert, PutDunning, PutHealth
+from services.api.metrics import READMODEL_RECORDS, READMODEL_UPDATES
+from services.readmodel.ops import (
+    Op,
+    PutAlert,
+    PutDunning,
+    PutHealth,
+    PutHistory,
+    PutLifecycle,
+    PutPayment,
+    PutProfile,
+    PutTimeline,
+)
 from services.readmodel.plan import plan_record
 from services.readmodel.settings import ReadModelSettings
 from services.readmodel.store import ReadModelStore, StoreLimits
+from streams.worker.kafka_security import client_kwargs, start_client
 
 log = logging.getLogger(__name__)
 
-READ_MODEL_TOPICS = (topics.HEALTH, topics.ALERTS, topics.DUNNING)
-_APPLIED_KIND = {PutHealth: "health", PutAlert: "alert", PutDunning: "dunning"}
-_SKIPPED_KIND = {PutHealth: "stale", PutAlert: "duplicate", PutDunning: "stale"}
+#: Output topics, plus two inputs: account profiles (plan, industry, renewal date
+#: for filters and the account page) and billing (payment attempts for the
+#: payment-failure rate). Both are validated here too; a reject is skipped.
+READ_MODEL_TOPICS = (
+    topics.HEALTH,
+    topics.ALERTS,
+    topics.DUNNING,
+    topics.TOUCHPOINTS,
+    topics.LIFECYCLE,
+    topics.ACCOUNTS,
+    topics.BILLING,
+)
+_KIND: dict[type, tuple[str, str]] = {  # (applied, skipped) outcome per op
+    PutHealth: ("health", "stale"),
+    PutAlert: ("alert", "duplicate"),
+    PutDunning: ("dunning", "stale"),
+    PutHistory: ("history", "stale"),
+    PutTimeline: ("timeline", "duplicate"),
+    PutLifecycle: ("lifecycle", "duplicate"),
+    PutProfile: ("profile", "stale"),
+    PutPayment: ("payment", "duplicate"),
+}
 
 
 def plan_batch(records: Iterable[ConsumerRecord[bytes, bytes]]) -> tuple[list[Op], Counter[str]]:
@@ -39,7 +69,7 @@ def plan_batch(records: Iterable[ConsumerRecord[bytes, bytes]]) -> tuple[list[Op
     skipped: Counter[str] = Counter()
     for record in records:
         try:
-            op = plan_record(record.topic, record.value)
+            planned = plan_record(record.topic, record.value)
         except InvalidEventError as exc:
             # Our own worker wrote it; log and count rather than stall the read model.
             log.warning(
@@ -53,10 +83,9 @@ def plan_batch(records: Iterable[ConsumerRecord[bytes, bytes]]) -> tuple[list[Op
             )  # fmt: skip
             skipped["invalid"] += 1
             continue
-        if op is None:
+        if not planned:
             skipped["ignored"] += 1
-        else:
-            ops.append(op)
+        ops += planned
     return ops, skipped
 
 
@@ -66,9 +95,12 @@ async def project(
     """Plan and write one batch; the outcome counts per kind."""
     ops, outcome = plan_batch(records)
     for op, changed in zip(ops, await store.apply_ops(ops), strict=True):
-        outcome[(_APPLIED_KIND if changed else _SKIPPED_KIND)[type(op)]] += 1
+        applied, skipped = _KIND[type(op)]
+        outcome[applied if changed else skipped] += 1
     for kind, n in outcome.items():
         READMODEL_UPDATES.labels(kind=kind).inc(n)
+    for topic, n in Counter(r.topic for r in records).items():
+        READMODEL_RECORDS.labels(topic=topic).inc(n)
     return outcome
 
 
@@ -83,6 +115,7 @@ def make_consumer(settings: ReadModelSettings) -> AIOKafkaConsumer:
         session_timeout_ms=10_000,
         heartbeat_interval_ms=1_000,
         rebalance_timeout_ms=5_000,
+        **client_kwargs(settings),
     )
 
 
@@ -94,7 +127,7 @@ async def run(settings: ReadModelSettings, stop: asyncio.Event | None = None) ->
     redis = Redis.from_url(settings.redis_url, decode_responses=True)
     store = ReadModelStore(redis, StoreLimits(alerts_maxlen=settings.alerts_maxlen))
     consumer = make_consumer(settings)
-    await consumer.start()
+    await start_client(consumer, settings.kafka_bootstrap_servers, settings)
     log.info("projecting %s into %s", ", ".join(READ_MODEL_TOPICS), settings.redis_url)
     try:
         while not stop.is_set():

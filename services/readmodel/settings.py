@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from streams.worker.kafka_security import KafkaSecurity
 
 
-class ReadModelSettings(BaseSettings):
+class ReadModelSettings(KafkaSecurity):
     model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
     kafka_bootstrap_servers: str = Field(

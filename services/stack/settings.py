@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from streams.worker.kafka_security import KafkaSecurity
 
 SCOPE_ORDER = ("read", "ingest", "admin")
 SCOPES = frozenset(SCOPE_ORDER)
@@ -53,7 +56,7 @@ def generate_dev_api_keys() -> str:
     return f"dev:hs_dev_{secrets.token_urlsafe(18)}:{'|'.join(SCOPE_ORDER)}"
 
 
-class StackSettings(BaseSettings):
+class StackSettings(KafkaSecurity):
     """Environment of the dev stack; field docs name the variable and its default."""
 
     model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
@@ -68,8 +71,11 @@ class StackSettings(BaseSettings):
     api_port: int = Field(8000, ge=0, le=65535, validation_alias="HEALTHSCORE_API_PORT")
     #: HEALTHSCORE_API_KEYS: see the module docstring; unset: a generated dev key.
     api_keys: SecretStr | None = Field(None, validation_alias="HEALTHSCORE_API_KEYS")
-    #: EMBEDDED: 1 starts Tansu and Redis; 0 uses the ones the settings name.
+    #: EMBEDDED: 1 starts a broker and Redis; 0 uses the ones the settings name.
     embedded: bool = Field(True, validation_alias="EMBEDDED")
+    #: HEALTHSCORE_BROKER: the embedded broker, auto (Apache Kafka when a JVM and its
+    #: jars are usable, else Tansu), kafka or tansu; see services/stack/broker.py.
+    broker: Literal["auto", "kafka", "tansu"] = Field("auto", validation_alias="HEALTHSCORE_BROKER")
     #: SIMULATE: 1 runs the event simulator against the stack.
     simulate: bool = Field(True, validation_alias="SIMULATE")
     #: PROMETHEUS: 1 starts a Prometheus scraping the pipeline when `prometheus` is on PATH.

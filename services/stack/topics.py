@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from schemas.topics import ALL_TOPICS, COMPACTED_TOPICS
 from services.stack.process import StackError
+from streams.worker.kafka_security import KafkaSecurity, client_kwargs, start_client
 
 if TYPE_CHECKING:
     from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
@@ -36,6 +37,7 @@ async def ensure_topics(
     *,
     compacted: Collection[str] = COMPACTED_TOPICS,
     max_wait: float = 30.0,
+    security: KafkaSecurity | None = None,
 ) -> list[str]:
     """Create the topics in ``names`` that do not exist yet; return the created ones.
 
@@ -44,13 +46,13 @@ async def ensure_topics(
     is an operator's decision). Returns after the broker's metadata shows every
     topic with a leader for each partition, so a producer can write at once.
     """
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+    from aiokafka.admin import NewTopic
 
     wanted = list(dict.fromkeys(names))
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    admin = _admin(bootstrap, security)
     try:
         async with asyncio.timeout(max_wait):
-            await admin.start()
+            await start_client(admin, bootstrap, security)
             existing = set(await admin.list_topics())
             missing = [n for n in wanted if n not in existing]
             if missing:
@@ -81,17 +83,25 @@ def _raise_on_errors(topic_errors: Iterable[tuple[object, ...]]) -> None:
         raise StackError("could not create topics: " + "; ".join(failures))
 
 
-async def partition_counts(bootstrap: str, names: Iterable[str]) -> dict[str, int]:
+async def partition_counts(
+    bootstrap: str, names: Iterable[str], security: KafkaSecurity | None = None
+) -> dict[str, int]:
     """Partition count per topic as the broker's metadata reports it (missing: absent)."""
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    admin = _admin(bootstrap, security)
     try:
-        await admin.start()
+        await start_client(admin, bootstrap, security)
         described = await admin.describe_topics(list(names))
     finally:
         await admin.close()
     return {t["topic"]: len(t["partitions"]) for t in described if t["error_code"] == 0}
+
+
+def _admin(bootstrap: str, security: KafkaSecurity | None) -> AIOKafkaAdminClient:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    return AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=15000, **client_kwargs(security)
+    )
 
 
 async def _wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, int]:

@@ -1,1 +1,1 @@
-"""Metrics, gauges, consumer lag and structured logs for every process."""
+"""Metric definitions, consumer lag and structured logs for every process."""

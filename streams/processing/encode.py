@@ -1,6 +1,7 @@
 """Domain decisions -> CloudEvents bytes for the output topics.
 
-The only place that knows both the domain dataclasses and the output schemas.
+The only place that knows both the domain dataclasses and the output schemas:
+the engine returns decisions, and ``encode`` turns them into records.
 
 Two builders per output, on purpose:
 
@@ -19,6 +20,7 @@ Keys are written in the models' field order and float fields are forced to
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,6 +39,7 @@ from schemas.health import (
     HealthEvent,
 )
 from schemas.lifecycle import AccountLifecycleChanged, LifecycleEvent, lifecycle_event_type
+from streams.domain.account import Decision, DunningNotice
 from streams.domain.dunning.decision import DunningDecision
 from streams.domain.scoring.alerts import AlertDecision
 from streams.domain.scoring.lifecycle import LifecycleDecision
@@ -58,6 +61,23 @@ class Emit:
 
 
 # -- the hot path: plain dicts, orjson ------------------------------------------------
+
+
+def encode(decisions: Iterable[Decision], threshold: float | None) -> list[Emit]:
+    """The output records of the domain's decisions, in their order;
+    ``threshold``: the model's alert threshold (``health_below_threshold``
+    alerts carry it)."""
+    out: list[Emit] = []
+    for decision in decisions:
+        if isinstance(decision, HealthChange):
+            out.append(health_record(decision))
+        elif isinstance(decision, DunningNotice):
+            out.append(dunning_record(decision.decision, decision.profile))
+        elif isinstance(decision, LifecycleDecision):
+            out.append(lifecycle_record(decision))
+        else:
+            out.append(alert_record(decision, threshold))
+    return out
 
 
 def health_record(change: HealthChange) -> Emit:

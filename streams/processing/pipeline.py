@@ -3,7 +3,8 @@ agent, or the fast path fed straight from the consumer loop):
 decode -> dead-letter rejects -> engines -> persist dirty state -> produce.
 
 Everything a batch produces - outputs, dead letters and the table's changelog
-records - goes through one ``BatchingSink`` on Faust's own aiokafka producer,
+records - goes through one ``Sink`` (``streams.speedups.batching.BatchingSink``
+on Faust's own aiokafka producer),
 and is handed to that producer before the batch is acked. Faust flushes the
 producer before every offset commit, so a committed offset always has its
 outputs and its state change durably in Kafka (at-least-once; replays are
@@ -21,14 +22,14 @@ import orjson
 
 from schemas import topics
 from streams.observability import metrics
-from streams.observability.gauges import decline_codes
 from streams.processing.align import Aligner, Behind, Ticket, never_behind
 from streams.processing.deadletter import DeadLetterLimit, engine_failures
 from streams.processing.encode import Emit
+from streams.processing.gauges import decline_codes
 from streams.processing.horizon import Horizon
 from streams.processing.ingest import Accepted, DecodedBatch, RawMessage, decode_batch
 from streams.processing.runtime import Runtime
-from streams.speedups.batching import BatchingSink, Record
+from streams.processing.sink import Record, Sink
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class Pipeline:
     def __init__(
         self,
         runtime: Runtime,
-        sink: BatchingSink,
+        sink: Sink,
         write_state: StateWriter,
         limit: DeadLetterLimit,
         *,
@@ -338,7 +339,7 @@ MIN_WAKE_SLICE_SECONDS = 0.02
 #: 250 ms p99 target, not at it: at 0.25 s the wakes backed off only once events
 #: had already waited the whole budget, and across a midnight at 5k events/s
 #: over 50k accounts p99 was 255-358 ms; at 0.1 s it was 127-140 ms, the wakes
-#: done within a second as soon (`bench/results/latency_probe.txt`, session 23). Steady
+#: done within a second as soon (docs/bench-history.md, "Midnight"). Steady
 #: inputs are 20-60 ms old here, so this only bites while wakes are overdue.
 BEHIND_SECONDS = 0.1
 

@@ -14,10 +14,11 @@ from collections.abc import Collection, Iterable, Mapping, MutableMapping
 from typing import Any
 
 from schemas.errors import InvalidEventError
+from streams.domain.account import Decision
 from streams.domain.events import DomainEvent
 from streams.processing.clock import ClockHistory, clock_key, is_clock_key
 from streams.processing.decode import decode_domain
-from streams.processing.encode import Emit
+from streams.processing.encode import Emit, encode
 from streams.processing.engine import PartitionEngine
 from streams.processing.ingest import Accepted, RawMessage, ReadSpans
 from streams.processing.partitioning import partition_for
@@ -145,11 +146,11 @@ class Runtime:
         by_partition: defaultdict[int, list[Any]] = defaultdict(list)
         for item in accepted:
             by_partition[item.partition].append(item.event)
-        out: list[Emit] = []
+        decided: list[Decision] = []
         for partition, events in by_partition.items():
             engine = self.engine(partition)
-            out.extend(engine.process(events, defer_wakes=defer_wakes, held=held))
-        return out
+            decided.extend(engine.process(events, defer_wakes=defer_wakes, held=held))
+        return self._encode(decided)
 
     def take_failed(self) -> list[tuple[int, DomainEvent, str]]:
         """(partition, input, error) of every input whose step raised since
@@ -162,10 +163,10 @@ class Runtime:
 
     def tick(self, now_s: float, *, defer_wakes: bool = False) -> list[Emit]:
         """Advance every owned partition to wall-clock time (live mode only)."""
-        out: list[Emit] = []
+        decided: list[Decision] = []
         for engine in self.engines.values():
-            out.extend(engine.advance(now_s, defer_wakes=defer_wakes))
-        return out
+            decided.extend(engine.advance(now_s, defer_wakes=defer_wakes))
+        return self._encode(decided)
 
     @property
     def overdue(self) -> bool:
@@ -175,13 +176,17 @@ class Runtime:
     def catch_up(self, deadline: float | None) -> list[Emit]:
         """Fire deferred wakes until ``deadline`` (a ``time.perf_counter``
         time; None: all of them) and return their outputs."""
-        out: list[Emit] = []
+        decided: list[Decision] = []
         for engine in list(self.engines.values()):
             while engine.overdue:
-                out.extend(engine.fire_overdue(_WAKE_STEP))
+                decided.extend(engine.fire_overdue(_WAKE_STEP))
                 if deadline is not None and time.perf_counter() >= deadline:
-                    return out
-        return out
+                    return self._encode(decided)
+        return self._encode(decided)
+
+    def _encode(self, decided: list[Decision]) -> list[Emit]:
+        """The one place the worker's decisions become output records."""
+        return encode(decided, self.rules.model.alerts.threshold) if decided else []
 
     def take_dirty(self) -> list[tuple[int, str | None]]:
         """(partition, account) for every account changed since the last call,

@@ -1,7 +1,8 @@
 """Two ways to hand records to aiokafka, and why the batching one is the default.
 
 Used by the simulator (load generation) and by the worker's fast path (outputs,
-dead letters and table changelog records).
+dead letters and table changelog records): ``BatchingSink`` is the worker's
+``streams.processing.sink.Sink``.
 
 Measured here (2 cores, Tansu on loopback, 150-byte events): ``producer.send()``
 per event tops out near 20k events/s. Its per-message path is pure Python:
@@ -24,13 +25,12 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Sequence
-from typing import Any, TypeAlias
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 
-#: (topic, key, value) - the key decides the partition (murmur2).
-Record: TypeAlias = tuple[str, bytes, bytes]
+from streams.processing.sink import Record
 
 
 class CachingPartitioner:

@@ -21,7 +21,7 @@ objects: state is a tree of dataclasses and tuples, without cycles, and the
 rest of the worker's garbage dies by reference counting) while walking each
 second's ~25k survivors took 40 ms on average, up to 156 ms; dropping the
 walk cut the worker's CPU per event by 9-11 % on both brokers
-(``bench/results/gc_freeze_ab.txt``). Objects that are not in a cycle are
+(``docs/scaling.md``). Objects that are not in a cycle are
 freed by reference counting whether frozen or not; the price is that a
 reference cycle that becomes garbage is only reclaimed by the periodic full
 collection (``collect_all``, hourly by default), which logs how much it

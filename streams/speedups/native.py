@@ -1,8 +1,8 @@
 """Load the mypyc-compiled build of the scoring engine when it matches the source.
 
 Why: the worker's CPU goes to the per-event domain path (apply, settle,
-rescore, alerts: ``bench/results/profile_worker_*.txt``), and interpreted
-Python is the bulk of it. mypyc compiles the same typed modules to C
+rescore, alerts: ``docs/scaling.md``, "The 50k events/s per worker target"),
+and interpreted Python is the bulk of it. mypyc compiles the same typed modules to C
 (``healthscore native``, ``make native``), about 1.6x faster on the engine,
 with the very same outputs and stored state (``tests/unit/test_native.py``
 compares both builds' digests). The Python source stays the one definition;
@@ -48,10 +48,12 @@ MODES = ("auto", "off", "require")
 
 MODULES: tuple[str, ...] = (
     "streams/processing/engine.py",
+    "streams/domain/account.py",
     "streams/domain/scoring/alerts.py",
     "streams/domain/scoring/apply.py",
     "streams/domain/scoring/dimensions.py",
     "streams/domain/scoring/lifecycle.py",
+    "streams/domain/scoring/masks.py",
     "streams/domain/dunning/cases.py",
     "streams/domain/dunning/codec.py",
     "streams/domain/dunning/decision.py",

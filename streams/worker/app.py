@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry
 from streams.observability.logging import logging_dict_config
 from streams.speedups import faust_patches
 from streams.speedups.faust_monitor import install_monitor
+from streams.worker.kafka_security import faust_credentials
 from streams.worker.settings import WorkerSettings
 
 
@@ -49,6 +50,8 @@ def create_app(settings: WorkerSettings) -> App:
     app = App(
         settings.app_id,
         broker=settings.broker_urls,
+        # TLS/SASL from KAFKA_SECURITY_PROTOCOL and friends, as every other process.
+        broker_credentials=faust_credentials(settings),
         store=settings.store,
         datadir=str(settings.data_dir),
         topic_partitions=settings.partitions,

@@ -9,10 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from streams.worker.kafka_security import KafkaSecurity
 
 
-class WorkerSettings(BaseSettings):
+class WorkerSettings(KafkaSecurity):
+    """The worker's variables; the Kafka security ones come from :class:`KafkaSecurity`."""
+
     model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
     kafka_bootstrap_servers: str = Field(

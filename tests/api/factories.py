@@ -7,12 +7,15 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 from redis.asyncio import Redis
 
 from schemas import topics
 from schemas.alerts import AlertEvent, RiskAlertRaised, alert_event_type
 from schemas.dunning import DunningEvent, DunningStepTaken, dunning_event_type
 from schemas.health import HEALTH_CHANGED, DimensionScore, HealthChanged, HealthEvent
+from schemas.lifecycle import AccountLifecycleChanged, LifecycleEvent, lifecycle_event_type
+from schemas.touchpoints import TouchpointDue, TouchpointEvent, touchpoint_event_type
 from services.readmodel.plan import plan_record
 from services.readmodel.store import ReadModelStore, StoreLimits
 
@@ -31,8 +34,11 @@ def health_event(
     segment: str | None = "smb",
     owner: str | None = "csm@example.com",
     event_id: str | None = None,
+    arr_cents: int = 100_000,
+    previous: float | None = None,
+    hour: int = 0,
 ) -> bytes:
-    as_of = T0 + timedelta(days=day)
+    as_of = T0 + timedelta(days=day, hours=hour)
     data = HealthChanged(
         account_id=account_id,
         score=score,
@@ -53,10 +59,11 @@ def health_event(
         segment=segment,
         owner=owner,
         name=account_id.title(),
-        arr_cents=100_000,
+        arr_cents=arr_cents,
+        previous_score=previous,
     )
     event = HealthEvent(
-        id=event_id or f"health:{account_id}:{day}:{score}",
+        id=event_id or f"health:{account_id}:{day}:{score}" + (f":{hour}" if hour else ""),
         type=HEALTH_CHANGED,
         subject=account_id,
         time=as_of,
@@ -131,23 +138,138 @@ def input_event(n: int = 0, **overrides: Any) -> dict[str, Any]:
 
 
 def topic_for(value: bytes) -> str:
-    if b'"io.healthscore.health.' in value:
-        return topics.HEALTH
-    if b'"io.healthscore.alert.' in value:
-        return topics.ALERTS
-    return topics.DUNNING
+    markers = {
+        b'"io.healthscore.health.': topics.HEALTH,
+        b'"io.healthscore.alert.': topics.ALERTS,
+        b'"io.healthscore.touchpoint.': topics.TOUCHPOINTS,
+        b'"io.healthscore.account.': topics.LIFECYCLE,
+        b'"account_upserted"': topics.ACCOUNTS,
+        b'"type":"payment_': topics.BILLING,
+    }
+    return next((t for m, t in markers.items() if m in value), topics.DUNNING)
 
 
 def seed(redis_url: str, values: Iterable[bytes]) -> list[bool]:
-    """Project records straight into Redis (projector logic, no Kafka)."""
+    """Project records straight into Redis (projector logic, no Kafka).
+
+    One result per record that asks for writes: whether its first write (the
+    health, alert, case, churn... itself) changed the model.
+    """
 
     async def run() -> list[bool]:
         redis = Redis.from_url(redis_url, decode_responses=True)
         try:
             store = ReadModelStore(redis, StoreLimits())
-            ops = [op for v in values if (op := plan_record(topic_for(v), v)) is not None]
-            return await store.apply_ops(ops)
+            planned = [plan_record(topic_for(v), v) for v in values]
+            results = await store.apply_ops([op for ops in planned for op in ops])
+            firsts, at = [], 0
+            for ops in planned:
+                if ops:
+                    firsts.append(results[at])
+                at += len(ops)
+            return firsts
         finally:
             await redis.aclose()
 
     return asyncio.run(run())
+
+
+def lifecycle_event(
+    account_id: str = "acme",
+    change: str = "churned",
+    *,
+    day: int = 0,
+    reason: str | None = "too expensive",
+    kind: str | None = "voluntary",
+    arr_cents: int = 100_000,
+    segment: str = "smb",
+    plan: str = "pro",
+    event_id: str | None = None,
+) -> bytes:
+    at = T0 + timedelta(days=day)
+    data = AccountLifecycleChanged(
+        account_id=account_id,
+        change=change,  # type: ignore[arg-type]
+        reason=reason if change == "churned" else None,
+        kind=kind if change == "churned" else None,  # type: ignore[arg-type]
+        arr_cents=arr_cents,
+        segment=segment,
+        plan=plan,
+        industry="retail",
+        caused_at=at,
+    )
+    event = LifecycleEvent(
+        id=event_id or f"lifecycle:{account_id}:{change}:{day}",
+        type=lifecycle_event_type(change),  # type: ignore[arg-type]
+        subject=account_id,
+        time=at,
+        data=data,
+    )
+    return event.model_dump_json().encode()
+
+
+def touchpoint_event(
+    account_id: str = "acme", kind: str = "milestone_30d", *, day: int = 0
+) -> bytes:
+    at = T0 + timedelta(days=day)
+    data = TouchpointDue(
+        account_id=account_id,
+        kind=kind,  # type: ignore[arg-type]
+        summary=f"{kind} for {account_id}",
+        owner="csm@example.com",
+        segment="smb",
+        arr_cents=100_000,
+        caused_at=at,
+    )
+    event = TouchpointEvent(
+        id=f"touchpoint:{account_id}:{kind}",
+        type=touchpoint_event_type(kind),  # type: ignore[arg-type]
+        subject=account_id,
+        time=at,
+        data=data,
+    )
+    return event.model_dump_json().encode()
+
+
+def account_event(
+    account_id: str = "acme",
+    *,
+    day: int = 0,
+    plan: str | None = "pro",
+    industry: str | None = "retail",
+    created_day: int | None = None,
+    arr_cents: int = 100_000,
+) -> bytes:
+    at = T0 + timedelta(days=day)
+    event: dict[str, Any] = {
+        "id": f"acct:{account_id}:{day}",
+        "account_id": account_id,
+        "type": "account_upserted",
+        "time": at.isoformat(),
+        "name": account_id.title(),
+        "segment": "smb",
+        "arr_cents": arr_cents,
+        "owner": "csm@example.com",
+        "plan": plan,
+        "industry": industry,
+        "renewal_at": (at + timedelta(days=200)).isoformat(),
+    }
+    if created_day is not None:
+        event["created_at"] = (T0 + timedelta(days=created_day)).isoformat()
+    return orjson.dumps(event)
+
+
+def payment_event(n: int, *, failed: bool, day: int = 0, account_id: str = "acme") -> bytes:
+    at = T0 + timedelta(days=day)
+    event: dict[str, Any] = {
+        "id": f"pay-{n}",
+        "account_id": account_id,
+        "type": "payment_failed" if failed else "payment_succeeded",
+        "time": at.isoformat(),
+        "invoice_id": f"in_{n}",
+        "amount_cents": 4990,
+        "currency": "USD",
+    }
+    if failed:
+        event["decline_code"] = "insufficient_funds"
+    return orjson.dumps(event)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from tests.api.factories import alert_event, seed
 from tests.api.support import READ, FakeProducer, make_app, serve
@@ -132,3 +133,13 @@ def test_bad_last_event_id_is_400(base_url: str, last_event_id: str) -> None:
         f"{base_url}/v1/alerts/stream", headers={**READ, "Last-Event-ID": last_event_id}
     )
     assert response.status_code == 400
+
+
+def test_redis_read_timeout_outlasts_the_blocking_read(redis_url: str) -> None:
+    """A quiet stream blocks in XREAD for ``sse_block_ms``; a client read timeout
+    as short as that (redis-py 8's default of 5 s against the default 5 s block)
+    broke every idle stream with a TimeoutError."""
+    app = make_app(redis_url, FakeProducer(), HEALTHSCORE_SSE_BLOCK_MS=5000)
+    with TestClient(app):
+        timeout = app.state.redis.connection_pool.connection_kwargs["socket_timeout"]
+        assert timeout > 5.0

@@ -48,6 +48,7 @@ CATALOG: dict[str, MetricSpec] = {
     "healthscore_events_ingested_total": MetricSpec("api", "counter", ("topic",)),
     "healthscore_source_events_total": MetricSpec("api", "counter", ("source", "outcome")),
     "healthscore_readmodel_updates_total": MetricSpec("api", "counter", ("kind",)),
+    "healthscore_readmodel_records_total": MetricSpec("api", "counter", ("topic",)),
     # notifier
     "healthscore_deliveries_total": MetricSpec("notifier", "counter", ("channel", "outcome")),
     "healthscore_delivery_duration_seconds": MetricSpec("notifier", "histogram", ("channel",)),

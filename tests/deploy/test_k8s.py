@@ -145,3 +145,76 @@ def test_kubectl_kustomize_renders() -> None:
     assert {d["metadata"].get("namespace") for d in rendered if d["kind"] != "Namespace"} == {
         "healthscore"
     }
+
+
+# --- disruption budgets and lag-based autoscaling ---------------------------------------
+
+PDBS = [d for d in DOCS if d["kind"] == "PodDisruptionBudget"]
+KEDA = K8S / "keda"
+
+
+def _replicas(workload: dict[str, Any]) -> int:
+    replicas: int = workload["spec"].get("replicas", 1)
+    return replicas
+
+
+@pytest.mark.parametrize("workload", WORKLOADS, ids=_ids(WORKLOADS))
+def test_each_workload_has_one_disruption_budget_that_lets_a_drain_through(
+    workload: dict[str, Any],
+) -> None:
+    labels = _pod_labels(workload)
+    (pdb,) = [p for p in PDBS if p["spec"]["selector"]["matchLabels"].items() <= labels.items()]
+    spec, replicas = pdb["spec"], _replicas(workload)
+    if "maxUnavailable" in spec:
+        allowed = spec["maxUnavailable"]
+        assert allowed == 1, "one pod (one rebalance) at a time"
+    else:
+        allowed = replicas - spec["minAvailable"]
+        assert spec["minAvailable"] >= 1
+    assert allowed >= 1, "a budget that allows no eviction blocks every node drain"
+
+
+def test_every_budget_selects_a_workload() -> None:
+    for pdb in PDBS:
+        selector = pdb["spec"]["selector"]["matchLabels"]
+        assert [w for w in WORKLOADS if selector.items() <= _pod_labels(w).items()], pdb
+
+
+def _keda_docs() -> list[dict[str, Any]]:
+    kustomization = yaml.safe_load((KEDA / "kustomization.yaml").read_text())
+    assert {p.name for p in KEDA.glob("*.yaml")} - {"kustomization.yaml"} == set(
+        kustomization["resources"]
+    )
+    assert kustomization["namespace"] == KUSTOMIZATION["namespace"]
+    return [
+        d
+        for r in kustomization["resources"]
+        for d in yaml.safe_load_all((KEDA / r).read_text())
+        if d
+    ]
+
+
+def test_keda_scales_the_worker_on_its_consumer_groups_lag() -> None:
+    from streams.worker.settings import WorkerSettings
+
+    (scaled,) = [d for d in _keda_docs() if d["kind"] == "ScaledObject"]
+    spec = scaled["spec"]
+    target = spec["scaleTargetRef"]
+    assert (target["kind"], target["name"]) in BY_KIND_NAME
+    assert BY_KIND_NAME[(target["kind"], target["name"])] in WORKLOADS
+    (trigger,) = spec["triggers"]
+    meta = trigger["metadata"]
+    config = BY_KIND_NAME[("ConfigMap", "healthscore-config")]["data"]
+    assert trigger["type"] == "kafka"
+    assert meta["bootstrapServers"] == config["KAFKA_BOOTSTRAP_SERVERS"]
+    group = config.get("HEALTHSCORE_APP_ID") or WorkerSettings.model_fields["app_id"].default
+    assert meta["consumerGroup"] == group
+    assert int(meta["lagThreshold"]) > 0
+    # No more replicas than partitions: a replica beyond them would own nothing.
+    assert (
+        1
+        <= spec["minReplicaCount"]
+        <= spec["maxReplicaCount"]
+        == int(config["HEALTHSCORE_PARTITIONS"])
+    )
+    assert meta["allowIdleConsumers"] == "false"

@@ -1,13 +1,15 @@
-"""Prometheus files pass promtool: rules syntax, rule unit tests
-(tests/deploy/rules_test.yml), the compose scrape config and the config that
-services/stack/prometheus.py generates. Skips without promtool (Debian
-``prometheus``); the name checks at the bottom always run."""
+"""Prometheus files pass promtool: rules syntax (rules.yml and the k8s
+PrometheusRule's copy), rule unit tests (tests/deploy/rules_test.yml), the
+compose scrape config and the config that services/stack/prometheus.py
+generates. Skips without promtool (Debian ``prometheus``, which ``.ci/run``
+installs); the name and runbook checks at the bottom always run."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -15,7 +17,16 @@ import yaml
 from services.stack.prometheus import DEFAULT_RULES, ScrapeTarget, render_config
 from tests.deploy.promql import ROOT, RULES_PATH, unknown_names
 
-needs_promtool = pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool not on PATH")
+#: Every alert's ``runbook_url`` is this plus ``<alert name>.md``: the page in the
+#: repository's docs/runbooks/, as a browser reaches it from an alert notification.
+RUNBOOK_BASE = "https://github.com/healthscore/healthscore/blob/main/docs/runbooks/"
+RUNBOOKS = ROOT / "docs" / "runbooks"
+K8S_RULE = ROOT / "deploy" / "k8s" / "prometheusrule.yaml"
+
+needs_promtool = pytest.mark.skipif(
+    shutil.which("promtool") is None,
+    reason="promtool not on PATH (Debian package prometheus; .ci/run installs it)",
+)
 
 
 def _promtool(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -56,15 +67,57 @@ def test_promtool_accepts_the_generated_stack_config(tmp_path: Path) -> None:
 
 
 @needs_promtool
+def test_promtool_accepts_the_k8s_prometheusrule(tmp_path: Path) -> None:
+    """The Operator loads spec.groups: the same rule-file format promtool checks."""
+    groups = tmp_path / "k8s-rules.yml"
+    groups.write_text(
+        yaml.safe_dump({"groups": yaml.safe_load(K8S_RULE.read_text())["spec"]["groups"]})
+    )
+    result = _promtool("check", "rules", groups)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@needs_promtool
 def test_promtool_rejects_a_broken_rule(tmp_path: Path) -> None:
     broken = tmp_path / "rules.yml"
     broken.write_text(RULES_PATH.read_text().replace("> 0.10", "> > 0.10"))
     assert _promtool("check", "rules", broken).returncode != 0
 
 
-def _rules() -> list[dict[str, object]]:
-    groups = yaml.safe_load(RULES_PATH.read_text())["groups"]
+def _rules(groups: list[dict[str, Any]] | None = None) -> list[dict[str, object]]:
+    groups = groups if groups is not None else yaml.safe_load(RULES_PATH.read_text())["groups"]
     return [rule for group in groups for rule in group["rules"]]
+
+
+def _alerts() -> list[tuple[str, dict[str, object]]]:
+    """(where, rule) for every alert of rules.yml and of the k8s PrometheusRule."""
+    k8s = yaml.safe_load(K8S_RULE.read_text())["spec"]["groups"]
+    return [
+        (where, rule)
+        for where, rules in (("rules.yml", _rules()), ("prometheusrule.yaml", _rules(k8s)))
+        for rule in rules
+        if "alert" in rule
+    ]
+
+
+@pytest.mark.parametrize(
+    ("where", "rule"), _alerts(), ids=lambda x: x if isinstance(x, str) else str(x["alert"])
+)
+def test_alert_links_its_runbook_in_docs(where: str, rule: dict[str, object]) -> None:
+    annotations = rule["annotations"]
+    assert isinstance(annotations, dict)
+    url = str(annotations.get("runbook_url", ""))
+
+    assert url == f"{RUNBOOK_BASE}{rule['alert']}.md", f"{where}: runbook_url"
+    page = RUNBOOKS / url.removeprefix(RUNBOOK_BASE)
+    assert page.is_file(), f"{where}: {url} has no docs/runbooks/{page.name}"
+    assert page.read_text().startswith(f"# {rule['alert']}\n")
+
+
+def test_every_runbook_belongs_to_an_alert() -> None:
+    """No runbook outlives its rule (a renamed alert would leave a dead page)."""
+    alerts = {str(rule["alert"]) for _, rule in _alerts()}
+    assert {page.stem for page in RUNBOOKS.glob("*.md")} == alerts
 
 
 @pytest.mark.parametrize("rule", _rules(), ids=lambda r: str(r.get("alert") or r.get("record")))

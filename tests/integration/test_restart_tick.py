@@ -25,6 +25,7 @@ from schemas import topics
 from services.replay import ReplaySummary, read_events, replay_events
 from services.stack.topics import ensure_topics
 from streams.domain.scoring.windows import DAY_SECONDS
+from streams.processing.encode import encode
 from streams.processing.engine import PartitionEngine
 from streams.processing.rules import load_rules
 from tests.integration.kafka_io import produce, read_until
@@ -52,9 +53,10 @@ def _expected(path: Path, now_s: float) -> list[bytes]:
     """The history, then every partition's clock moved to ``now_s``."""
     rules = load_rules()
     engines = {p: PartitionEngine(p, rules.model, rules.policies) for p in range(PARTITIONS)}
-    emitted = list(replay_events(read_events(path, ReplaySummary()), engines, PARTITIONS))
+    decided = list(replay_events(read_events(path, ReplaySummary()), engines, PARTITIONS))
     for engine in engines.values():
-        emitted.extend(engine.advance(now_s))
+        decided.extend(engine.advance(now_s))
+    emitted = encode(decided, rules.model.alerts.threshold)
     return [record.value for record in emitted if record.topic in OUTPUTS]
 
 

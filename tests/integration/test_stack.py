@@ -135,8 +135,9 @@ def _wait_gone(pids: set[int], within: float) -> set[int]:
     return {p for p in pids if _alive(p)}
 
 
-@pytest.fixture
-def running_stack() -> Iterator[tuple[subprocess.Popen[str], str]]:
+def _stack(
+    extra_env: dict[str, str], args: tuple[str, ...] = ()
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """``healthscore stack`` on free ports, without the simulator; yields (process, summary)."""
     env = {
         **os.environ,
@@ -147,10 +148,11 @@ def running_stack() -> Iterator[tuple[subprocess.Popen[str], str]]:
         "HEALTHSCORE_API_PORT": "0",
         "HEALTHSCORE_PROMETHEUS_PORT": "0",
         "PYTHONUNBUFFERED": "1",
+        **extra_env,
     }
     env.pop("HEALTHSCORE_API_KEYS", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "services.cli.stack"],
+        [sys.executable, "-m", "services.cli.stack", *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -161,7 +163,7 @@ def running_stack() -> Iterator[tuple[subprocess.Popen[str], str]]:
     lines: queue.Queue[str | None] = queue.Queue()
     threading.Thread(target=_read_lines, args=(proc, lines), daemon=True).start()
     try:
-        yield proc, _read_summary(lines, within=60)
+        yield proc, _read_summary(lines, within=120)
     finally:  # a clean stop, so the stack removes its servers' temp dirs
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -170,6 +172,12 @@ def running_stack() -> Iterator[tuple[subprocess.Popen[str], str]]:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
+
+
+@pytest.fixture
+def running_stack() -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """The stack on Tansu (fast to start), its pipeline processes running."""
+    yield from _stack({"HEALTHSCORE_BROKER": "tansu"})
 
 
 def _read_lines(proc: subprocess.Popen[str], lines: queue.Queue[str | None]) -> None:
@@ -245,3 +253,32 @@ def _server_workdirs(pids: set[int]) -> list[Path]:
         if cwd.name.startswith("healthscore-"):
             dirs.append(cwd)
     return dirs
+
+
+def test_stack_embeds_apache_kafka_when_asked() -> None:
+    from services.stack.kafka import kafka_unavailable_reason
+
+    reason = kafka_unavailable_reason()
+    if reason:
+        if os.environ.get("HEALTHSCORE_REQUIRE_APACHE_KAFKA") == "1":
+            pytest.fail(f"Apache Kafka cannot run: {reason} (HEALTHSCORE_REQUIRE_APACHE_KAFKA=1)")
+        pytest.skip(f"Apache Kafka cannot run here: {reason}")
+    stack = _stack({"HEALTHSCORE_BROKER": "kafka"}, ("--infra-only",))
+    proc, summary = next(stack)
+    try:
+        (line,) = [x for x in summary.splitlines() if "Kafka bootstrap :" in x]
+        assert "(Apache Kafka, embedded, pid" in line and "HEALTHSCORE_BROKER=kafka" in line
+        bootstrap = line.split(":", 1)[1].split()[0]
+        # The broker is the JVM running kafka.Kafka, and the contract topics are on it.
+        commands = [_cmdline(pid) for pid in _descendants(proc.pid)]
+        assert any("kafka.Kafka" in c for c in commands), commands
+        assert run_sync(partition_counts(bootstrap, ALL_TOPICS)) == dict.fromkeys(ALL_TOPICS, 4)
+    finally:
+        stack.close()
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""

@@ -25,6 +25,7 @@ native.install()
 from streams.processing.rules import load_rules
 from streams.processing.convert import to_domain
 from streams.processing.engine import PartitionEngine
+from tests.unit.streams.engines import Encoding
 
 rules = load_rules()
 end = datetime(2026, 11, 23, tzinfo=UTC)
@@ -36,7 +37,7 @@ for accounts, days in ((150, 25), (1000, 2)):
     sim = Simulation.create(accounts=accounts, days=days, seed=11, end=int(end.timestamp()))
     events = [to_domain(decode_event(t, v)) for t, _k, v in sim.events()]
     count += len(events)
-    engine = PartitionEngine(0, rules.model, rules.policies)
+    engine = Encoding(PartitionEngine(0, rules.model, rules.policies))
     records = []
     for start in range(0, len(events), 500):
         records += engine.process(events[start : start + 500], defer_wakes=True)

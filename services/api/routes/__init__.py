@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from services.api.routes import (
     accounts,
     alerts,
+    analytics,
     deliveries,
     events,
     health,
@@ -18,6 +19,7 @@ api_router = APIRouter()
 api_router.include_router(health.router)
 api_router.include_router(accounts.router)
 api_router.include_router(alerts.router)
+api_router.include_router(analytics.router)
 api_router.include_router(events.router)
 api_router.include_router(sources.router)
 api_router.include_router(subscriptions.router)

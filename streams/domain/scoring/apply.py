@@ -22,9 +22,7 @@ from streams.domain.events import (
     UsageEvent,
 )
 from streams.domain.scoring.lifecycle import LifecycleDecision, churn_kind, decision
-from streams.domain.scoring.series import add, put_max, touch_feature
-from streams.domain.scoring.state import (
-    CSAT_KEEP,
+from streams.domain.scoring.masks import (
     DIM_ACTIVE_DAYS,
     DIM_ALL,
     DIM_DATA_GROWTH,
@@ -34,15 +32,19 @@ from streams.domain.scoring.state import (
     DIM_RECENCY,
     DIM_SUPPORT_LOAD,
     DIM_USAGE,
+    SEEN_FEATURE,
+    SEEN_LOGIN,
+    SEEN_RECORDS,
+    SEEN_SEATS,
+)
+from streams.domain.scoring.series import add, put_max, touch_feature
+from streams.domain.scoring.state import (
+    CSAT_KEEP,
     FEATURE_CAP,
     ID_DIGEST_BYTES,
     OPEN_FAILURE_CAP,
     OPEN_TICKET_CAP,
     RECENT_IDS,
-    SEEN_FEATURE,
-    SEEN_LOGIN,
-    SEEN_RECORDS,
-    SEEN_SEATS,
     AccountState,
     BillingView,
     Churn,
@@ -82,8 +84,8 @@ def epoch_seconds(event: DomainEvent) -> int:
 
 def apply_event(state: AccountState, event: DomainEvent) -> AccountState:
     """Apply one event to ``state`` (pure). Records its id digest and the
-    account watermark; does not drop duplicates or score - ``process_batch``
-    does both, once per batch."""
+    account watermark; does not drop duplicates or score - the domain's step
+    (``streams.domain.account.step_event``) does both."""
     draft = StateDraft(state)
     draft.apply(event, epoch_seconds(event))
     draft.remember(id_digest(event.id))
@@ -93,13 +95,13 @@ def apply_event(state: AccountState, event: DomainEvent) -> AccountState:
 class StateDraft:
     """A mutable working copy of one account's state.
 
-    ``process_batch`` makes one per call; the partition engine keeps one per
-    account for as long as it owns the partition and freezes it only when the
-    record is persisted, so a step neither copies an 11-field frozen dataclass
-    nor copies the duplicate-id buffer. The parts it holds (usage, tickets,
-    ...) are still immutable; only the holder and ``recent`` are mutable, and
-    neither is shared. It also carries the per-dimension score cache of
-    ``rescore`` (not persisted: rebuilt on the first step after a restore).
+    The domain's ``Account`` keeps one for as long as its partition is owned
+    and freezes it only when the record is persisted, so a step neither
+    copies an 11-field frozen dataclass nor copies the duplicate-id buffer.
+    The parts it holds (usage, tickets, ...) are still immutable; only the
+    holder and ``recent`` are mutable, and neither is shared. It also carries
+    the per-dimension score cache of ``rescore`` (not persisted: rebuilt on
+    the first step after a restore).
     """
 
     __slots__ = (

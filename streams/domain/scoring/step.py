@@ -1,45 +1,34 @@
-"""The one entry point of the domain: a batch of one account's events in, a
-new state plus what to emit out. The Faust agent and ``healthscore replay``
-both call ``process_batch``; the clock tick calls ``advance_time``.
+"""One scoring step on an account's working draft: apply an event, settle.
 
-When to score - once per batch, after all of its events. A batch is what the
-consumer had for this account at once (a burst), and scoring costs more than
-applying an event, so per-event scoring would spend most of the hot path on
-intermediate scores nobody reads. Consequences, by design:
+``apply_new`` applies an event unless its id was applied recently;
+``settle`` brings the draft to a clock time and says what changed. The
+domain's entry point (``streams.domain.account``) takes one of each per
+event, and a ``settle`` alone when time passes without events.
 
-- hysteresis and "one alert" hold per batch: a batch moves the score once,
-  so it can cross the threshold at most once and raise at most one
-  ``health_below_threshold`` (or one ``health_recovered``);
-- a dip that starts and ends *inside* one batch is not seen; it lasted less
-  than one consumer poll of the same account's events, which is no risk;
-- the cause time of a score-driven output is the time of the latest event
-  applied in the batch, so re-processing the same batches (a retry, a
-  deterministic replay) gives the same ids; a run that cuts batches
-  differently can attribute a crossing to another event of the same burst.
-- rescoring is skipped when no scored input changed and the day is the same
-  (the second login of the day changes nothing the score reads); the score
-  only depends on day-granular windows, so this is exact, not a cache.
+When to emit: rescoring is skipped when no scored input changed and the day
+is the same (the second login of the day changes nothing the score reads);
+the score only depends on day-granular windows, so this is exact, not a
+cache. A new score is emitted only when it differs from the last one; the
+alert rules run on every settle (hysteresis: one alert per crossing).
 
-Time is event time: ``now`` is the partition watermark the caller passes, and
-the account's clock never runs backwards (``max(now, events, last as_of)``).
-A tick (``advance_time``) lets windows slide and silence show for accounts
-that send nothing; its score changes are caused at the start of the day, so
-the ids do not depend on when the tick ran.
+Time is event time: ``now_s`` is the partition clock the caller passes, and
+the account's clock never runs backwards (``max(now, last event, last
+as_of)``). Score-driven outputs carry the time of the event that caused
+them, or the start of the day for a settle without an event, so their ids do
+not depend on when a tick ran.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from operator import attrgetter
 
 from streams.domain.events import DomainEvent
 from streams.domain.frozen import fast_init
 from streams.domain.scoring.alerts import AlertDecision, AlertInput, next_alert_state
 from streams.domain.scoring.apply import StateDraft, id_digest
-from streams.domain.scoring.lifecycle import LifecycleDecision
+from streams.domain.scoring.masks import DIM_WEIGHTS
 from streams.domain.scoring.model import ScoringModel
 from streams.domain.scoring.reasons import details_of, explain
 from streams.domain.scoring.rescore import cached_parts, rescore, score_vector
@@ -52,10 +41,8 @@ from streams.domain.scoring.score import (
     score_parts,
 )
 from streams.domain.scoring.series import prune, prune_features
-from streams.domain.scoring.state import DIM_WEIGHTS, AccountState, ScoredState, ScoreMemo
+from streams.domain.scoring.state import AccountState, ScoredState, ScoreMemo
 from streams.domain.scoring.windows import DAY_SECONDS, count_days, day_index, horizon_floor
-
-_at = attrgetter("at")
 
 
 @fast_init
@@ -74,60 +61,6 @@ class HealthChange:
     arr_cents: int | None
     details: tuple[str, ...] = ()
     """One plain-words line per dimension of ``health.dimensions``, in order."""
-
-
-@dataclass(frozen=True, slots=True)
-class StepResult:
-    """The outcome of one step: the state to store and what to emit."""
-
-    state: AccountState | None
-    health: HealthChange | None
-    alerts: tuple[AlertDecision, ...]
-    applied: int
-    duplicates: int
-    lifecycle: tuple[LifecycleDecision, ...] = ()
-
-
-def process_batch(
-    state: AccountState | None,
-    events: Sequence[DomainEvent],
-    model: ScoringModel,
-    now: datetime,
-) -> StepResult:
-    """Apply one account's events in event-time order (dropping recent
-    duplicates), then score once and decide alerts. ``state`` None = new account."""
-    if not events:
-        return advance_time(state, model, now)
-    ordered = events if len(events) == 1 else sorted(events, key=_at)
-    account_id = state.account_id if state is not None else ordered[0].account_id
-    draft = new_draft(state if state is not None else AccountState(account_id), model)
-    mask = 0
-    applied = duplicates = 0
-    cause_s: int | None = None
-    for event in ordered:
-        if event.account_id != account_id:
-            raise ValueError(f"event {event.id} of {event.account_id} in a batch for {account_id}")
-        at_s = int(event.at.timestamp())
-        changed = apply_new(draft, event, at_s)
-        if changed is None:
-            duplicates += 1
-            continue
-        mask |= changed
-        applied += 1
-        cause_s = at_s
-    health, alerts = settle(draft, model, int(now.timestamp()), mask, cause_s)
-    changes, draft.lifecycle_out = draft.lifecycle_out, ()
-    return StepResult(draft.freeze(), health, alerts, applied, duplicates, changes)
-
-
-def advance_time(state: AccountState | None, model: ScoringModel, now: datetime) -> StepResult:
-    """The clock tick: windows slide, silence grows, the score may decay and
-    alerts may fire, without any event."""
-    if state is None:
-        return StepResult(None, None, (), 0, 0)
-    draft = StateDraft(state)
-    health, alerts = settle(draft, model, int(now.timestamp()), 0, None)
-    return StepResult(draft.freeze(), health, alerts, 0, 0)
 
 
 def new_draft(state: AccountState, model: ScoringModel) -> StateDraft:
@@ -213,7 +146,7 @@ def _decide(
         changed = new_memo is not None and (memo is None or not same_score(memo, new_memo))
     draft.last_score = new_memo
     explained = _Explainer(draft, model, now_s, parts, memo)
-    onboarding, stalled_s = _onboarding(draft, model, now_day)
+    onboarding, settling, stalled_s = _onboarding(draft, model, now_day)
     step = AlertInput(
         account_id=draft.account_id,
         profile=draft.profile,
@@ -226,6 +159,7 @@ def _decide(
         cause_s=cause_s if cause_s is not None else now_day * DAY_SECONDS,
         model_version=model.version,
         onboarding=onboarding,
+        settling=settling,
         stalled_s=stalled_s,
     )
     draft.alerts, alerts = next_alert_state(draft.alerts, step, model.alerts, explained.reasons)
@@ -250,20 +184,26 @@ def born_day(state: ScoredState) -> int | None:
     return state.usage.first_day
 
 
-def _onboarding(draft: StateDraft, model: ScoringModel, now_day: int) -> tuple[bool, int]:
-    """(is onboarding, the stalled check for ``AlertInput.stalled_s``)."""
+def _onboarding(draft: StateDraft, model: ScoringModel, now_day: int) -> tuple[bool, bool, int]:
+    """(is onboarding, is settling, the stalled check for ``AlertInput.stalled_s``).
+
+    Settling: the usage data is younger than ``onboarding_days`` (an old
+    customer first seen by a new deployment or a replay), so its 30-day
+    windows are not lived yet either; unlike onboarding, silence still counts."""
+    policy = model.lifecycle
+    first = draft.usage.first_day
+    settling = first is not None and now_day - first < policy.onboarding_days
     born = born_day(draft)
     if born is None:
-        return False, -1
-    policy = model.lifecycle
+        return False, settling, -1
     onboarding = now_day - born < policy.onboarding_days
     due = born + policy.stalled_after_days
     if draft.alerts.onboarding_checked or now_day < due:
-        return onboarding, -1
+        return onboarding, settling, -1
     if now_day > due + ONBOARDING_CHECK_GRACE_DAYS:
-        return onboarding, 0
+        return onboarding, settling, 0
     quiet = count_days(draft.usage.active_users, due - policy.stalled_quiet_days, due) == 0
-    return onboarding, due * DAY_SECONDS if quiet else 0
+    return onboarding, settling, due * DAY_SECONDS if quiet else 0
 
 
 def _inactivity_not_due(draft: StateDraft, model: ScoringModel, now_s: int) -> bool:

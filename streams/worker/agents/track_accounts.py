@@ -20,9 +20,9 @@ from typing import Any
 
 from schemas import topics as contract
 from streams.observability import metrics
-from streams.observability.gauges import account_views
 from streams.processing.align import Aligner
 from streams.processing.deadletter import DeadLetterLimit
+from streams.processing.gauges import account_views
 from streams.processing.horizon import Horizon
 from streams.processing.pipeline import Pipeline, changelog_writer, table_writer
 from streams.processing.rules import load_rules

@@ -28,7 +28,7 @@ from streams.domain.events import (
 )
 from streams.domain.scoring.model import ScoringModel, load_model, parse_model
 from streams.domain.scoring.state import AccountState
-from streams.domain.scoring.step import StepResult, advance_time, process_batch
+from tests.unit.domain.stepping import StepResult, advance_time, process_batch
 
 T0 = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
 ACCOUNT = "acme"

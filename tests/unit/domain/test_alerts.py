@@ -1,4 +1,4 @@
-"""Alert rules end to end through process_batch / advance_time (event time only)."""
+"""Alert rules end to end through the domain's steps (event time only)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from datetime import timedelta
 from streams.domain.events import DomainEvent
 from streams.domain.scoring.alerts import AlertDecision
 from streams.domain.scoring.model import ScoringModel
-from streams.domain.scoring.step import StepResult, process_batch
 from tests.unit.domain.factories import (
     T0,
     at_day,
@@ -22,6 +21,7 @@ from tests.unit.domain.factories import (
     run,
     tick_days,
 )
+from tests.unit.domain.stepping import StepResult, process_batch
 
 HOVER_MODEL_DOC = {
     "dimensions": {
@@ -139,7 +139,7 @@ def test_sudden_drop_fires_once_per_episode() -> None:
     drop = drops[0]
     assert drop.peak_score is not None and drop.score is not None
     assert drop.peak_score - drop.score >= 20
-    assert drop.time == at_day(30, 4)  # the latest event of the batch that caused it
+    assert drop.time == at_day(30, 3)  # the urgent tickets: the step that dropped it
     assert any("urgent" in r for r in drop.reasons)
 
 
@@ -156,13 +156,23 @@ def test_alert_ids_differ_per_account_and_type() -> None:
     model = hover_model()
     a = process_batch(
         None,
-        [make_profile("a"), make_nps("a", at_day(0), 0), make_login("a", at_day(0))],
+        [
+            make_profile("a"),
+            *[make_login("a", at_day(d)) for d in (-30, -20, -10)],  # past settling
+            make_nps("a", at_day(0), 0),
+            make_login("a", at_day(0)),
+        ],
         model,
         at_day(0),
     )
     b = process_batch(
         None,
-        [make_profile("b"), make_nps("b", at_day(0), 0), make_login("b", at_day(0))],
+        [
+            make_profile("b"),
+            *[make_login("b", at_day(d)) for d in (-30, -20, -10)],  # past settling
+            make_nps("b", at_day(0), 0),
+            make_login("b", at_day(0)),
+        ],
         model,
         at_day(0),
     )

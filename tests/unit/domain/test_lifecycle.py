@@ -8,7 +8,6 @@ import pytest
 from streams.domain.scoring.lifecycle import churn_kind
 from streams.domain.scoring.model import Curve, ModelError, normalise
 from streams.domain.scoring.state import AccountState, Churn
-from streams.domain.scoring.step import advance_time, process_batch
 from tests.unit.domain.factories import (
     T0,
     at_day,
@@ -20,6 +19,7 @@ from tests.unit.domain.factories import (
     make_profile,
     run,
 )
+from tests.unit.domain.stepping import advance_time, process_batch
 
 
 def score_after_silence(days: int) -> float:

@@ -1,4 +1,4 @@
-"""process_batch / advance_time: ordering, duplicates, when to emit, the clock."""
+"""Steps of one account: ordering, duplicates, when to emit, the clock."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 
 from streams.domain.scoring.state import AccountState
-from streams.domain.scoring.step import advance_time, process_batch
 from tests.unit.domain.factories import (
     at_day,
     default_model,
@@ -16,6 +15,7 @@ from tests.unit.domain.factories import (
     make_records,
     make_ticket,
 )
+from tests.unit.domain.stepping import advance_time, process_batch
 
 
 def test_first_event_creates_the_state_and_a_score() -> None:

@@ -14,7 +14,6 @@ from streams.domain.scoring.model import BandThresholds
 from streams.domain.scoring.reasons import explain
 from streams.domain.scoring.score import apportion, band_of, score_account
 from streams.domain.scoring.state import AccountState
-from streams.domain.scoring.step import process_batch
 from tests.unit.domain.factories import (
     ACCOUNT,
     at_day,
@@ -29,6 +28,7 @@ from tests.unit.domain.factories import (
     make_records,
     make_ticket,
 )
+from tests.unit.domain.stepping import process_batch
 
 
 def state_of(events: list[DomainEvent]) -> AccountState:

@@ -13,7 +13,7 @@ from tests.api.factories import T0, alert_event, dunning_event, health_event
 
 
 def test_health_record_becomes_a_versioned_put() -> None:
-    op = plan_record(topics.HEALTH, health_event("acme", 42.0, day=3, segment="smb"))
+    op = plan_record(topics.HEALTH, health_event("acme", 42.0, day=3, segment="smb"))[0]
     assert isinstance(op, PutHealth)
     assert (op.account_id, op.score, op.band, op.segment) == ("acme", 42.0, "at_risk", "smb")
     assert op.as_of_us == epoch_us(T0) + 3 * 86_400_000_000
@@ -21,7 +21,7 @@ def test_health_record_becomes_a_versioned_put() -> None:
 
 def test_alert_keeps_the_exact_bytes() -> None:
     raw = alert_event("acme", "sudden_drop", n=1)
-    op = plan_record(topics.ALERTS, raw)
+    op = plan_record(topics.ALERTS, raw)[0]
     assert op == PutAlert("alert:acme:sudden_drop:1", "acme", "sudden_drop", raw.decode())
 
 
@@ -39,15 +39,16 @@ def test_alert_keeps_the_exact_bytes() -> None:
 def test_dunning_steps(
     step: str, invoice_id: str | None, expected: tuple[str, bool] | None
 ) -> None:
-    op = plan_record(topics.DUNNING, dunning_event(step=step, invoice_id=invoice_id))
+    ops = plan_record(topics.DUNNING, dunning_event(step=step, invoice_id=invoice_id))
+    cases = [op for op in ops if isinstance(op, PutDunning)]
     if expected is None:
-        assert op is None
+        assert cases == []
     else:
-        assert isinstance(op, PutDunning) and (op.case_id, op.closes) == expected
+        assert [(op.case_id, op.closes) for op in cases] == [expected]
 
 
 def test_tombstone_is_no_write() -> None:
-    assert plan_record(topics.HEALTH, None) is None
+    assert plan_record(topics.HEALTH, None) == []
 
 
 @pytest.mark.parametrize(
@@ -56,6 +57,8 @@ def test_tombstone_is_no_write() -> None:
         (topics.HEALTH, b"{}"),
         (topics.ALERTS, b"not json"),
         (topics.USAGE, b"{}"),
+        (topics.LIFECYCLE, b"{}"),
+        (topics.ACCOUNTS, b'{"type": "account_upserted"}'),
         (topics.DUNNING, health_event()),
     ],
 )

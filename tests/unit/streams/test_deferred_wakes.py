@@ -17,15 +17,15 @@ from services.simulator import Simulation
 from streams.domain.events import DomainEvent, UsageEvent
 from streams.processing.convert import to_domain
 from streams.processing.encode import Emit
-from streams.processing.engine import PartitionEngine
 from streams.processing.rules import load_rules
+from tests.unit.streams.engines import Encoding, encoding_engine
 
 RULES = load_rules()
 END = datetime(2026, 11, 23, tzinfo=UTC)
 
 
-def _engine() -> PartitionEngine:
-    return PartitionEngine(0, RULES.model, RULES.policies)
+def _engine() -> Encoding:
+    return encoding_engine(RULES)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def _by_account(emits: list[Emit]) -> dict[bytes, list[tuple[str, bytes]]]:
     return dict(out)
 
 
-def _stored(engine: PartitionEngine) -> dict[str, object]:
+def _stored(engine: Encoding) -> dict[str, object]:
     return {a: engine.record(a) for a in sorted(engine.accounts)}
 
 

@@ -15,16 +15,16 @@ from services.simulator import Simulation
 from streams.domain.events import AccountProfile, BillingEvent, DomainEvent, UsageEvent
 from streams.processing.convert import to_domain
 from streams.processing.encode import Emit
-from streams.processing.engine import PartitionEngine
 from streams.processing.rules import load_rules
+from tests.unit.streams.engines import Encoding, encoding_engine
 
 RULES = load_rules()
 END = datetime(2026, 11, 23, tzinfo=UTC)
 START = END - timedelta(days=40)
 
 
-def _engine() -> PartitionEngine:
-    return PartitionEngine(0, RULES.model, RULES.policies)
+def _engine() -> Encoding:
+    return encoding_engine(RULES)
 
 
 @pytest.fixture(scope="module")
@@ -133,6 +133,6 @@ def test_dunning_timers_fire_on_the_event_time_clock() -> None:
     assert [e.kind for e in tail if e.topic == "cs.dunning.v1"] == []
 
 
-def _stored(engine: PartitionEngine) -> list[tuple[str, Any]]:
+def _stored(engine: Encoding) -> list[tuple[str, Any]]:
     """The dirty accounts' records, through JSON as the table keeps them."""
     return [(a, json.loads(json.dumps(engine.record(a)))) for a in engine.take_dirty_ids()]

@@ -7,8 +7,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from streams.domain.events import BillingEvent, UsageEvent
-from streams.observability.gauges import account_views, decline_codes
 from streams.processing.engine import PartitionEngine
+from streams.processing.gauges import account_views, decline_codes
 from streams.processing.rules import load_rules
 
 RULES = load_rules()

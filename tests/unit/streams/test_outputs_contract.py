@@ -1,9 +1,9 @@
 """The fast output records (plain dicts + orjson) against the output contract.
 
-``streams.processing.encode`` serialises without pydantic on the hot path; this runs a
-simulation through the engine and checks every record it emits: byte-identical
-to the pydantic model's ``model_dump_json()``, and valid when parsed back by
-the topic's model. Pure: no broker.
+``streams.processing.encode`` serialises without pydantic on the hot path;
+this runs a simulation through the engine, encodes its decisions and checks
+every record: byte-identical to the pydantic model's ``model_dump_json()``,
+and valid when parsed back by the topic's model. Pure: no broker.
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-import streams.processing.engine as engine_module
 from schemas.alerts import AlertEvent
 from schemas.dunning import DunningEvent
 from schemas.health import HealthEvent
 from schemas.inputs import decode_event
+from schemas.lifecycle import LifecycleEvent
 from services.simulator import Simulation
 from streams.processing import encode as outputs
 from streams.processing.convert import to_domain
-from streams.processing.engine import PartitionEngine
 from streams.processing.rules import load_rules
+from tests.unit.streams.engines import encoding_engine
 
 END = datetime(2026, 11, 23, tzinfo=UTC)
 RULES = load_rules()
@@ -34,6 +34,7 @@ _PAIRS: dict[str, tuple[Callable[..., outputs.Emit], Callable[..., BaseModel], t
     "health_record": (outputs.health_record, outputs.health_model, HealthEvent),
     "alert_record": (outputs.alert_record, outputs.alert_model, AlertEvent),
     "dunning_record": (outputs.dunning_record, outputs.dunning_model, DunningEvent),
+    "lifecycle_record": (outputs.lifecycle_record, outputs.lifecycle_model, LifecycleEvent),
 }
 
 
@@ -59,11 +60,11 @@ def checked() -> Counter[str]:
         return build
 
     for name in _PAIRS:
-        patch.setattr(engine_module, name, checking(name))
+        patch.setattr(outputs, name, checking(name))
     try:
         sim = Simulation.create(accounts=40, days=45, seed=3, end=int(END.timestamp()))
         events = [to_domain(decode_event(topic, value)) for topic, _key, value in sim.events()]
-        engine = PartitionEngine(0, RULES.model, RULES.policies)
+        engine = encoding_engine(RULES)
         engine.process(events)
         for day in range(1, 40):
             engine.advance(END.timestamp() + day * 86_400)
@@ -75,7 +76,15 @@ def checked() -> Counter[str]:
 
 @pytest.mark.parametrize(
     "kind",
-    ["health_record", "dunning_record", "health_below_threshold", "inactivity", "sudden_drop"],
+    [
+        "health_record",
+        "dunning_record",
+        "lifecycle_record",
+        "health_below_threshold",
+        "inactivity",
+        "sudden_drop",
+        "onboarding_stalled",
+    ],
 )
 def test_every_output_kind_matches_its_model(checked: Counter[str], kind: str) -> None:
     assert checked[kind] > 0, f"the simulation produced no {kind}: {dict(checked)}"

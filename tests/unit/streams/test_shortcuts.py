@@ -16,9 +16,9 @@ from streams.domain.events import DomainEvent
 from streams.domain.scoring import apply
 from streams.domain.scoring.state import ID_DIGEST_BYTES, RECENT_IDS, AccountState
 from streams.processing.convert import to_domain
-from streams.processing.engine import PartitionEngine
 from streams.processing.rules import load_rules
 from streams.speedups import native
+from tests.unit.streams.engines import encoding_engine
 
 RULES = load_rules()
 END = datetime(2026, 11, 23, tzinfo=UTC)
@@ -31,7 +31,7 @@ def simulated() -> list[DomainEvent]:
 
 
 def _run(events: list[DomainEvent]) -> tuple[list[tuple[str, bytes]], str]:
-    engine = PartitionEngine(0, RULES.model, RULES.policies)
+    engine = encoding_engine(RULES)
     out = [(e.topic, e.value) for e in engine.process(events)]
     out += [(e.topic, e.value) for e in engine.advance((END + timedelta(days=20)).timestamp())]
     stored = {k: v.to_dict() for k, v in sorted(engine.accounts.items())}
