@@ -29,9 +29,10 @@ file. Held inputs are looked at again with every batch, and after every
 fetch (``FastIngest.on_fetched``): a partition can catch up without a record
 (a fetch response that only moves its high-water mark). Held inputs are not
 acknowledged (``Ticket``), so a crash re-reads them; the read positions
-stored with the state stop at the first held batch (``unapplied_from``). ``MAX_HELD`` bounds the memory: past it everything held
-is applied in order (a partition that never catches up, e.g. one paused by
-the broker, degrades to the fetch order rather than stalling the rest).
+stored with the state stop at the first held batch (``unapplied_from``).
+``MAX_HELD`` bounds the memory: past it everything held is applied in order
+(a partition that never catches up, e.g. one paused by the broker, degrades
+to the fetch order rather than stalling the rest).
 """
 
 from __future__ import annotations
