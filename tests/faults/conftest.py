@@ -6,6 +6,7 @@ group and reads its outputs from where the topics ended when it began)."""
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,8 +18,9 @@ import pytest
 from schemas import topics
 from services.simulator import Simulation
 from services.stack.probe import run_sync
+from services.stack.process import StackError
 from services.stack.topics import ensure_topics
-from tests.conftest import _start_apache_kafka
+from tests.faults.broker import RestartableBroker
 from tests.integration.kafka_io import produce
 from tests.integration.replaying import HISTORY_END, replay_outputs
 
@@ -69,9 +71,26 @@ def fault_history(tmp_path_factory: pytest.TempPathFactory) -> History:
 
 
 @pytest.fixture(scope="session")
-def fault_kafka(request: pytest.FixtureRequest, fault_history: History) -> Iterator[str]:
-    """An Apache Kafka of the suite's own, the history produced into it."""
-    for bootstrap in _start_apache_kafka(request):
-        run_sync(ensure_topics(bootstrap, PARTITIONS))
-        run_sync(produce(bootstrap, fault_history.records))
-        yield bootstrap
+def fault_broker(fault_history: History) -> Iterator[RestartableBroker]:
+    """An Apache Kafka of the suite's own, the history produced into it; one
+    the broker fault can kill and start again."""
+    from services.stack.kafka import start_kafka
+
+    try:
+        broker = RestartableBroker(start_kafka())
+    except StackError as exc:
+        reason = f"Apache Kafka could not be started: {exc}"
+        if os.environ.get("HEALTHSCORE_REQUIRE_APACHE_KAFKA") == "1":
+            pytest.fail(reason + " (HEALTHSCORE_REQUIRE_APACHE_KAFKA=1)", pytrace=False)
+        pytest.skip(reason)
+    try:
+        run_sync(ensure_topics(broker.address, PARTITIONS))
+        run_sync(produce(broker.address, fault_history.records))
+        yield broker
+    finally:
+        broker.stop()
+
+
+@pytest.fixture
+def fault_kafka(fault_broker: RestartableBroker) -> str:
+    return fault_broker.address
