@@ -138,6 +138,13 @@ class FeatureTable:
         nps = self._nps[rows, np.maximum(days - 1, 0)]
         cols["has_nps"] = (~np.isnan(nps)).astype(np.float64)
         cols["nps"] = np.nan_to_num(nps, nan=7.5)
+        # The score and its dimensions are features too: the ceiling sees all the
+        # score sees, so it is the best this data allows, not a rival feature set.
+        cols["score"] = score_at(self.history, rows, days)
+        for name, grid in self.history.dims.items():
+            values = grid[rows, days]
+            cols[f"dim_{name}"] = np.nan_to_num(values, nan=100.0)
+            cols[f"has_{name}"] = (~np.isnan(values)).astype(np.float64)
         segments = [self.history.segments[i] for i in rows]
         for name in SEGMENT_NAMES:
             cols[f"segment_{name}"] = np.asarray([s == name for s in segments], dtype=np.float64)

@@ -23,14 +23,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--output", default="-", help="where to write output events (default: stdout)"
     )
     parser.add_argument(
+        "--until", default=None, metavar="RFC3339",
+        help="after the last event, move every partition's clock to this time (as the live "
+        "tick does), so silent accounts age and alert the same on every partition",
+    )  # fmt: skip
+    parser.add_argument(
         "--only",
-        choices=("all", "health", "alerts", "dunning"),
+        choices=("all", "health", "alerts", "dunning", "lifecycle"),
         default="all",
         help="which outputs to print",
     )
 
 
 def run(args: argparse.Namespace) -> int:
+    from services.cli.backtest import until_seconds
     from services.replay import ReplayError, replay_file
 
     try:
@@ -40,8 +46,9 @@ def run(args: argparse.Namespace) -> int:
             partitions=args.partitions,
             output=args.output,
             only=args.only,
+            until_s=until_seconds(args.until),
         )
-    except ReplayError as exc:
+    except (ReplayError, ValueError) as exc:
         sys.stderr.write(f"healthscore replay: {exc}\n")
         return 2
     except BrokenPipeError:  # e.g. piped into head: the reader has what it wanted

@@ -53,6 +53,7 @@ MODULES: tuple[str, ...] = (
     "streams/domain/scoring/apply.py",
     "streams/domain/scoring/dimensions.py",
     "streams/domain/scoring/lifecycle.py",
+    "streams/domain/scoring/masks.py",
     "streams/domain/dunning/cases.py",
     "streams/domain/dunning/codec.py",
     "streams/domain/dunning/decision.py",

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,14 @@ def _dunning(out: str, env: dict[str, str]) -> bool:
     return any(case["invoice_id"] == "in_1" for case in _json(out)["open_cases"])
 
 
-def _anything(out: str, env: dict[str, str]) -> bool:
+def _now_set(out: str, env: dict[str, str]) -> bool:
+    """The events' time: an RFC 3339 UTC timestamp of this minute."""
+    now = datetime.strptime(env.get("NOW", ""), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return abs((datetime.now(UTC) - now).total_seconds()) < 60
+
+
+def _started(out: str, env: dict[str, str]) -> bool:
+    """A background command: :func:`_wait_started` checks it is listening."""
     return True
 
 
@@ -107,9 +115,9 @@ class Step:
 
 EXPECTED = (
     Step("/v1/subscriptions", _secret_set),
-    Step("webhook_receiver.py", _anything),
+    Step("webhook_receiver.py", _started),
     Step('"account_upserted"', _accepted(1)),
-    Step("NOW=$(date", _anything),
+    Step("NOW=$(date", _now_set),
     Step('"payment_failed"', _accepted(4)),
     Step(f"/v1/accounts/{ACCOUNT}/health", _at_risk, read=True),
     Step(f"/v1/alerts?account_id={ACCOUNT}", _alerted, read=True),
@@ -127,7 +135,6 @@ class Session:
     def __init__(self, workdir: Path, env: dict[str, str]) -> None:
         self.state = workdir / "state.sh"
         self.state.write_text("")
-        self.workdir = workdir
         self.env = env
         self.background: list[subprocess.Popen[bytes]] = []
 

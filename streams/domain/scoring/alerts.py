@@ -20,6 +20,8 @@ is paged twice for the same thing:
   ``stalled_quiet_days`` before it is ``stalled_after_days`` old. While an
   account is onboarding (younger than ``onboarding_days``) it is the only
   risk alert: the other rules judge windows a young account has not lived.
+  The score-based rules also wait while the account's usage *data* is that
+  young (an old customer first seen by a new deployment or a replay).
 - A churned account raises nothing (the caller does not ask).
 
 Ids are ``sha256(account, type, cause time)``: a re-run over the same input
@@ -91,6 +93,8 @@ class AlertInput:
     model_version: str | None
     onboarding: bool = False
     """The account is younger than the model's ``onboarding_days``."""
+    settling: bool = False
+    """Its usage data is younger than that: no score-based alerts yet."""
     stalled_s: int = -1
     """The onboarding check: -1 not due (or done), 0 due and passed, else the
     cause time of an ``onboarding_stalled`` alert."""
@@ -123,7 +127,7 @@ def next_alert_state(
         score_t = step.score_t
         now_day = day_index(step.now_s)
         history = peaks_after(history, now_day - policy.sudden_drop_days)
-        if not step.onboarding:
+        if not (step.onboarding or step.settling):
             armed, drop_s = _score_rules(step, policy, history, armed, drop_s, out, reasons)
         history = record_peak(history, now_day, score_t)
     if (

@@ -22,9 +22,7 @@ from streams.domain.events import (
     UsageEvent,
 )
 from streams.domain.scoring.lifecycle import LifecycleDecision, churn_kind, decision
-from streams.domain.scoring.series import add, put_max, touch_feature
-from streams.domain.scoring.state import (
-    CSAT_KEEP,
+from streams.domain.scoring.masks import (
     DIM_ACTIVE_DAYS,
     DIM_ALL,
     DIM_DATA_GROWTH,
@@ -34,15 +32,19 @@ from streams.domain.scoring.state import (
     DIM_RECENCY,
     DIM_SUPPORT_LOAD,
     DIM_USAGE,
+    SEEN_FEATURE,
+    SEEN_LOGIN,
+    SEEN_RECORDS,
+    SEEN_SEATS,
+)
+from streams.domain.scoring.series import add, put_max, touch_feature
+from streams.domain.scoring.state import (
+    CSAT_KEEP,
     FEATURE_CAP,
     ID_DIGEST_BYTES,
     OPEN_FAILURE_CAP,
     OPEN_TICKET_CAP,
     RECENT_IDS,
-    SEEN_FEATURE,
-    SEEN_LOGIN,
-    SEEN_RECORDS,
-    SEEN_SEATS,
     AccountState,
     BillingView,
     Churn,

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from streams.domain.scoring.masks import SEEN_ACTIVITY, SEEN_FEATURE, SEEN_RECORDS
 from streams.domain.scoring.model import BaselineRatio, DimensionConfig, ScoringModel
-from streams.domain.scoring.state import SEEN_ACTIVITY, SEEN_FEATURE, SEEN_RECORDS, ScoredState
+from streams.domain.scoring.state import ScoredState
 from streams.domain.scoring.windows import (
     Series,
     count_days,
@@ -97,12 +98,14 @@ def _ratio(
 def recency(
     state: ScoredState, dim: DimensionConfig, model: ScoringModel, now_day: int
 ) -> float | None:
-    """Whole days since the last usage. Not a window: it keeps growing past 90
-    days, so a year of silence ranks below a quarter of it."""
+    """Whole days without any usage since the last active day (0 when it was
+    used today or yesterday, so a daily user's score does not dip at every
+    midnight and come back at its first login). Not a window: it keeps growing
+    past 90 days, so a year of silence ranks below a quarter of it."""
     last = state.last_activity_s
     if last is None:
         return None
-    return float(max(0, now_day - day_index(last)))
+    return float(max(0, now_day - day_index(last) - 1))
 
 
 def activity_trend(

@@ -115,7 +115,7 @@ class AlertPolicy:
     rearm: float = 65.0
     sudden_drop_points: float = 20.0
     sudden_drop_days: int = 7
-    sudden_drop_rearm: float = 75.0
+    sudden_drop_rearm: float = 85.0
     inactivity_days: int = 14
     segment_thresholds: tuple[tuple[str, float, float], ...] = ()
     """``(segment, threshold, rearm)`` overrides; a tuple keeps the policy hashable."""
@@ -323,7 +323,7 @@ def _alerts(doc: Any) -> AlertPolicy:
         sudden_drop_points=number(drop, "alerts.sudden_drop_points", lo=1, hi=100),
         sudden_drop_days=whole(body.get("sudden_drop_days", 7), "alerts.sudden_drop_days", 1, 30),
         sudden_drop_rearm=number(
-            body.get("sudden_drop_rearm", 75), "alerts.sudden_drop_rearm", lo=0, hi=100
+            body.get("sudden_drop_rearm", 85), "alerts.sudden_drop_rearm", lo=0, hi=100
         ),
         inactivity_days=whole(body.get("inactivity_days", 14), "alerts.inactivity_days", 1, 89),
         segment_thresholds=tuple((k, t, r) for k, (t, r) in segments.items()),

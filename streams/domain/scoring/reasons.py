@@ -65,7 +65,9 @@ def detail(state: ScoredState, dim: DimensionScore, model: ScoringModel, now_day
     name = dim.name
     if name == "recency":
         days = int(dim.raw)
-        return "active today" if days == 0 else f"last active {days} {_plural(days, 'day')} ago"
+        if days == 0:
+            return "active today or yesterday"
+        return f"no usage for {days} full {_plural(days, 'day')}"
     if name == "activity_trend":
         return f"active on {dim.raw:.0%} as many days lately as usual"
     if name == "payment_status" and dim.raw <= 0:

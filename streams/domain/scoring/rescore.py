@@ -21,9 +21,9 @@ from collections.abc import Mapping
 
 from streams.domain.scoring.apply import StateDraft
 from streams.domain.scoring.dimensions import MEASURES, Measure
+from streams.domain.scoring.masks import DIM_ALL, DIM_BITS, DIM_WEIGHTS
 from streams.domain.scoring.model import DIMENSIONS, DimensionConfig, ScoringModel
 from streams.domain.scoring.score import ScoreParts, assemble, dimension_score_t
-from streams.domain.scoring.state import DIM_ALL, DIM_BITS, DIM_WEIGHTS
 
 _Plan = tuple[tuple[DimensionConfig, Measure, int, int], ...]
 """Per model dimension: config, measure, mask bit, position in ``DIMENSIONS``."""

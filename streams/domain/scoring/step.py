@@ -28,6 +28,7 @@ from streams.domain.events import DomainEvent
 from streams.domain.frozen import fast_init
 from streams.domain.scoring.alerts import AlertDecision, AlertInput, next_alert_state
 from streams.domain.scoring.apply import StateDraft, id_digest
+from streams.domain.scoring.masks import DIM_WEIGHTS
 from streams.domain.scoring.model import ScoringModel
 from streams.domain.scoring.reasons import details_of, explain
 from streams.domain.scoring.rescore import cached_parts, rescore, score_vector
@@ -40,7 +41,7 @@ from streams.domain.scoring.score import (
     score_parts,
 )
 from streams.domain.scoring.series import prune, prune_features
-from streams.domain.scoring.state import DIM_WEIGHTS, AccountState, ScoredState, ScoreMemo
+from streams.domain.scoring.state import AccountState, ScoredState, ScoreMemo
 from streams.domain.scoring.windows import DAY_SECONDS, count_days, day_index, horizon_floor
 
 
@@ -145,7 +146,7 @@ def _decide(
         changed = new_memo is not None and (memo is None or not same_score(memo, new_memo))
     draft.last_score = new_memo
     explained = _Explainer(draft, model, now_s, parts, memo)
-    onboarding, stalled_s = _onboarding(draft, model, now_day)
+    onboarding, settling, stalled_s = _onboarding(draft, model, now_day)
     step = AlertInput(
         account_id=draft.account_id,
         profile=draft.profile,
@@ -158,6 +159,7 @@ def _decide(
         cause_s=cause_s if cause_s is not None else now_day * DAY_SECONDS,
         model_version=model.version,
         onboarding=onboarding,
+        settling=settling,
         stalled_s=stalled_s,
     )
     draft.alerts, alerts = next_alert_state(draft.alerts, step, model.alerts, explained.reasons)
@@ -182,20 +184,26 @@ def born_day(state: ScoredState) -> int | None:
     return state.usage.first_day
 
 
-def _onboarding(draft: StateDraft, model: ScoringModel, now_day: int) -> tuple[bool, int]:
-    """(is onboarding, the stalled check for ``AlertInput.stalled_s``)."""
+def _onboarding(draft: StateDraft, model: ScoringModel, now_day: int) -> tuple[bool, bool, int]:
+    """(is onboarding, is settling, the stalled check for ``AlertInput.stalled_s``).
+
+    Settling: the usage data is younger than ``onboarding_days`` (an old
+    customer first seen by a new deployment or a replay), so its 30-day
+    windows are not lived yet either; unlike onboarding, silence still counts."""
+    policy = model.lifecycle
+    first = draft.usage.first_day
+    settling = first is not None and now_day - first < policy.onboarding_days
     born = born_day(draft)
     if born is None:
-        return False, -1
-    policy = model.lifecycle
+        return False, settling, -1
     onboarding = now_day - born < policy.onboarding_days
     due = born + policy.stalled_after_days
     if draft.alerts.onboarding_checked or now_day < due:
-        return onboarding, -1
+        return onboarding, settling, -1
     if now_day > due + ONBOARDING_CHECK_GRACE_DAYS:
-        return onboarding, 0
+        return onboarding, settling, 0
     quiet = count_days(draft.usage.active_users, due - policy.stalled_quiet_days, due) == 0
-    return onboarding, due * DAY_SECONDS if quiet else 0
+    return onboarding, settling, due * DAY_SECONDS if quiet else 0
 
 
 def _inactivity_not_due(draft: StateDraft, model: ScoringModel, now_s: int) -> bool:

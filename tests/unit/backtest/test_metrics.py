@@ -50,7 +50,7 @@ def make_history(accounts: int = 40, days: int = 200, churners: int = 10) -> His
         first_day=FIRST_DAY,
         days=days,
         scores=scores,
-        dims={},
+        dims={"nps": np.full((n, days), np.nan)},
         raw=raw,
         alerts=alerts,
         outcomes=outcomes,

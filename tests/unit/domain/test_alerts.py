@@ -156,13 +156,23 @@ def test_alert_ids_differ_per_account_and_type() -> None:
     model = hover_model()
     a = process_batch(
         None,
-        [make_profile("a"), make_nps("a", at_day(0), 0), make_login("a", at_day(0))],
+        [
+            make_profile("a"),
+            *[make_login("a", at_day(d)) for d in (-30, -20, -10)],  # past settling
+            make_nps("a", at_day(0), 0),
+            make_login("a", at_day(0)),
+        ],
         model,
         at_day(0),
     )
     b = process_batch(
         None,
-        [make_profile("b"), make_nps("b", at_day(0), 0), make_login("b", at_day(0))],
+        [
+            make_profile("b"),
+            *[make_login("b", at_day(d)) for d in (-30, -20, -10)],  # past settling
+            make_nps("b", at_day(0), 0),
+            make_login("b", at_day(0)),
+        ],
         model,
         at_day(0),
     )

@@ -7,11 +7,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import pytest
 from faust.types import TP
 
+from schemas import topics
 from services.simulator import Simulation
 from streams.processing.clock import is_clock_key
 from streams.processing.deadletter import DeadLetterLimit
@@ -89,7 +92,7 @@ def batches(accounts: int, size: int, *, past_midnight: int = 0) -> list[list[Ra
     sim = Simulation.create(accounts=accounts, days=1, seed=5, end=END)
     events = list(sim.events())
     if past_midnight:
-        events += sim.live_batch(END // 86_400 * 86_400 + 86_400 + 3600, past_midnight)
+        events += _past_midnight(sim, END // 86_400 * 86_400 + 86_400 + 3600, past_midnight)
     messages = [
         RawMessage(topic, partition_for(key.decode(), PARTITIONS), offset, key, value)
         for offset, (topic, key, value) in enumerate(events)
@@ -168,3 +171,15 @@ def spy_budgets(
 
     monkeypatch.setattr(target, method, spy)
     return calls
+
+
+def _past_midnight(sim: Simulation, at: int, count: int) -> list[tuple[str, bytes, bytes]]:
+    """``count`` NPS answers of 0 at ``at``: inputs that surely move their
+    account's score, so each one has an output of its own to look for."""
+    time = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    out = []
+    for n, account in enumerate(sim.accounts[:count]):
+        value = {"id": f"late-{n}", "account_id": account.account_id, "type": "nps_response",
+                 "time": time, "score": 0}  # fmt: skip
+        out.append((topics.FEEDBACK, account.account_id.encode(), orjson.dumps(value)))
+    return out

@@ -178,5 +178,29 @@ def test_every_dimension_of_a_health_event_has_its_plain_words_detail() -> None:
     health = [o for o in drive(plan, 40) if o["topic"] == topics.HEALTH][-1]["data"]
     details = {d["name"]: d["detail"] for d in health["dimensions"]}
     assert all(details.values()), details
-    assert details["recency"] == "active today" or "last active" in details["recency"]
+    assert details["recency"] == "active today or yesterday"
     assert details["nps"].startswith("latest NPS is 8")
+
+
+def test_an_old_customer_new_to_the_data_gets_no_score_alert_while_settling() -> None:
+    """First seen by a replay or a new deployment: its windows are not lived yet."""
+
+    def plan(d: int) -> list[DomainEvent]:
+        first = [make_profile(at=T0), make_nps(at=at_day(0, 5), score=0)] if d == 0 else []
+        return first + ([make_login(at=at_day(d, 1))] if d < 2 else [])
+
+    kinds = alerts(drive(plan, 45))
+    assert "health_below_threshold" in kinds  # once the data is a month old
+    assert all(k == "inactivity" for k in alerts(drive(plan, 29)))
+
+
+def test_a_score_hovering_at_the_healthy_line_pages_one_sudden_drop() -> None:
+    def plan(d: int) -> list[DomainEvent]:
+        first = [make_profile(at=T0), make_nps(at=T0, score=9)] if d == 0 else []
+        if d < 40:
+            return first + daily_use(d)
+        # From day 40 the NPS answers swing the score around the healthy line.
+        return [*daily_use(d), make_nps(at=at_day(d, 3), score=0 if d % 2 else 9)]
+
+    kinds = alerts(drive(plan, 70))
+    assert kinds.count("sudden_drop") <= 1

@@ -20,6 +20,7 @@ from schemas.alerts import AlertEvent
 from schemas.dunning import DunningEvent
 from schemas.health import HealthEvent
 from schemas.inputs import decode_event
+from schemas.lifecycle import LifecycleEvent
 from services.simulator import Simulation
 from streams.processing import encode as outputs
 from streams.processing.convert import to_domain
@@ -33,6 +34,7 @@ _PAIRS: dict[str, tuple[Callable[..., outputs.Emit], Callable[..., BaseModel], t
     "health_record": (outputs.health_record, outputs.health_model, HealthEvent),
     "alert_record": (outputs.alert_record, outputs.alert_model, AlertEvent),
     "dunning_record": (outputs.dunning_record, outputs.dunning_model, DunningEvent),
+    "lifecycle_record": (outputs.lifecycle_record, outputs.lifecycle_model, LifecycleEvent),
 }
 
 
@@ -74,7 +76,15 @@ def checked() -> Counter[str]:
 
 @pytest.mark.parametrize(
     "kind",
-    ["health_record", "dunning_record", "health_below_threshold", "inactivity", "sudden_drop"],
+    [
+        "health_record",
+        "dunning_record",
+        "lifecycle_record",
+        "health_below_threshold",
+        "inactivity",
+        "sudden_drop",
+        "onboarding_stalled",
+    ],
 )
 def test_every_output_kind_matches_its_model(checked: Counter[str], kind: str) -> None:
     assert checked[kind] > 0, f"the simulation produced no {kind}: {dict(checked)}"
