@@ -375,7 +375,7 @@ def touchpoint_model(touchpoint: TouchpointDecision) -> TouchpointEvent:
     renewal = touchpoint.renewal_s
     data = TouchpointDue(
         account_id=touchpoint.account_id,
-        kind=touchpoint.kind,  # type: ignore[arg-type]
+        kind=touchpoint.kind,
         summary=touchpoint.summary,
         score=touchpoint.score,
         owner=profile.owner if profile else None,
