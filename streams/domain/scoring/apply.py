@@ -57,6 +57,7 @@ from streams.domain.scoring.touchpoints import TouchpointDecision
 from streams.domain.scoring.windows import (
     DAY_SECONDS,
     Features,
+    Series,
     day_index,
     estimate_users,
     has_day,
@@ -165,38 +166,12 @@ class StateDraft:
             self.watermark_s = at_s
         kind = type(event)
         if kind is UsageEvent:
-            usage_event: UsageEvent = event  # type: ignore[assignment]
-            recency = 0
-            if usage_event.kind != "seats_changed":
-                last = self.last_activity_s
-                if last is None or at_s > last:
-                    if last is None or at_s // DAY_SECONDS != last // DAY_SECONDS:
-                        recency = DIM_RECENCY
-                    self.last_activity_s = at_s
-                if self.churn is not None and at_s > self.churn.at_s:
-                    self._reactivate(at_s)
-            elif self.touchpoints.seats_base is None and usage_event.quantity:
-                # Expansion is measured from the first seat count we learn.
-                self.touchpoints = replace(self.touchpoints, seats_base=usage_event.quantity)
-            self.usage, mask = apply_usage(self.usage, usage_event, at_s, self.feature_window)
-            return mask | recency
+            return self._apply_usage(event, at_s)  # type: ignore[arg-type]
         if kind is TicketEvent:
             self.tickets = apply_ticket(self.tickets, event, at_s)  # type: ignore[arg-type]
             return DIM_SUPPORT_LOAD
         if kind is BillingEvent:
-            billing_event: BillingEvent = event  # type: ignore[assignment]
-            if billing_event.kind == "subscription_canceled":
-                self._cancel(billing_event, at_s)
-            elif (
-                billing_event.kind == "payment_succeeded"
-                and self.churn is not None
-                and at_s > self.churn.at_s
-            ):
-                self._reactivate(at_s)
-            elif billing_event.kind == "renewal_scheduled":
-                self._renewal(billing_event.renewal_at)
-            self.billing = apply_billing(self.billing, billing_event, at_s)
-            return DIM_PAYMENT_STATUS
+            return self._apply_billing(event, at_s)  # type: ignore[arg-type]
         if kind is FeedbackEvent:
             self.nps, self.tickets = apply_feedback(self.nps, self.tickets, event, at_s)  # type: ignore[arg-type]
             return DIM_NPS if event.kind == "nps_response" else DIM_SUPPORT_LOAD  # type: ignore[union-attr]
@@ -217,6 +192,36 @@ class StateDraft:
             renewal_s = int(renewal_at.timestamp())
             if renewal_s != self.touchpoints.renewal_s:
                 self.touchpoints = replace(self.touchpoints, renewal_s=renewal_s)
+
+    def _apply_usage(self, usage_event: UsageEvent, at_s: int) -> int:
+        recency = 0
+        if usage_event.kind != "seats_changed":
+            last = self.last_activity_s
+            if last is None or at_s > last:
+                if last is None or at_s // DAY_SECONDS != last // DAY_SECONDS:
+                    recency = DIM_RECENCY
+                self.last_activity_s = at_s
+            if self.churn is not None and at_s > self.churn.at_s:
+                self._reactivate(at_s)
+        elif self.touchpoints.seats_base is None and usage_event.quantity:
+            # Expansion is measured from the first seat count we learn.
+            self.touchpoints = replace(self.touchpoints, seats_base=usage_event.quantity)
+        self.usage, mask = apply_usage(self.usage, usage_event, at_s, self.feature_window)
+        return mask | recency
+
+    def _apply_billing(self, billing_event: BillingEvent, at_s: int) -> int:
+        if billing_event.kind == "subscription_canceled":
+            self._cancel(billing_event, at_s)
+        elif (
+            billing_event.kind == "payment_succeeded"
+            and self.churn is not None
+            and at_s > self.churn.at_s
+        ):
+            self._reactivate(at_s)
+        elif billing_event.kind == "renewal_scheduled":
+            self._renewal(billing_event.renewal_at)
+        self.billing = apply_billing(self.billing, billing_event, at_s)
+        return DIM_PAYMENT_STATUS
 
     def _cancel(self, event: BillingEvent, at_s: int) -> None:
         """Churn the account (once: a repeated cancellation changes nothing)."""
@@ -272,22 +277,8 @@ def apply_usage(
     if event.kind == "seats_changed":
         return replace(usage, kinds_seen=usage.kinds_seen | bit, seats=event.quantity), 0
     mask = 0 if usage.kinds_seen & bit else DIM_USAGE
-    active = usage.active_users
-    if day >= usage.users_day:
-        same_day = day == usage.users_day
-        bitmap = usage.users_bitmap if same_day else 0
-        if event.user_id is not None:
-            bitmap |= user_bit(event.user_id)
-        has_bucket = bool(active) and active[-1][0] == day
-        if not (same_day and has_bucket and bitmap == usage.users_bitmap):
-            if not has_bucket:
-                mask |= DIM_ACTIVE_DAYS
-            active = put_max(active, day, max(1, estimate_users(bitmap)))
-    else:  # late event for an older day: only the active day is certain
-        bitmap = usage.users_bitmap
-        if not has_day(active, day):
-            mask |= DIM_ACTIVE_DAYS
-        active = put_max(active, day, 1)
+    active, bitmap, marked = _mark_active(usage, event, day)
+    mask |= marked
     features, records = usage.features, usage.records
     if event.kind == "feature_used" and event.feature:
         features = touch_feature(features, event.feature, day, FEATURE_CAP)
@@ -323,6 +314,29 @@ def apply_usage(
         ),
         mask,
     )
+
+
+def _mark_active(usage: UsageState, event: UsageEvent, day: int) -> tuple[Series, int, int]:
+    """The active-day series and today's user bitmap with ``event`` counted, and
+    ``DIM_ACTIVE_DAYS`` if it made a day active (else 0)."""
+    active = usage.active_users
+    mask = 0
+    if day >= usage.users_day:
+        same_day = day == usage.users_day
+        bitmap = usage.users_bitmap if same_day else 0
+        if event.user_id is not None:
+            bitmap |= user_bit(event.user_id)
+        has_bucket = bool(active) and active[-1][0] == day
+        if not (same_day and has_bucket and bitmap == usage.users_bitmap):
+            if not has_bucket:
+                mask = DIM_ACTIVE_DAYS
+            active = put_max(active, day, max(1, estimate_users(bitmap)))
+    else:  # late event for an older day: only the active day is certain
+        bitmap = usage.users_bitmap
+        if not has_day(active, day):
+            mask = DIM_ACTIVE_DAYS
+        active = put_max(active, day, 1)
+    return active, bitmap, mask
 
 
 def _repeats_today(usage: UsageState, event: UsageEvent, day: int) -> bool:
