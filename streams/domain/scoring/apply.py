@@ -11,6 +11,8 @@ the dimensions an event can move otherwise.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
+from datetime import datetime
 
 from streams.domain.events import (
     AccountProfile,
@@ -41,6 +43,7 @@ from streams.domain.scoring.state import (
     Profile,
     TicketState,
 )
+from streams.domain.scoring.touchpoints import TouchpointDecision
 from streams.domain.scoring.usage import apply_usage
 from streams.domain.scoring.windows import DAY_SECONDS, day_index
 
@@ -82,7 +85,8 @@ class StateDraft:
     __slots__ = (
         "account_id", "alerts", "as_of_s", "billing", "churn", "dim_day", "dim_model",
         "dim_raws", "dim_scores", "feature_window", "last_activity_s", "last_score",
-        "lifecycle_out", "nps", "profile", "recent", "tickets", "usage", "watermark_s",
+        "lifecycle_out", "nps", "profile", "recent", "tickets", "touchpoints", "usage",
+        "watermark_s",
     )  # fmt: skip
 
     def __init__(self, state: AccountState, feature_window: int = 1) -> None:
@@ -99,8 +103,10 @@ class StateDraft:
         self.last_score = state.last_score
         self.alerts = state.alerts
         self.churn = state.churn
-        #: Lifecycle changes of the current step, for the caller to emit (not stored).
-        self.lifecycle_out: tuple[LifecycleDecision, ...] = ()
+        self.touchpoints = state.touchpoints
+        #: Lifecycle changes and touchpoints of the current step, for the
+        #: caller to emit (not stored).
+        self.lifecycle_out: tuple[LifecycleDecision | TouchpointDecision, ...] = ()
         #: The remembered digests packed end to end, oldest first: one buffer
         #: of ~200 bytes instead of a list, a dict and 32 bytes objects
         #: (~3.5 KB), because every owned account keeps its draft in memory.
@@ -148,10 +154,19 @@ class StateDraft:
             profile = apply_profile(self.profile, event, at_s)  # type: ignore[arg-type]
             changed = profile is not self.profile
             self.profile = profile
+            if changed:
+                self._renewal(event.renewal_at)  # type: ignore[union-attr]
             if self.churn is not None and at_s > self.churn.at_s:
                 self._reactivate(at_s)
             return DIM_ALL if changed else 0
         raise TypeError(f"not a domain event: {kind.__name__}")
+
+    def _renewal(self, renewal_at: datetime | None) -> None:
+        """Remember the renewal date the renewal touchpoint is for."""
+        if renewal_at is not None:
+            renewal_s = int(renewal_at.timestamp())
+            if renewal_s != self.touchpoints.renewal_s:
+                self.touchpoints = replace(self.touchpoints, renewal_s=renewal_s)
 
     def _apply_usage(self, usage_event: UsageEvent, at_s: int) -> int:
         recency = 0
@@ -163,6 +178,9 @@ class StateDraft:
                 self.last_activity_s = at_s
             if self.churn is not None and at_s > self.churn.at_s:
                 self._reactivate(at_s)
+        elif self.touchpoints.seats_base is None and usage_event.quantity:
+            # Expansion is measured from the first seat count we learn.
+            self.touchpoints = replace(self.touchpoints, seats_base=usage_event.quantity)
         self.usage, mask = apply_usage(self.usage, usage_event, at_s, self.feature_window)
         return mask | recency
 
@@ -175,6 +193,8 @@ class StateDraft:
             and at_s > self.churn.at_s
         ):
             self._reactivate(at_s)
+        elif billing_event.kind == "renewal_scheduled":
+            self._renewal(billing_event.renewal_at)
         self.billing = apply_billing(self.billing, billing_event, at_s)
         return DIM_PAYMENT_STATUS
 
@@ -211,6 +231,7 @@ class StateDraft:
             alerts=self.alerts,
             recent_ids=bytes(self.recent),
             churn=self.churn,
+            touchpoints=self.touchpoints,
         )
 
 
