@@ -82,7 +82,9 @@ def fit_weights(history: History, s: Samples, model: ScoringModel) -> FitResult:
     w = np.clip(solution.x[2:], 0.0, None)
     if w.sum() <= 0:
         w = prior
-    weights = {n: round(float(v / w.sum() * 100), 1) for n, v in zip(names, w, strict=True)}
+    weights: dict[str, float] = {
+        n: round(float(v / w.sum() * 100), 1) for n, v in zip(names, w, strict=True)
+    }
     score = weighted_scores(dims, np.asarray([weights[n] for n in names]))
     return FitResult(
         weights=weights,

@@ -131,48 +131,58 @@ class _Collector:
         k = day - (self.first_day or day)
         if k < 0:
             return  # before the first day collected: only the engine sees it
-        kind = type(event)
+        if isinstance(event, UsageEvent):
+            self._usage(event, i, k)
+        elif isinstance(event, TicketEvent):
+            self._ticket(event, i, k)
+        elif isinstance(event, BillingEvent):
+            self._billing(event, i, k, at_s)
+        elif isinstance(event, FeedbackEvent):
+            self._feedback(event, i, k)
+        elif isinstance(event, AccountProfile):
+            self._profile(event, i)
+
+    def _usage(self, usage: UsageEvent, i: int, k: int) -> None:
         raw = self.raw
-        if kind is UsageEvent:
-            usage: UsageEvent = event  # type: ignore[assignment]
-            if usage.kind == "seats_changed":
-                raw["seats"].put(i, k, float(usage.quantity or 0))
-                return
-            raw["usage"].add(i, k, 1)
-            if usage.kind == "feature_used":
-                raw["features"].add(i, k, 1)
-            elif usage.kind == "records_changed":
-                raw["records"].add(i, k, float(usage.quantity or 0))
-        elif kind is TicketEvent:
-            ticket: TicketEvent = event  # type: ignore[assignment]
-            if ticket.kind == "ticket_opened":
-                raw["tickets"].add(i, k, 1)
-                if ticket.priority in ("high", "urgent"):
-                    raw["urgent"].add(i, k, 1)
-            elif ticket.kind == "ticket_reopened":
-                raw["reopened"].add(i, k, 1)
-            if ticket.csat is not None and ticket.csat <= 2:
-                raw["low_csat"].add(i, k, 1)
-        elif kind is BillingEvent:
-            billing: BillingEvent = event  # type: ignore[assignment]
-            if billing.kind == "payment_failed":
-                raw["failed"].add(i, k, 1)
-            elif billing.kind == "payment_succeeded":
-                raw["paid"].add(i, k, 1)
-            elif billing.kind == "subscription_canceled" and i not in self.outcomes:
-                self.outcomes[i] = Outcome(at_s, billing.reason)
-        elif kind is FeedbackEvent:
-            feedback: FeedbackEvent = event  # type: ignore[assignment]
-            if feedback.kind == "nps_response":
-                raw["nps"].put(i, k, float(feedback.score))
-            elif feedback.score <= 2:
-                raw["low_csat"].add(i, k, 1)
-        elif kind is AccountProfile:
-            profile: AccountProfile = event  # type: ignore[assignment]
-            self.segments[i] = profile.segment
-            self.arr[i] = float(profile.arr_cents)
-            if profile.created_at is not None:
-                self.created[i] = float(int(profile.created_at.timestamp()) // DAY_SECONDS)
+        if usage.kind == "seats_changed":
+            raw["seats"].put(i, k, float(usage.quantity or 0))
+            return
+        raw["usage"].add(i, k, 1)
+        if usage.kind == "feature_used":
+            raw["features"].add(i, k, 1)
+        elif usage.kind == "records_changed":
+            raw["records"].add(i, k, float(usage.quantity or 0))
+
+    def _ticket(self, ticket: TicketEvent, i: int, k: int) -> None:
+        raw = self.raw
+        if ticket.kind == "ticket_opened":
+            raw["tickets"].add(i, k, 1)
+            if ticket.priority in ("high", "urgent"):
+                raw["urgent"].add(i, k, 1)
+        elif ticket.kind == "ticket_reopened":
+            raw["reopened"].add(i, k, 1)
+        if ticket.csat is not None and ticket.csat <= 2:
+            raw["low_csat"].add(i, k, 1)
+
+    def _billing(self, billing: BillingEvent, i: int, k: int, at_s: int) -> None:
+        if billing.kind == "payment_failed":
+            self.raw["failed"].add(i, k, 1)
+        elif billing.kind == "payment_succeeded":
+            self.raw["paid"].add(i, k, 1)
+        elif billing.kind == "subscription_canceled" and i not in self.outcomes:
+            self.outcomes[i] = Outcome(at_s, billing.reason)
+
+    def _feedback(self, feedback: FeedbackEvent, i: int, k: int) -> None:
+        if feedback.kind == "nps_response":
+            self.raw["nps"].put(i, k, float(feedback.score))
+        elif feedback.score <= 2:
+            self.raw["low_csat"].add(i, k, 1)
+
+    def _profile(self, profile: AccountProfile, i: int) -> None:
+        self.segments[i] = profile.segment
+        self.arr[i] = float(profile.arr_cents)
+        if profile.created_at is not None:
+            self.created[i] = float(int(profile.created_at.timestamp()) // DAY_SECONDS)
 
     def emitted(self, decided: list[Decision]) -> None:
         """Keep the engine's alerts and lifecycle changes (by account index,

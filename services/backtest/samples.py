@@ -102,7 +102,9 @@ class FeatureTable:
     def window(self, name: str, rows: IntArray, days: IntArray, width: int) -> Array:
         """Sum of ``name`` over the ``width`` days before each cut-off."""
         cum = self._cum[name]
-        return cum[rows, days] - cum[rows, np.maximum(days - width, 0)]
+        # numpy types fancy indexing as Any; the sums are float64 like ``cum``.
+        sums: Array = cum[rows, days] - cum[rows, np.maximum(days - width, 0)]
+        return sums
 
     def recency(self, rows: IntArray, days: IntArray) -> Array:
         """Days since the last usage before the cut-off (since first seen when never)."""

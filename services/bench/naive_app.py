@@ -86,7 +86,7 @@ def step(stored: dict[str, Any], event: DomainEvent) -> tuple[dict[str, Any], li
     return account.to_dict(), encode(decided, model.alerts.threshold)
 
 
-@app.task
+@app.task  # type: ignore[untyped-decorator]  # Faust's app.task is untyped
 async def declare_outputs() -> None:
     for topic in outputs.values():
         await topic.maybe_declare()

@@ -145,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
         sizes.update(QUICK)
     if args.pipeline_dir is not None:
         sizes["pipeline_dir"] = args.pipeline_dir.resolve()
-    params = BenchParams(seed=args.seed, floor=not args.no_floor, **sizes)  # type: ignore[arg-type]
+    params = BenchParams(seed=args.seed, floor=not args.no_floor, **sizes)
     bar = ProgressLine(enabled=not args.no_progress)
     results = run_bench(params, _brokers(args.broker), bar)
     results["parameters"]["quick"] = args.quick

@@ -108,8 +108,8 @@ def _compile(scratch: Path, stage: Path, opt_level: str) -> None:
     )
     dist = Distribution({"name": "healthscore-native", "ext_modules": extensions})
     command = dist.get_command_obj("build_ext")
-    command.build_lib = str(stage)  # type: ignore[attr-defined]
-    command.build_temp = str(scratch / "obj")  # type: ignore[attr-defined]
+    command.build_lib = str(stage)
+    command.build_temp = str(scratch / "obj")
     dist.run_command("build_ext")
     # Only the extensions belong in the build directory.
     for leftover in stage.rglob("*"):

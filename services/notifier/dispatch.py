@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass
 
 import orjson
-from aiokafka import AIOKafkaConsumer, ConsumerRecord  # type: ignore[import-untyped]
-from aiokafka.errors import CommitFailedError  # type: ignore[import-untyped]
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka.errors import CommitFailedError
 
 from schemas import topics
 from services.notifier import metrics

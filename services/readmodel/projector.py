@@ -14,7 +14,7 @@ import signal
 from collections import Counter
 from collections.abc import Iterable
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord  # type: ignore[import-untyped]
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from prometheus_client import start_http_server
 from redis.asyncio import Redis
 

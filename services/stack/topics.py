@@ -18,7 +18,7 @@ from services.stack.process import StackError
 from streams.worker.kafka_security import KafkaSecurity, client_kwargs, start_client
 
 if TYPE_CHECKING:
-    from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
+    from aiokafka.admin import AIOKafkaAdminClient
 
 log = logging.getLogger(__name__)
 

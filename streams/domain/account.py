@@ -43,6 +43,7 @@ from streams.domain.scoring.lifecycle import LifecycleDecision
 from streams.domain.scoring.model import ScoringModel
 from streams.domain.scoring.state import AccountState, Profile
 from streams.domain.scoring.step import HealthChange, apply_new, new_draft, settle
+from streams.domain.scoring.touchpoints import TouchpointDecision
 from streams.domain.scoring.windows import DAY_SECONDS
 
 #: Accounts silent for longer than this stop waking up daily: every window is
@@ -61,7 +62,9 @@ class DunningNotice:
 
 
 #: What a step decides, in the order it is to be published.
-Decision: TypeAlias = HealthChange | AlertDecision | LifecycleDecision | DunningNotice
+Decision: TypeAlias = (
+    HealthChange | AlertDecision | LifecycleDecision | TouchpointDecision | DunningNotice
+)
 
 
 @dataclass(slots=True)
@@ -154,8 +157,12 @@ def wake(
     """Let time pass for ``account`` up to ``due_s`` (its ``next_wakeup``, or
     any later time): rescore if a new day moved its windows, run the alert
     rules, fire the dunning timers due; append what it decided to ``out``."""
-    if account.draft is not None:
-        health, alerts = settle(account.draft, model, int(due_s), 0, None)
+    draft = account.draft
+    if draft is not None:
+        health, alerts = settle(draft, model, int(due_s), 0, None)
+        if draft.lifecycle_out:  # touchpoints fall due with time
+            out.extend(draft.lifecycle_out)
+            draft.lifecycle_out = ()
         if health is not None:
             out.append(health)
         if alerts:

@@ -13,7 +13,7 @@ this gauge under-reads; Apache Kafka gives the true value.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from prometheus_client import Gauge
 
@@ -23,8 +23,18 @@ class PartitionKey(NamedTuple):
     partition: int
 
 
+class TopicPartition(Protocol):
+    """Any (topic, partition) pair: Faust's ``TP``, aiokafka's ``TopicPartition``."""
+
+    @property
+    def topic(self) -> str: ...
+
+    @property
+    def partition(self) -> int: ...
+
+
 def consumer_lag(
-    assigned: Iterable[PartitionKey],
+    assigned: Iterable[TopicPartition],
     highwater: Callable[[Any], int | None],
     committed: Mapping[Any, int | None],
     topics: Collection[str],

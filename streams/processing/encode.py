@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -39,12 +39,14 @@ from schemas.health import (
     HealthEvent,
 )
 from schemas.lifecycle import AccountLifecycleChanged, LifecycleEvent, lifecycle_event_type
+from schemas.touchpoints import TouchpointDue, TouchpointEvent, touchpoint_event_type
 from streams.domain.account import Decision, DunningNotice
 from streams.domain.dunning.decision import DunningDecision
 from streams.domain.scoring.alerts import AlertDecision
 from streams.domain.scoring.lifecycle import LifecycleDecision
 from streams.domain.scoring.state import Profile
 from streams.domain.scoring.step import HealthChange
+from streams.domain.scoring.touchpoints import TouchpointDecision
 
 _DUMP_OPTIONS = orjson.OPT_UTC_Z
 
@@ -75,6 +77,8 @@ def encode(decisions: Iterable[Decision], threshold: float | None) -> list[Emit]
             out.append(dunning_record(decision.decision, decision.profile))
         elif isinstance(decision, LifecycleDecision):
             out.append(lifecycle_record(decision))
+        elif isinstance(decision, TouchpointDecision):
+            out.append(touchpoint_record(decision))
         else:
             out.append(alert_record(decision, threshold))
     return out
@@ -140,6 +144,29 @@ def lifecycle_record(change: LifecycleDecision) -> Emit:
     return Emit(
         topics.LIFECYCLE, change.account_id.encode(), value, _ts(change.time), change.change
     )
+
+
+def touchpoint_record(touchpoint: TouchpointDecision) -> Emit:
+    profile = touchpoint.profile
+    renewal = touchpoint.renewal_s
+    data = {
+        "account_id": touchpoint.account_id,
+        "kind": touchpoint.kind,
+        "summary": touchpoint.summary,
+        "score": _float(touchpoint.score),
+        "owner": profile.owner if profile else None,
+        "segment": profile.segment if profile else None,
+        "name": profile.name if profile else None,
+        "arr_cents": profile.arr_cents if profile else None,
+        "renewal_at": None if renewal is None else datetime.fromtimestamp(renewal, UTC),
+        "caused_at": touchpoint.time,
+    }
+    kind = touchpoint_event_type(touchpoint.kind)  # type: ignore[arg-type]
+    value = _envelope(touchpoint.id, kind, touchpoint.account_id, touchpoint.time, data)
+    return Emit(
+        topics.TOUCHPOINTS, touchpoint.account_id.encode(), value, _ts(touchpoint.time),
+        touchpoint.kind,
+    )  # fmt: skip
 
 
 def _details(change: HealthChange) -> tuple[str, ...]:
@@ -339,5 +366,29 @@ def lifecycle_model(change: LifecycleDecision) -> LifecycleEvent:
         type=lifecycle_event_type(change.change),
         subject=change.account_id,
         time=change.time,
+        data=data,
+    )
+
+
+def touchpoint_model(touchpoint: TouchpointDecision) -> TouchpointEvent:
+    profile = touchpoint.profile
+    renewal = touchpoint.renewal_s
+    data = TouchpointDue(
+        account_id=touchpoint.account_id,
+        kind=touchpoint.kind,
+        summary=touchpoint.summary,
+        score=touchpoint.score,
+        owner=profile.owner if profile else None,
+        segment=profile.segment if profile else None,
+        name=profile.name if profile else None,
+        arr_cents=profile.arr_cents if profile else None,
+        renewal_at=None if renewal is None else datetime.fromtimestamp(renewal, UTC),
+        caused_at=touchpoint.time,
+    )
+    return TouchpointEvent(
+        id=touchpoint.id,
+        type=touchpoint_event_type(touchpoint.kind),  # type: ignore[arg-type]
+        subject=touchpoint.account_id,
+        time=touchpoint.time,
         data=data,
     )

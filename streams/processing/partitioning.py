@@ -14,4 +14,5 @@ from aiokafka.partitioner import murmur2
 
 def partition_for(account_id: str | bytes, partitions: int) -> int:
     key = account_id.encode() if isinstance(account_id, str) else account_id
-    return (murmur2(key) & 0x7FFFFFFF) % partitions
+    hashed: int = murmur2(key)  # aiokafka is untyped: its murmur2 returns an int
+    return (hashed & 0x7FFFFFFF) % partitions

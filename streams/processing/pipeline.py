@@ -356,7 +356,7 @@ def _observe(records: Sequence[Emit], ingested: Mapping[str, float] | None) -> N
     delays: tuple[list[float], list[float], list[float], list[float]] = ([], [], [], [])
     for record in records:
         topic = record.topic
-        if topic == topics.LIFECYCLE:
+        if topic == topics.LIFECYCLE or topic == topics.TOUCHPOINTS:
             continue  # an account churning is an outcome, not a score or an alert
         kinds[topic, record.kind] = kinds.get((topic, record.kind), 0) + 1
         if topic == topics.DUNNING:

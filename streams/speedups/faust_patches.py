@@ -162,10 +162,8 @@ class _Drain:
             if not current():
                 return
             if tp.topic not in _divert_topics:
-                for message in records:
-                    if not current():
-                        return
-                    await self._deliver(tp, message)
+                if not await self._deliver_each(tp, records, current):
+                    return
                 continue
             records = await self._unread(tp, records)
             if not records:
@@ -187,6 +185,17 @@ class _Drain:
             await _hand_over(consumer, chunk)
         if _after_fetch is not None and current():
             await _after_fetch(consumer)
+
+    async def _deliver_each(
+        self, tp: Any, messages: list[Any], current: Callable[[], bool]
+    ) -> bool:
+        """Hand ``messages`` over one by one (Faust's own way); False once flow
+        stopped or the generation changed, with the rest left to re-fetch."""
+        for message in messages:
+            if not current():
+                return False
+            await self._deliver(tp, message)
+        return True
 
     async def _unread(self, tp: Any, messages: list[Any]) -> list[Any]:
         """Drop messages below the read offset (a re-fetch) and record offset

@@ -51,6 +51,7 @@ MODULES: tuple[str, ...] = (
     "streams/domain/account.py",
     "streams/domain/scoring/alerts.py",
     "streams/domain/scoring/apply.py",
+    "streams/domain/scoring/usage.py",
     "streams/domain/scoring/dimensions.py",
     "streams/domain/scoring/lifecycle.py",
     "streams/domain/scoring/masks.py",
@@ -70,6 +71,8 @@ MODULES: tuple[str, ...] = (
     "streams/domain/scoring/rescore.py",
     "streams/domain/scoring/score.py",
     "streams/domain/scoring/state.py",
+    "streams/domain/scoring/touchpoint_rules.py",
+    "streams/domain/scoring/touchpoints.py",
     "streams/domain/scoring/windows.py",
 )
 """The compiled modules. Left interpreted on purpose: ``events.py`` (the

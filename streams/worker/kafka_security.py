@@ -99,7 +99,7 @@ def ssl_context(security: KafkaSecurity) -> ssl.SSLContext | None:
     """A verifying TLS context (hostname checked) for SSL/SASL_SSL, else None."""
     if not security.uses_tls:
         return None
-    from aiokafka.helpers import create_ssl_context  # type: ignore[import-untyped]
+    from aiokafka.helpers import create_ssl_context
 
     cafile = str(security.ssl_cafile) if security.ssl_cafile else None
     context: ssl.SSLContext = create_ssl_context(cafile=cafile)
@@ -145,7 +145,7 @@ class _Startable(Protocol):
 async def start_client(client: _Startable, bootstrap: str, security: KafkaSecurity | None) -> None:
     """``await client.start()``; a refused login raises :class:`KafkaLoginError`
     instead of aiokafka's "Unable to bootstrap"."""
-    from aiokafka.errors import KafkaConnectionError  # type: ignore[import-untyped]
+    from aiokafka.errors import KafkaConnectionError
 
     try:
         await client.start()
@@ -161,7 +161,7 @@ async def login_refusal(
 ) -> str | None:
     """Why the first broker that answers refused our login, or None (it
     accepted it, it is not a SASL connection, or no broker answered)."""
-    from aiokafka.conn import create_conn  # type: ignore[import-untyped]
+    from aiokafka.conn import create_conn
     from aiokafka.errors import (
         IllegalSaslStateError,
         KafkaError,

@@ -35,6 +35,7 @@ from streams.domain.scoring.normalisers import (
     parse_normaliser,
     whole,
 )
+from streams.domain.scoring.touchpoint_rules import TouchpointPolicy, parse_touchpoints
 
 DimensionName: TypeAlias = Literal[
     "usage_frequency",
@@ -150,6 +151,7 @@ class ScoringModel:
     bands: BandThresholds = BandThresholds()
     alerts: AlertPolicy = AlertPolicy()
     lifecycle: LifecyclePolicy = LifecyclePolicy()
+    touchpoints: TouchpointPolicy = TouchpointPolicy()  # noqa: RUF009 - frozen, shared
 
     def dimension(self, name: str) -> DimensionConfig | None:
         """The config of ``name``, or None when the model does not score it."""
@@ -184,7 +186,11 @@ def load_model(path: str | Path) -> ScoringModel:
 def parse_model(data: Any) -> ScoringModel:
     """Validate a model document (the parsed YAML) into a ``ScoringModel``."""
     root = as_mapping(data, "model")
-    only_keys(root, "model", {"version", "bands", "alerts", "dimensions", "weights", "lifecycle"})
+    only_keys(
+        root,
+        "model",
+        {"version", "bands", "alerts", "dimensions", "weights", "lifecycle", "touchpoints"},
+    )
     version = root.get("version")
     if not isinstance(version, str | int | float) or not str(version).strip():
         raise ModelError("version: required, a non-empty string")
@@ -205,6 +211,7 @@ def parse_model(data: Any) -> ScoringModel:
         bands=_bands(root.get("bands", {})),
         alerts=_alerts(root.get("alerts", {})),
         lifecycle=_lifecycle(root.get("lifecycle", {})),
+        touchpoints=parse_touchpoints(root.get("touchpoints", {})),
     )
 
 

@@ -37,6 +37,7 @@ from streams.domain.events import Priority, Segment
 from streams.domain.frozen import fast_init
 from streams.domain.scoring.model import DIMENSIONS
 from streams.domain.scoring.series import decode_features, decode_series
+from streams.domain.scoring.touchpoint_rules import Touchpoints
 from streams.domain.scoring.windows import Features, Series, day_index, encode_series
 
 Band: TypeAlias = Literal["healthy", "neutral", "at_risk"]
@@ -172,6 +173,7 @@ class AccountState:
     """The last ``RECENT_IDS`` input-id digests, ``ID_DIGEST_BYTES`` each, packed oldest first."""
     churn: Churn | None = None
     """Set while the account is churned (``lifecycle``)."""
+    touchpoints: Touchpoints = Touchpoints()  # noqa: RUF009 - frozen, shared
 
     def to_dict(self) -> dict[str, Any]:
         """Compact JSON-compatible form; days are stored relative to one base day."""
@@ -201,6 +203,8 @@ class AccountState:
         if self.churn is not None:
             c = self.churn
             out["c"] = [c.at_s, c.reason, c.kind, c.score_t]
+        if not _equal(self.touchpoints, _NO_TOUCHPOINTS):
+            out["tp"] = self.touchpoints.to_list()
         return out
 
     @classmethod
@@ -216,6 +220,7 @@ class AccountState:
 
 _NO_USAGE = UsageState()
 _NO_ALERTS = AlertState()
+_NO_TOUCHPOINTS = Touchpoints()
 _equal = operator.eq
 """Value equality of two domain objects. Compiled by mypyc (``streams/speedups/native.py``),
 ``a == b`` between instances of these decorated dataclasses is an identity test
@@ -377,6 +382,7 @@ def _from_dict(cls: type[AccountState], data: dict[str, Any]) -> AccountState:
         ),
         recent_ids=raw_ids,
         churn=None if c is None else Churn(int(c[0]), c[1], str(c[2]), int(c[3])),
+        touchpoints=Touchpoints.from_list(data["tp"]) if "tp" in data else Touchpoints(),
     )
 
 

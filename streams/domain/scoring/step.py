@@ -42,6 +42,7 @@ from streams.domain.scoring.score import (
 )
 from streams.domain.scoring.series import prune, prune_features
 from streams.domain.scoring.state import AccountState, ScoredState, ScoreMemo
+from streams.domain.scoring.touchpoints import due_touchpoints
 from streams.domain.scoring.windows import DAY_SECONDS, count_days, day_index, horizon_floor
 
 
@@ -163,6 +164,12 @@ def _decide(
         stalled_s=stalled_s,
     )
     draft.alerts, alerts = next_alert_state(draft.alerts, step, model.alerts, explained.reasons)
+    draft.touchpoints, touchpoints = due_touchpoints(
+        draft, draft.touchpoints, model.touchpoints, born_day(draft), now_day, step.cause_s,
+        step.score_t,
+    )  # fmt: skip
+    if touchpoints:
+        draft.lifecycle_out = (*draft.lifecycle_out, *touchpoints)
     health = None
     score = explained.score() if changed else None
     if score is not None:

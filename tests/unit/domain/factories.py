@@ -148,6 +148,7 @@ def make_profile(
     owner: str | None = "csm@example.com",
     created_at: datetime | None = ESTABLISHED,
     plan: str | None = None,
+    renewal_at: datetime | None = None,
 ) -> AccountProfile:
     return AccountProfile(
         id=_id(None),
@@ -159,6 +160,7 @@ def make_profile(
         owner=owner,
         created_at=created_at,
         plan=plan,
+        renewal_at=renewal_at,
     )
 
 

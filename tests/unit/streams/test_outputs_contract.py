@@ -21,6 +21,7 @@ from schemas.dunning import DunningEvent
 from schemas.health import HealthEvent
 from schemas.inputs import decode_event
 from schemas.lifecycle import LifecycleEvent
+from schemas.touchpoints import TouchpointEvent
 from services.simulator import Simulation
 from streams.processing import encode as outputs
 from streams.processing.convert import to_domain
@@ -35,6 +36,7 @@ _PAIRS: dict[str, tuple[Callable[..., outputs.Emit], Callable[..., BaseModel], t
     "alert_record": (outputs.alert_record, outputs.alert_model, AlertEvent),
     "dunning_record": (outputs.dunning_record, outputs.dunning_model, DunningEvent),
     "lifecycle_record": (outputs.lifecycle_record, outputs.lifecycle_model, LifecycleEvent),
+    "touchpoint_record": (outputs.touchpoint_record, outputs.touchpoint_model, TouchpointEvent),
 }
 
 
@@ -80,6 +82,7 @@ def checked() -> Counter[str]:
         "health_record",
         "dunning_record",
         "lifecycle_record",
+        "touchpoint_record",
         "health_below_threshold",
         "inactivity",
         "sudden_drop",
