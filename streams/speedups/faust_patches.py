@@ -181,10 +181,15 @@ class _Drain:
                     chunk = Fetched()
                     if not current():
                         return
+        await self._finish(chunk, current)
+
+    async def _finish(self, chunk: Fetched, current: Callable[[], bool]) -> None:
+        """Hand over the fetch's last chunk, then call the after-fetch hook:
+        no record of this fetch is still to come."""
         if chunk.records:
-            await _hand_over(consumer, chunk)
+            await _hand_over(self.consumer, chunk)
         if _after_fetch is not None and current():
-            await _after_fetch(consumer)
+            await _after_fetch(self.consumer)
 
     async def _deliver_each(
         self, tp: Any, messages: list[Any], current: Callable[[], bool]
