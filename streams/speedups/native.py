@@ -51,6 +51,7 @@ MODULES: tuple[str, ...] = (
     "streams/domain/account.py",
     "streams/domain/scoring/alerts.py",
     "streams/domain/scoring/apply.py",
+    "streams/domain/scoring/usage.py",
     "streams/domain/scoring/dimensions.py",
     "streams/domain/scoring/lifecycle.py",
     "streams/domain/scoring/masks.py",

@@ -29,7 +29,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -39,6 +38,7 @@ from services.stack.process import ServerProcess, free_port, spawn
 from services.stack.redis import start_redis
 from services.stack.tansu import start_tansu
 from services.stack.topics import ensure_topics
+from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT = 60.0
@@ -164,19 +164,6 @@ class Pipeline:
         parts = [f"--- {name} (pid {p.pid}, exit {p.poll()}) ---\n{p.tail(lines)}"
                  for name, p in self.processes.items()]  # fmt: skip
         return "\n".join(parts)
-
-
-def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.1) -> Any:
-    """Poll ``check`` until it returns something truthy (which is returned)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        with suppress(httpx.TransportError):
-            result = check()
-            if result:
-                return result
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not within {timeout:.0f} s")
-        time.sleep(interval)
 
 
 def _stop_all(processes: Sequence[ServerProcess]) -> None:

@@ -34,8 +34,9 @@ from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped]
 from schemas import topics
 from services.stack.prometheus import PrometheusServer, start_prometheus
 from services.stack.targets import ENDPOINTS, scrape_targets
-from tests.e2e.pipeline import Pipeline, wait_until
+from tests.e2e.pipeline import Pipeline
 from tests.e2e.scenarios import FEATURES, make_event, make_profile
+from tests.polling import wait_until
 
 needs_prometheus = pytest.mark.skipif(
     shutil.which("prometheus") is None or shutil.which("promtool") is None,

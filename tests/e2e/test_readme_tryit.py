@@ -35,7 +35,8 @@ from typing import Any
 import pytest
 
 from services.stack.process import free_port
-from tests.e2e.pipeline import Pipeline, wait_until
+from tests.e2e.pipeline import Pipeline
+from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"

@@ -32,9 +32,10 @@ from playwright.sync_api import Browser, Page, expect
 from schemas import topics
 from schemas.lifecycle import AccountLifecycleChanged, LifecycleEvent, lifecycle_event_type
 from tests.e2e.browser import launch, screenshot_path
-from tests.e2e.pipeline import Pipeline, wait_until
+from tests.e2e.pipeline import Pipeline
 from tests.e2e.scenarios import decline_events, make_event
 from tests.e2e.test_alert_flow import DAY, Record, produce, records, simulated_history
+from tests.polling import wait_until
 
 CHURNS = (("voluntary", "too expensive"), ("voluntary", "missing features"),
           ("involuntary", None))  # fmt: skip

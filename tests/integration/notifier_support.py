@@ -8,9 +8,8 @@ Every server is stopped by its fixture; nothing outlives the session.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -26,19 +25,6 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from services.notifier.settings import NotifierSettings
 from services.stack.process import free_port
-
-
-async def eventually(
-    predicate: Callable[[], Awaitable[bool] | bool], timeout: float = 20.0, what: str = ""
-) -> None:
-    """Poll until ``predicate`` holds; fail (not hang) after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if await value if isinstance(value, Awaitable) else value:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what or predicate}")
 
 
 @pytest_asyncio.fixture

@@ -28,6 +28,7 @@ from tests.api import stripe_payloads as sp
 from tests.api.factories import alert_event, dunning_event, health_event, input_event
 from tests.api.support import ADMIN, INGEST, READ, make_settings
 from tests.integration.kafka_io import at_least, produce, read_until
+from tests.polling import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 PARTITIONS = 4
@@ -46,10 +47,7 @@ async def _read_all(servers: str, topic: str, expected: int) -> list[tuple[bytes
 
 
 def _wait_ready(client: TestClient) -> None:
-    deadline = time.monotonic() + 60
-    while client.get("/readyz").status_code != 200:
-        assert time.monotonic() < deadline, client.get("/readyz").json()
-        time.sleep(0.2)
+    wait_until(lambda: client.get("/readyz").status_code == 200, 60, "API ready", interval=0.2)
 
 
 def test_posted_events_land_on_their_topics(bootstrap: str, clean_redis_url: str) -> None:

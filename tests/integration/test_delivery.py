@@ -33,12 +33,12 @@ from services.stack.process import free_port
 from tests.integration.notifier_support import (
     MailSink,
     Receiver,
-    eventually,
     fast_settings,
     redis,
     settings_env,
     smtp_server,
 )
+from tests.polling import eventually
 from tests.unit.notifier.factories import (
     SECRET,
     event_bytes,

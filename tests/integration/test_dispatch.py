@@ -25,7 +25,8 @@ from services.notifier.queue import STREAM, DeliveryQueue
 from services.notifier.subscriptions import SUBSCRIPTIONS, SubscriptionCache
 from services.stack.topics import ensure_topics
 from tests.integration.kafka_io import produce
-from tests.integration.notifier_support import eventually, redis
+from tests.integration.notifier_support import redis
+from tests.polling import eventually
 from tests.unit.notifier.factories import (
     event_bytes,
     make_alert,

@@ -13,7 +13,7 @@ import pytest
 from schemas.inputs import decode_event
 from services.simulator import Simulation
 from streams.domain.events import DomainEvent
-from streams.domain.scoring import apply
+from streams.domain.scoring import apply, usage
 from streams.domain.scoring.state import ID_DIGEST_BYTES, RECENT_IDS, AccountState
 from streams.processing.convert import to_domain
 from streams.processing.rules import load_rules
@@ -47,15 +47,15 @@ def test_repeated_usage_shortcut_changes_nothing(
     simulated: list[DomainEvent], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hits: list[bool] = []
-    shortcut = apply._repeats_today
+    shortcut = usage._repeats_today
 
     def counted(*args: object) -> bool:
         hits.append(shortcut(*args))  # type: ignore[arg-type]
         return hits[-1]
 
-    monkeypatch.setattr(apply, "_repeats_today", counted)
+    monkeypatch.setattr(usage, "_repeats_today", counted)
     fast = _run(simulated)
-    monkeypatch.setattr(apply, "_repeats_today", lambda *args: False)
+    monkeypatch.setattr(usage, "_repeats_today", lambda *args: False)
     full = _run(simulated)
     assert any(hits), "the run never took the shortcut: the test proves nothing"
     assert fast[0] and fast == full
