@@ -83,9 +83,6 @@ class FastIngest:
         self._unacked: list[Handled] = []
         #: Batches the persist being written will ack when its last account is out.
         self._writing: list[Handled] = []
-        #: (topic, partition) -> the offset reading must resume from after a
-        #: drain let batches go unacked (``_drop_held``), until it does.
-        self._resume_from: dict[tuple[str, int], int] = {}
         #: The first batch takes a persist at once, so a new worker commits soon.
         self._next_persist = 0.0
         self._last_batch = 0.0
@@ -95,9 +92,6 @@ class FastIngest:
         """The ``streams.speedups.faust_patches`` divert handler."""
         fetched.track(consumer, batch)  # a rebalance waits for it
         async with self.lock:
-            if self._resume_from and self._ahead_of_resume(batch):
-                fetched.untrack(consumer, batch)  # read again from the commit
-                return
             started = time.perf_counter()
             ticket = Ticket()
             with metrics.BATCH_SECONDS.time():
@@ -195,26 +189,8 @@ class FastIngest:
         for consumer, batch, ticket in self._unacked:
             fetched.untrack(consumer, batch)
             reread.update(partition for _, partition in ticket.read)
-            for tp, (first, _) in ticket.read.items():
-                self._resume_from[tp] = min(first, self._resume_from.get(tp, first))
         self._unacked.clear()
         pipeline.runtime.forget(reread | pipeline.drop_held())
-
-    def _ahead_of_resume(self, batch: Fetched) -> bool:
-        """Whether ``batch`` reads past where an input partition must resume
-        after a drain let batches go unacked: the consumer keeps fetching on
-        from where it was until the rebalance's seek to the committed offsets
-        (and at shutdown, until it stops), and applying those records would
-        write state, stamped and clocked as if the batches let go were read.
-        A batch that starts at or before the resume point (the seek came)
-        clears it."""
-        starts = {(tp.topic, tp.partition): offsets[0] for tp, offsets in reversed(batch.spans)}
-        resume = self._resume_from
-        if any(start > resume[tp] for tp, start in starts.items() if tp in resume):
-            return True
-        for tp in starts:
-            resume.pop(tp, None)
-        return False
 
     async def _persist_step(self, budget_s: float) -> None:
         pipeline = self._pipeline()
