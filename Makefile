@@ -20,7 +20,7 @@ PYTEST := $(BIN)/python -m pytest -q
 NATIVE     := build/native/manifest.json
 NATIVE_SRC := streams/speedups/native.py streams/processing/engine.py $(wildcard streams/domain/*.py streams/domain/*/*.py)
 
-.PHONY: run test test-fast lint bench kafka-jars venv native clean
+.PHONY: run test test-fast test-faults lint bench kafka-jars venv native clean
 
 run: venv native
 	$(BIN)/healthscore stack
@@ -37,6 +37,10 @@ test: venv native
 
 test-fast: venv native
 	$(PYTEST) -m "not integration" $(PYTEST_ARGS)
+
+# The fault suite alone (make test runs it with everything else): it writes docs/reliability.md.
+test-faults: venv native
+	$(PYTEST) tests/faults $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -58,7 +59,11 @@ class ReplaySummary:
         return "\n".join(lines) + "\n"
 
 
-def read_events(path: Path, summary: ReplaySummary) -> Iterator[DomainEvent]:
+def read_events(
+    path: Path, summary: ReplaySummary, limit: datetime | None = None
+) -> Iterator[DomainEvent]:
+    """The file's valid events; one dated after ``limit`` is rejected, as the
+    live worker dead-letters it (``streams.processing.horizon``)."""
     try:
         handle = path.open("rb")
     except OSError as exc:
@@ -69,6 +74,11 @@ def read_events(path: Path, summary: ReplaySummary) -> Iterator[DomainEvent]:
                 continue
             try:
                 event = decode_domain(None, line.rstrip(b"\r\n"))
+                if limit is not None and event.at > limit:
+                    raise InvalidEventError(
+                        f"event time {event.at.isoformat()} is beyond {limit.isoformat()}",
+                        kind="future_time",
+                    )
             except InvalidEventError as err:
                 summary.rejected += 1
                 if len(summary.first_rejects) < 10:
@@ -118,6 +128,7 @@ def replay_file(
     output: str,
     only: str = "all",
     until_s: float | None = None,
+    limit: datetime | None = None,
 ) -> ReplaySummary:
     try:
         rules = load_rules(model_path)
@@ -128,8 +139,13 @@ def replay_file(
     summary = ReplaySummary()
     engines = {p: PartitionEngine(p, rules.model, rules.policies) for p in range(partitions)}
     threshold = rules.model.alerts.threshold
-    slices = replay_slices(read_events(path, summary), engines, partitions, until_s)
+    slices = replay_slices(read_events(path, summary, limit), engines, partitions, until_s)
     emitted = [record for decided in slices for record in encode(decided, threshold)]
+    for engine in engines.values():  # inputs whose step raised: the worker dead-letters them
+        for event, error in engine.take_failed():
+            summary.rejected += 1
+            if len(summary.first_rejects) < 10:
+                summary.first_rejects.append(f"{event.id}: processing raised {error}")
     wanted = _ONLY.get(only)
     with _open_output(output) as sink:
         for record in emitted:

@@ -11,7 +11,9 @@ Outputs are printed as CloudEvents JSON lines; a summary goes to stderr.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 
@@ -33,12 +35,45 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default="all",
         help="which outputs to print",
     )
+    parser.add_argument(
+        "--now",
+        type=_timestamp,
+        default=None,
+        help="the wall-clock time the events are bounded by (ISO 8601; default: now): one"
+        " more than HEALTHSCORE_MAX_FUTURE_SECONDS (default 3600) after it is rejected,"
+        " as the live worker dead-letters it",
+    )
+
+
+def _timestamp(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _limit(now: datetime | None) -> datetime:
+    """The latest event time accepted: ``now`` plus the worker's tolerance."""
+    from streams.processing.horizon import DEFAULT_MAX_FUTURE_SECONDS
+
+    raw = os.environ.get("HEALTHSCORE_MAX_FUTURE_SECONDS", "")
+    try:
+        tolerance = float(raw) if raw else DEFAULT_MAX_FUTURE_SECONDS
+    except ValueError:
+        raise ValueError(f"HEALTHSCORE_MAX_FUTURE_SECONDS is not a number: {raw!r}") from None
+    return (now or datetime.now(UTC)) + timedelta(seconds=tolerance)
 
 
 def run(args: argparse.Namespace) -> int:
     from services.cli.backtest import until_seconds
     from services.replay import ReplayError, replay_file
 
+    try:
+        limit = _limit(args.now)
+    except ValueError as exc:
+        sys.stderr.write(f"healthscore replay: {exc}\n")
+        return 2
     try:
         summary = replay_file(
             args.from_file,
@@ -47,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
             output=args.output,
             only=args.only,
             until_s=until_seconds(args.until),
+            limit=limit,
         )
     except (ReplayError, ValueError) as exc:
         sys.stderr.write(f"healthscore replay: {exc}\n")

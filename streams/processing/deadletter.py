@@ -10,13 +10,26 @@ dead-letter topic helps no one (cf. arroyo's ``DlqLimit``).
 from __future__ import annotations
 
 import base64
+import hashlib
+import logging
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import repeat
 
+import orjson
+
 from schemas.deadletter import DeadLetter
 from schemas.errors import HealthscoreError, InvalidEventError
+from schemas.topics import ACCOUNTS, DEADLETTER, TYPE_TO_TOPIC
+from streams.domain.events import AccountProfile, DomainEvent
+from streams.observability import metrics
+
+log = logging.getLogger(__name__)
+
+#: (topic, key, value), as the batching sink takes them.
+Record = tuple[str, bytes, bytes]
 
 
 class TooManyInvalidEventsError(HealthscoreError):
@@ -86,15 +99,58 @@ def dead_letter_value(
     now: datetime | None = None,
 ) -> bytes:
     raw = value or b""
+    truncated = len(raw) > MAX_VALUE_BYTES or (key is not None and len(key) > MAX_KEY_BYTES)
     record = DeadLetter(
         topic=topic,
         partition=partition,
         offset=offset,
-        key_b64=base64.b64encode(key).decode() if key is not None else None,
-        value_b64=base64.b64encode(raw).decode(),
-        reason=error.reason,
-        errors=error.errors[:20],
+        key_b64=base64.b64encode(key[:MAX_KEY_BYTES]).decode() if key is not None else None,
+        value_b64=base64.b64encode(raw[:MAX_VALUE_BYTES]).decode(),
+        truncated=truncated,
+        sha256=hashlib.sha256(raw).hexdigest() if truncated else None,
+        reason=error.reason[:MAX_REASON_CHARS],
+        errors=[e[:MAX_REASON_CHARS] for e in error.errors[:20]],
         size_bytes=len(raw),
         rejected_at=now or datetime.now(UTC),
     )
     return record.model_dump_json().encode()
+
+
+#: The most of an input's value and key a dead letter carries. An input may
+#: be as large as the broker takes (1 MiB by default), and base64 makes it a
+#: third larger: the whole of it would take the dead letter past that limit,
+#: its send would fail, and so would every restart's. Past these sizes the
+#: dead letter keeps the first bytes, the whole size and its SHA-256.
+MAX_VALUE_BYTES = 256 * 1024
+MAX_KEY_BYTES = 4 * 1024
+#: Reasons and errors quote the input at times; 20 of these stay a few KiB.
+MAX_REASON_CHARS = 1024
+
+
+def engine_failures(failed: Iterable[tuple[int, DomainEvent, str]]) -> list[Record]:
+    """Dead letters for inputs that passed validation but made their step
+    raise (``PartitionEngine.failed``): the decoded input (its original bytes
+    are not kept past decoding), the partition, and the error. Logged without
+    the payload, counted as ``engine_error`` rejects."""
+    out: list[Record] = []
+    for partition, event, error in failed:
+        topic = TYPE_TO_TOPIC.get(getattr(event, "kind", ""), "")
+        if isinstance(event, AccountProfile):
+            topic = ACCOUNTS
+        key = event.account_id.encode()
+        value = dead_letter_value(
+            topic=topic,
+            partition=partition,
+            offset=-1,
+            key=key,
+            value=orjson.dumps(event),
+            error=InvalidEventError(f"processing raised {error}", kind="engine_error"),
+        )
+        out.append((DEADLETTER, key, value))
+        metrics.EVENTS_REJECTED.labels(topic, "engine_error").inc()
+        log.error(
+            "input dead-lettered: processing raised",
+            extra={"topic": topic, "partition": partition, "account_id": event.account_id,
+                   "input_id": event.id, "error": error[:MAX_REASON_CHARS]},
+        )  # fmt: skip
+    return out

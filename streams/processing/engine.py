@@ -49,6 +49,12 @@ class PartitionEngine:
     counts: StepCounts = field(default_factory=StepCounts)
     _heap: list[tuple[float, str]] = field(default_factory=list)
     _due: dict[str, float] = field(default_factory=dict)
+    #: Inputs whose step raised, with the error: the caller dead-letters
+    #: them (``take_failed``). A step that raises is a bug or an input no
+    #: check foresaw; stopping there would stop the partition for good, as
+    #: every restart reads the same input again. What the step changed
+    #: before it raised stays, and its outputs before the error are sent.
+    failed: list[tuple[DomainEvent, str]] = field(default_factory=list)
 
     # -- loading -------------------------------------------------------------
     def restore(
@@ -87,20 +93,32 @@ class PartitionEngine:
         the same either way (only their order across accounts differs), and
         a batch after midnight no longer pays for every account's wake."""
         out: list[Decision] = []
-        heap = self._heap
         for event in sorted(events, key=EVENT_ORDER):
-            at_s = event.at.timestamp()
-            # The step settles its account at the clock (the event time if
-            # later): its timers due by then fire first, at their due times.
-            now_s = at_s if at_s > self.watermark_s else self.watermark_s
-            if heap and heap[0][0] <= now_s:
-                if defer_wakes:
-                    self._fire_account(event.account_id, now_s, out)
-                else:
-                    self._fire_until(now_s, out)
-            self.watermark_s = now_s
-            self._step(event, at_s, now_s, out, held)
+            try:
+                self._apply(event, out, defer_wakes, held)
+            except Exception as exc:
+                self.failed.append((event, f"{type(exc).__name__}: {exc}"))
         return out
+
+    def _apply(
+        self,
+        event: DomainEvent,
+        out: list[Decision],
+        defer_wakes: bool,
+        held: Collection[tuple[str, str]] | None,
+    ) -> None:
+        at_s = event.at.timestamp()
+        # The step settles its account at the clock (the event time if
+        # later): its timers due by then fire first, at their due times.
+        now_s = at_s if at_s > self.watermark_s else self.watermark_s
+        heap = self._heap
+        if heap and heap[0][0] <= now_s:
+            if defer_wakes:
+                self._fire_account(event.account_id, now_s, out)
+            else:
+                self._fire_until(now_s, out)
+        self.watermark_s = now_s
+        self._step(event, at_s, now_s, out, held)
 
     def advance(self, now_s: float, *, defer_wakes: bool = False) -> list[Decision]:
         """Move the clock to ``now_s`` without an event (the live tick);
@@ -125,6 +143,11 @@ class PartitionEngine:
         out: list[Decision] = []
         self._fire_until(self.watermark_s, out, limit)
         return out
+
+    def take_failed(self) -> list[tuple[DomainEvent, str]]:
+        """The inputs whose step raised since the last call, with the error."""
+        failed, self.failed = self.failed, []
+        return failed
 
     def take_dirty_ids(self) -> set[str]:
         """The accounts changed since the last call, to be written later with

@@ -61,29 +61,45 @@ class DecodedBatch:
     #: Where the batch started and ended in each input partition: a new
     #: owner's clock is chosen by where it starts (``streams.processing.clock``).
     read: ReadSpans = field(default_factory=dict)
+    #: The event time of the last valid input read from each input partition
+    #: (``streams.processing.align``).
+    frontier: dict[tuple[str, int], datetime] = field(default_factory=dict)
 
 
 def decode_batch(
-    messages: Iterable[RawMessage], now: datetime | None = None, *, timestamp_scale: float = 1.0
+    messages: Iterable[RawMessage],
+    now: datetime | None = None,
+    *,
+    timestamp_scale: float = 1.0,
+    limit: datetime | None = None,
 ) -> DecodedBatch:
     """``timestamp_scale`` turns the messages' timestamps into seconds: 0.001
-    for aiokafka's records as fetched (``streams.speedups.fetched``), 1 for Faust's."""
+    for aiokafka's records as fetched (``streams.speedups.fetched``), 1 for Faust's.
+    ``limit``: the latest event time an input may have (``streams.processing.
+    horizon``); later ones are rejected as ``future_time``."""
     accepted: list[Accepted] = []
     rejected: list[Rejected] = []
     consumed: Counter[str] = Counter()
     read: ReadSpans = {}
+    frontier: dict[tuple[str, int], datetime] = {}
     # A fetched batch is a few long runs of one partition's messages: they
     # are counted and spanned once per run, not per message.
     topic, partition, first, offset, run = "", -1, 0, 0, 0
+    last_at: datetime | None = None
     for msg in messages:
         if msg.topic != topic or msg.partition != partition:
             if run:
                 _close_run(read, consumed, (topic, partition), first, offset, run)
+                if last_at is not None:
+                    frontier[topic, partition] = last_at
             topic, partition, first, run = msg.topic, msg.partition, msg.offset, 0
+            last_at = None
         run += 1
         offset = msg.offset
         try:
             event = decode_domain(topic, msg.value or b"")
+            if limit is not None and event.at > limit:
+                raise _too_far_ahead(event.at, limit)
         except InvalidEventError as err:
             record = dead_letter_value(
                 topic=topic,
@@ -97,13 +113,24 @@ def decode_batch(
             origin = (partition, offset, err.reason)
             rejected.append(Rejected(topic, msg.key, err.kind, record, *origin))
             continue
+        last_at = event.at
         stamp = msg.timestamp
         accepted.append(
             Accepted(partition, event, None if stamp is None else stamp * timestamp_scale)
         )
     if run:
         _close_run(read, consumed, (topic, partition), first, offset, run)
-    return DecodedBatch(accepted, rejected, consumed, read)
+        if last_at is not None:
+            frontier[topic, partition] = last_at
+    return DecodedBatch(accepted, rejected, consumed, read, frontier)
+
+
+def _too_far_ahead(at: datetime, limit: datetime) -> InvalidEventError:
+    return InvalidEventError(
+        f"event time {at.isoformat()} is beyond {limit.isoformat()}, the latest accepted"
+        " now (HEALTHSCORE_MAX_FUTURE_SECONDS ahead of the wall clock)",
+        kind="future_time",
+    )
 
 
 def _close_run(

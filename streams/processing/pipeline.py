@@ -22,10 +22,12 @@ import orjson
 
 from schemas import topics
 from streams.observability import metrics
-from streams.processing.deadletter import DeadLetterLimit
+from streams.processing.align import Aligner, Behind, Ticket, never_behind
+from streams.processing.deadletter import DeadLetterLimit, engine_failures
 from streams.processing.encode import Emit
 from streams.processing.gauges import decline_codes
-from streams.processing.ingest import DecodedBatch, RawMessage, decode_batch
+from streams.processing.horizon import Horizon
+from streams.processing.ingest import Accepted, DecodedBatch, RawMessage, decode_batch
 from streams.processing.runtime import Runtime
 from streams.processing.sink import Record, Sink
 
@@ -78,8 +80,18 @@ class Pipeline:
         limit: DeadLetterLimit,
         *,
         spread_wakes: bool = False,
+        aligner: Aligner | None = None,
+        horizon: Horizon | None = None,
     ) -> None:
         self.runtime = runtime
+        #: Holds inputs a lagging sibling partition may still precede
+        #: (``streams.processing.align``); None: each batch as it comes.
+        self.aligner = aligner
+        #: The wall clock inputs and the live tick are bounded by.
+        self.horizon = horizon or Horizon()
+        #: (account, input id) of re-read inputs already held by stored state,
+        #: gathered while re-reading (alignment may apply them batches later).
+        self._held_ids: set[tuple[str, str]] = set()
         #: Fire other accounts' due timers after a batch, for a budget, rather
         #: than all before it (see ``catch_up``); the fast path's setting.
         self.spread_wakes = spread_wakes
@@ -93,37 +105,87 @@ class Pipeline:
         self._slice_shipped = 0
 
     async def handle(
-        self, messages: Iterable[RawMessage], *, persist: bool = True, ms_timestamps: bool = False
+        self,
+        messages: Iterable[RawMessage],
+        *,
+        persist: bool = True,
+        ms_timestamps: bool = False,
+        behind: Behind = never_behind,
+        ticket: Ticket | None = None,
     ) -> DecodedBatch:
         """Process a batch and hand its outputs to the producer. With
         ``persist=False`` the changed state is kept dirty for a later
         ``persist()`` (the caller must not ack before that). ``ms_timestamps``:
-        the messages are aiokafka's records, timed in ms, not Faust's (seconds)."""
+        the messages are aiokafka's records, timed in ms, not Faust's (seconds).
+        ``behind`` and ``ticket``: for the aligner (``streams.processing.align``);
+        the caller acks the batch only once ``ticket.held`` is 0."""
         started = time.perf_counter()
         messages = messages if isinstance(messages, list) else list(messages)
-        batch = decode_batch(messages, timestamp_scale=0.001 if ms_timestamps else 1.0)
+        batch = decode_batch(
+            messages,
+            timestamp_scale=0.001 if ms_timestamps else 1.0,
+            limit=self.horizon.limit(),
+        )
+        if ticket is not None:
+            ticket.read = batch.read
         records: list[Record] = []
         self._count_inputs(batch, records)
         before = _duplicates(self.runtime)
         runtime = self.runtime
         runtime.read(batch.read)
-        held = runtime.held(messages) if runtime.rereading else None
-        outputs = runtime.process(batch.accepted, defer_wakes=self.spread_wakes, held=held)
+        if runtime.rereading:
+            self._held_ids |= runtime.held(messages)
+        items = self._aligned(batch, behind, ticket)
+        outputs = runtime.process(items, defer_wakes=self.spread_wakes, held=self._held_ids)
+        records.extend(engine_failures(runtime.take_failed()))
+        if not runtime.rereading and not (self.aligner and self.aligner.holding):
+            self._held_ids.clear()
         if persist:
             records.extend(self._persist())
         records.extend((o.topic, o.key, o.value) for o in outputs)
         await self.sink.send(records)
         await self.sink.ship_all()
-        _observe(outputs, _append_times(batch))
+        _observe(outputs, _append_times(items))
         duplicates = _duplicates(self.runtime) - before
         if duplicates:
             metrics.EVENTS_DUPLICATE.labels("all").inc(duplicates)
         if self.spread_wakes and self.runtime.overdue:
-            await self.catch_up(self._wake_budget(batch, time.perf_counter() - started))
+            await self.catch_up(self._wake_budget(items, time.perf_counter() - started))
         return batch
 
+    def _aligned(
+        self, batch: DecodedBatch, behind: Behind, ticket: Ticket | None
+    ) -> list[Accepted]:
+        """The inputs to apply now: the batch's and earlier held ones that no
+        lagging partition can precede any more; the read positions stored
+        with the state stop at the first input still held."""
+        aligner = self.aligner
+        if aligner is None:
+            return batch.accepted
+        items = aligner.align(batch.accepted, batch.frontier, behind, ticket)
+        self.runtime.hold_back(aligner.unapplied_from())
+        return items
+
+    @property
+    def holding(self) -> bool:
+        """Whether inputs are held for alignment (``release``)."""
+        return bool(self.aligner and self.aligner.holding)
+
+    async def release(self, behind: Behind) -> None:
+        """Apply the held inputs that may go now (no batch came to do it)."""
+        await self.handle([], persist=False, behind=behind)
+
+    def drop_held(self) -> set[int]:
+        """Forget the held inputs, unapplied (a rebalance or a shutdown: they
+        are read again from the committed offsets); the partitions they were of."""
+        if self.aligner is None:
+            return set()
+        dropped = self.aligner.drop()
+        self.runtime.hold_back({})
+        return dropped
+
     @staticmethod
-    def _wake_budget(batch: DecodedBatch, batch_seconds: float) -> float:
+    def _wake_budget(items: list[Accepted], batch_seconds: float) -> float:
         """How long deferred wakes may run after this batch: as long as the
         batch took (at least ``MIN_WAKE_SLICE_SECONDS``) while the worker keeps
         up, one step (``Runtime.catch_up``) when its inputs had waited over
@@ -132,7 +194,7 @@ class Pipeline:
         loop while events, each paying for its own account's wake too, fell
         further behind for ten seconds."""
         oldest = min(
-            (item.ingested_at for item in batch.accepted if item.ingested_at is not None),
+            (item.ingested_at for item in items if item.ingested_at is not None),
             default=None,
         )
         if oldest is not None and time.time() - oldest > BEHIND_SECONDS:
@@ -186,11 +248,17 @@ class Pipeline:
         previous slice is delivered: measured at 50k accounts and 5k events/s,
         writing faster than the producer drains queued every output behind
         megabytes of changelog, ~1.7 s of added latency. Each account is
-        written as it is *now*, which may include later batches' changes:
-        their outputs went out with those batches already, so the state still
-        never runs ahead of its outputs."""
+        written as it is *now*, which may include later batches' changes, so
+        the slice first waits until every output shipped so far is delivered
+        (one round trip: the batch before it shipped its outputs): handed to
+        the producer is not enough, a changelog record can reach Kafka before
+        an output sent earlier to another partition, and after a kill -9 the
+        new owner would take the inputs as done and never send their outputs.
+        A failed delivery raises here, before any state that includes it."""
         if budget_s is not None and not self.sink.delivered(self._slice_shipped):
             return 0  # the last slice is still on its way: let outputs pass first
+        if self._pending:
+            await self.sink.wait_delivered(self.sink.shipped)
         records = self._write_pending(None if budget_s is None else time.perf_counter() + budget_s)
         if records:
             await self.sink.send(records)
@@ -198,11 +266,14 @@ class Pipeline:
             self._slice_shipped = self.sink.shipped
         return len(records)
 
-    async def tick(self, now: float, *, persist: bool = True) -> None:
-        """Advance to wall-clock time. With ``persist=False`` the changed
-        state stays dirty for the next ``begin_persist``; with
+    async def tick(self, now: float | None = None, *, persist: bool = True) -> None:
+        """Advance to wall-clock time (``now``, by default the horizon's guarded
+        wall clock, ``streams.processing.horizon``). With ``persist=False`` the
+        changed state stays dirty for the next ``begin_persist``; with
         ``spread_wakes`` only the clock moves, and the wakes now due follow
         in ``catch_up`` slices."""
+        if now is None:
+            now = self.horizon.now()
         outputs = self.runtime.tick(now, defer_wakes=self.spread_wakes)
         records = self._persist() if persist else []
         records.extend((o.topic, o.key, o.value) for o in outputs)
@@ -316,13 +387,13 @@ _LATENCY_CHILDREN = tuple(
 )
 
 
-def _append_times(batch: DecodedBatch) -> dict[str, float]:
+def _append_times(items: list[Accepted]) -> dict[str, float]:
     """Each account's newest Kafka append time in the batch, by account id (not
     the output key: encoding every input's id cost more than decoding the
     keys of the outputs, a quarter as many)."""
     newest: dict[str, float] = {}
     get = newest.get
-    for _, event, appended in batch.accepted:
+    for _, event, appended in items:
         if appended is not None and appended > get(event.account_id, 0.0):
             newest[event.account_id] = appended
     return newest

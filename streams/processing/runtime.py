@@ -15,6 +15,7 @@ from typing import Any
 
 from schemas.errors import InvalidEventError
 from streams.domain.account import Decision
+from streams.domain.events import DomainEvent
 from streams.processing.clock import ClockHistory, clock_key, is_clock_key
 from streams.processing.decode import decode_domain
 from streams.processing.encode import Emit, encode
@@ -39,6 +40,10 @@ class Runtime:
         #: Per owned partition: the clock at its last takes, and how far it was read.
         self._clocks: dict[int, ClockHistory] = {}
         self._positions: dict[int, dict[str, int]] = {}
+        #: Per owned partition, the next offset per input topic after the last
+        #: one read; ``_positions`` is that, or less where alignment still
+        #: holds inputs read (``hold_back``).
+        self._read_to: dict[int, dict[str, int]] = {}
         #: Per (input topic, partition) being read again after a restore: the
         #: accounts whose records already hold some of it (``streams.processing.reread``).
         self._rereads: dict[tuple[str, int], Window] = {}
@@ -63,6 +68,7 @@ class Runtime:
             self._clocks[partition] = clocks
             # Its takes go with where it starts until a batch moves it on.
             self._positions[partition] = dict(starts or {})
+            self._read_to[partition] = dict(starts or {})
         return engine
 
     def adopt(self, owned: Mapping[int, Mapping[str, int]]) -> list[int]:
@@ -87,9 +93,19 @@ class Runtime:
         for partition, first_offsets in starts.items():
             self.engine(partition, first_offsets)
         for (topic, partition), (_, following) in spans.items():
+            read_to = self._read_to[partition]
+            if read_to.get(topic, -1) < following:
+                read_to[topic] = following
+                self._positions[partition][topic] = following
+
+    def hold_back(self, unapplied: Mapping[tuple[str, int], int]) -> None:
+        """Where inputs read are still held unapplied (``streams.processing.
+        align``), the position stored with the state is the first held batch's
+        offset there, not the end of what was read: reading resumes there."""
+        for partition, read_to in self._read_to.items():
             positions = self._positions[partition]
-            if positions.get(topic, -1) < following:
-                positions[topic] = following
+            for topic, following in read_to.items():
+                positions[topic] = min(following, unapplied.get((topic, partition), following))
 
     @property
     def rereading(self) -> bool:
@@ -135,6 +151,15 @@ class Runtime:
             engine = self.engine(partition)
             decided.extend(engine.process(events, defer_wakes=defer_wakes, held=held))
         return self._encode(decided)
+
+    def take_failed(self) -> list[tuple[int, DomainEvent, str]]:
+        """(partition, input, error) of every input whose step raised since
+        the last call (``PartitionEngine.failed``)."""
+        return [
+            (partition, event, error)
+            for partition, engine in self.engines.items()
+            for event, error in engine.take_failed()
+        ]
 
     def tick(self, now_s: float, *, defer_wakes: bool = False) -> list[Emit]:
         """Advance every owned partition to wall-clock time (live mode only)."""
@@ -199,6 +224,7 @@ class Runtime:
             self.engines.pop(partition, None)
             self._clocks.pop(partition, None)
             self._positions.pop(partition, None)
+            self._read_to.pop(partition, None)
         self._rereads = {key: w for key, w in self._rereads.items() if key[1] not in gone}
 
     def _stored(self, partition: int) -> tuple[list[tuple[str, Any]], ClockHistory]:

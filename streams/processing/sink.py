@@ -29,4 +29,9 @@ class Sink(Protocol):
         precedes each offset commit covers everything the batch produced."""
 
     def delivered(self, through: int) -> bool:
-        """Whether the first ``through`` batches shipped have been delivered."""
+        """Whether the first ``through`` batches shipped have been delivered;
+        raises the failure of one that could not be."""
+
+    async def wait_delivered(self, through: int) -> None:
+        """Wait until the first ``through`` batches shipped are delivered;
+        raises the first that failed."""

@@ -170,14 +170,26 @@ class BatchingSink:
         after a send) have all been delivered: a caller with bulk records can
         wait for its last ones rather than queue behind them. aiokafka keeps
         one produce request in flight per broker and one queued batch per
-        partition, so a bulk send would otherwise hold up the small ones."""
+        partition, so a bulk send would otherwise hold up the small ones.
+        Raises the failure of a batch that could not be delivered: whatever
+        waited on it (an offset commit) must not go ahead."""
         undelivered_from = self.shipped - len(self._pending)
         for i, future in enumerate(self._pending, start=undelivered_from):
             if i >= through:
                 return True
             if not future.done():
                 return False
+            future.result()  # raises if that delivery failed
         return True
+
+    async def wait_delivered(self, through: int) -> None:
+        """Wait until the first ``through`` batches shipped are delivered;
+        raises the first that failed."""
+        undelivered_from = self.shipped - len(self._pending)
+        for i, future in enumerate(list(self._pending), start=undelivered_from):
+            if i >= through:
+                return
+            await future
 
     async def ship_all(self) -> None:
         """Hand every open batch to the producer now, without waiting for delivery:
@@ -200,3 +212,22 @@ class BatchingSink:
         await self._producer.flush()
         while self._pending:
             await self._pending.popleft()
+
+
+def fail_flush_on_lost_sends(producer: Any, sink: BatchingSink) -> None:
+    """Make ``producer.flush()`` (Faust's producer service) raise when a batch
+    the sink shipped could not be delivered.
+
+    Faust flushes its producer before every offset commit, and aiokafka's
+    flush waits for the in-flight batches without raising for those that
+    failed: offsets were committed over outputs or state that never reached
+    Kafka, and those inputs were never read again. Raising here fails the
+    commit instead; the consumer stops, and the inputs are read again from the
+    last good commit (at-least-once, never skipped)."""
+    flush = producer.flush
+
+    async def flush_and_check() -> None:
+        await flush()
+        await sink.wait_delivered(sink.shipped)
+
+    producer.flush = flush_and_check

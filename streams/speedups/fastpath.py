@@ -34,8 +34,10 @@ from collections.abc import Callable
 from typing import Any
 
 from streams.observability import metrics
+from streams.processing.align import Ticket
 from streams.processing.pipeline import Pipeline
 from streams.speedups import fetched
+from streams.speedups.backlog import broker_behind
 from streams.speedups.fetched import Fetched
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,10 @@ IDLE_SECONDS = 1.0
 
 Acker = Callable[[Any, Fetched], object]
 
+#: A handled batch: its consumer, its offsets, and how many of its inputs
+#: alignment still holds (``streams.processing.align``).
+Handled = tuple[Any, Fetched, Ticket]
+
 
 class FastIngest:
     def __init__(
@@ -72,10 +78,11 @@ class FastIngest:
         self._clock = clock
         #: Held by anything that changes or persists state: batches, persists, ticks.
         self.lock = asyncio.Lock()
-        #: Fetched batches processed since the last persist was taken, with their consumer.
-        self._unacked: list[tuple[Any, Fetched]] = []
+        #: Fetched batches processed since the last persist was taken, with their
+        #: consumer; and those whose inputs alignment still holds.
+        self._unacked: list[Handled] = []
         #: Batches the persist being written will ack when its last account is out.
-        self._writing: list[tuple[Any, Fetched]] = []
+        self._writing: list[Handled] = []
         #: The first batch takes a persist at once, so a new worker commits soon.
         self._next_persist = 0.0
         self._last_batch = 0.0
@@ -86,12 +93,32 @@ class FastIngest:
         fetched.track(consumer, batch)  # a rebalance waits for it
         async with self.lock:
             started = time.perf_counter()
+            ticket = Ticket()
             with metrics.BATCH_SECONDS.time():
-                await self._pipeline().handle(batch.records, persist=False, ms_timestamps=True)
-            self._unacked.append((consumer, batch))
+                await self._pipeline().handle(
+                    batch.records,
+                    persist=False,
+                    ms_timestamps=True,
+                    behind=broker_behind(consumer, batch),
+                    ticket=ticket,
+                )
+            self._unacked.append((consumer, batch, ticket))
             self._last_batch = self._clock()
             self._batches += 1
             await self._persist_step(max(MIN_SLICE_SECONDS, time.perf_counter() - started))
+
+    async def on_fetched(self, consumer: Any) -> None:
+        """The ``streams.speedups.faust_patches`` hook after each fetch is
+        handed over (records or none): held inputs a partition that has since
+        caught up no longer bounds are applied, though no batch came to do it
+        (a fetch response with no records for it). Asked here, between
+        fetches, because only here are no fetched records still to be handed
+        over: a timer could run while the consumer thread has moved its
+        positions past records this loop has not seen yet."""
+        pipeline = self._pipeline()
+        if pipeline.holding:
+            async with self.lock:
+                await pipeline.release(broker_behind(consumer, Fetched()))
 
     @property
     def timer_seconds(self) -> float:
@@ -109,10 +136,10 @@ class FastIngest:
         the timer only keeps a slice going. Wakes a batch deferred
         (``Pipeline.catch_up``) are fired the same way, before the take."""
         async with self.lock:
+            pipeline = self._pipeline()
             if self._clock() - self._last_batch < self.timer_seconds:
                 await self._persist_step(MIN_SLICE_SECONDS)
                 return
-            pipeline = self._pipeline()
             batches = self._batches
         # Deferred wakes first (a midnight), so the persist taken next has them.
         while pipeline.overdue:
@@ -146,6 +173,24 @@ class FastIngest:
             self._take()
             await self._persist_all("drain")
             self._ack_if_written()
+            self._drop_held()
+
+    def _drop_held(self) -> None:
+        """Batches whose inputs alignment still holds are let go unacked: the
+        consumer reads them again from the committed offsets (after a
+        rebalance, or in the next worker). Every partition such a batch read
+        is forgotten, not only those with inputs held: the batch's other
+        partitions were applied but not committed either, and are read again
+        too. Their state comes back from the table with the re-read windows of
+        ``streams.processing.reread``, which tell applied inputs by offset, as
+        for a new owner (the input-id check alone remembers too few)."""
+        pipeline = self._pipeline()
+        reread: set[int] = set()
+        for consumer, batch, ticket in self._unacked:
+            fetched.untrack(consumer, batch)
+            reread.update(partition for _, partition in ticket.read)
+        self._unacked.clear()
+        pipeline.runtime.forget(reread | pipeline.drop_held())
 
     async def _persist_step(self, budget_s: float) -> None:
         pipeline = self._pipeline()
@@ -165,10 +210,14 @@ class FastIngest:
 
     def _take(self) -> None:
         """Take every dirty account for writing; the batches processed so far
-        are acked once it is all written (at once, if nothing was dirty)."""
+        are acked once it is all written (at once, if nothing was dirty),
+        but for those with inputs alignment still holds: they wait for a
+        later take."""
         self._pipeline().begin_persist()
-        self._writing.extend(self._unacked)
-        self._unacked.clear()
+        held: list[Handled] = []
+        for handled in self._unacked:
+            (held if handled[2].held else self._writing).append(handled)
+        self._unacked = held
         self._next_persist = self._clock() + self._persist_every
         self._ack_if_written()
 
@@ -192,7 +241,7 @@ class FastIngest:
                 extra={"reason": reason, "records": written, "seconds": round(seconds, 3)},
             )
 
-    def _ack_all(self, batches: list[tuple[Any, Fetched]]) -> None:
-        for consumer, batch in batches:
+    def _ack_all(self, batches: list[Handled]) -> None:
+        for consumer, batch, _ in batches:
             self._ack(consumer, batch)
         batches.clear()

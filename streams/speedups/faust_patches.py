@@ -55,6 +55,9 @@ _ORIGINAL_CREATE_WORKER_CONSUMER = AIOKafkaConsumerThread._create_worker_consume
 DivertHandler = Callable[[Any, Fetched], Awaitable[None]]
 _divert_topics: frozenset[str] = frozenset()
 _divert_handler: DivertHandler | None = None
+#: consumer -> None; called after each fetch's records are all handed over.
+FetchedHook = Callable[[Any], Awaitable[None]]
+_after_fetch: FetchedHook | None = None
 _divert_max = 5000
 
 
@@ -155,7 +158,7 @@ class _Drain:
             return bool(consumer.flow_active) and app.consumer_generation_id == generation
 
         chunk = Fetched()
-        for tp, records in fetched:
+        for index, (tp, records) in enumerate(fetched):
             if not current():
                 return
             if tp.topic not in _divert_topics:
@@ -173,12 +176,20 @@ class _Drain:
                 chunk.add(tp, records[start : start + room])
                 start += room
                 if len(chunk.records) >= _divert_max:
+                    chunk.upcoming = _upcoming(fetched, index, tp if start < len(records) else None)
                     await _hand_over(consumer, chunk)
                     chunk = Fetched()
                     if not current():
                         return
+        await self._finish(chunk, current)
+
+    async def _finish(self, chunk: Fetched, current: Callable[[], bool]) -> None:
+        """Hand over the fetch's last chunk, then call the after-fetch hook:
+        no record of this fetch is still to come."""
         if chunk.records:
-            await _hand_over(consumer, chunk)
+            await _hand_over(self.consumer, chunk)
+        if _after_fetch is not None and current():
+            await _after_fetch(self.consumer)
 
     async def _deliver_each(
         self, tp: Any, messages: list[Any], current: Callable[[], bool]
@@ -265,6 +276,21 @@ async def fetch_batches(consumer: Any, poll_s: float) -> tuple[int, list[tuple[A
     return generation, out
 
 
+def _upcoming(
+    fetched: list[tuple[Any, list[Any]]], index: int, cut: Any
+) -> frozenset[tuple[str, int]]:
+    """The diverted partitions with records of this fetch after a chunk ending
+    in ``fetched[index]`` (``cut``: its partition, when the chunk ended
+    mid-run): aiokafka's position already counts them as read, so event-time
+    alignment asks here whether they are still to come (``streams.speedups.backlog``)."""
+    after = {
+        (tp.topic, tp.partition) for tp, _ in fetched[index + 1 :] if tp.topic in _divert_topics
+    }
+    if cut is not None:
+        after.add((cut.topic, cut.partition))
+    return frozenset(after)
+
+
 async def _hand_over(consumer: Any, chunk: Fetched) -> None:
     """A chunk to the divert handler; its records are dropped once handled:
     the fast path holds a chunk until the state it changed is written (up to
@@ -307,17 +333,19 @@ def install(
     divert_topics: frozenset[str] = frozenset(),
     handler: DivertHandler | None = None,
     divert_max: int = 5000,
+    after_fetch: FetchedHook | None = None,
 ) -> None:
     """Patch the consumer loop; idempotent. Raises on an unknown Faust version."""
-    global _divert_topics, _divert_handler, _divert_max
+    global _divert_topics, _divert_handler, _divert_max, _after_fetch
     _check_version()
     _divert_topics, _divert_handler, _divert_max = divert_topics, handler, divert_max
+    _after_fetch = after_fetch
     Consumer._drain_messages = _drain_messages  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
-    global _divert_topics, _divert_handler
-    _divert_topics, _divert_handler = frozenset(), None
+    global _divert_topics, _divert_handler, _after_fetch
+    _divert_topics, _divert_handler, _after_fetch = frozenset(), None, None
     Consumer._drain_messages = _ORIGINAL  # type: ignore[method-assign]
 
 

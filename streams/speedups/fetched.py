@@ -37,7 +37,7 @@ class Fetched:
     """Records diverted from one fetch, in fetch order, and their offsets by
     partition. A member of the consumer's pending set until acked."""
 
-    __slots__ = ("__weakref__", "acked", "records", "refcount", "spans")
+    __slots__ = ("__weakref__", "acked", "records", "refcount", "spans", "upcoming")
 
     def __init__(self) -> None:
         #: aiokafka ``ConsumerRecord``s (timestamps in ms), until ``release``.
@@ -45,6 +45,9 @@ class Fetched:
         self.spans: list[tuple[TP, Offsets]] = []
         self.acked = False
         self.refcount = 0
+        #: (topic, partition) of diverted records of the same fetch handed
+        #: over after this chunk (``streams.speedups.backlog``).
+        self.upcoming: frozenset[tuple[str, int]] = frozenset()
 
     def add(self, tp: TP, records: Sequence[Any]) -> None:
         """Append a run of one partition's records (offsets ascending)."""
@@ -74,6 +77,16 @@ def track(consumer: Any, batch: Fetched) -> None:
     message (~9 % of the worker's samples); the worker counts its inputs
     itself (``healthscore_events_consumed_total``), once per batch."""
     consumer._unacked_messages.add(batch)
+
+
+def untrack(consumer: Any, batch: Fetched) -> None:
+    """Let a tracked chunk go without acking it: its offsets stay uncommitted,
+    so it is read again after the seek to the committed offsets that follows
+    a rebalance (or by the next worker). A rebalance or shutdown waiting for
+    it goes on."""
+    with ack_lock:
+        consumer._unacked_messages.discard(batch)
+        notify(getattr(consumer, "_waiting_for_ack", None))
 
 
 def ack(consumer: Any, batch: Fetched) -> int:

@@ -44,6 +44,16 @@ class WorkerSettings(KafkaSecurity):
         validation_alias="HEALTHSCORE_LIVE_TICK",
         description="Advance silent accounts to wall-clock time; turn off for replays.",
     )
+    max_future_seconds: float = Field(
+        3600.0,
+        gt=0,
+        validation_alias="HEALTHSCORE_MAX_FUTURE_SECONDS",
+        description=(
+            "An input whose event time is further than this ahead of the wall clock is"
+            " dead-lettered (reason future_time), never applied; the live tick never moves"
+            " a partition clock past the wall clock (streams/processing/horizon.py)."
+        ),
+    )
     tick_seconds: float = Field(30.0, gt=0, validation_alias="HEALTHSCORE_TICK_SECONDS")
     batch_size: int = Field(2000, ge=1, validation_alias="HEALTHSCORE_BATCH_SIZE")
     batch_within: float = Field(

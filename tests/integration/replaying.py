@@ -35,5 +35,5 @@ def replay_outputs(path: Path, partitions: int = PARTITIONS) -> dict[str, list[b
     emitted = encode(decided, rules.model.alerts.threshold)
     out: dict[str, list[bytes]] = {topic: [] for topic in OUTPUTS}
     for record in emitted:
-        out[record.topic].append(record.value)
+        out.setdefault(record.topic, []).append(record.value)
     return out

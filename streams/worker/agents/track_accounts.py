@@ -15,19 +15,20 @@ Two ways in, same ``Pipeline``:
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 from schemas import topics as contract
 from streams.observability import metrics
+from streams.processing.align import Aligner
 from streams.processing.deadletter import DeadLetterLimit
 from streams.processing.gauges import account_views
+from streams.processing.horizon import Horizon
 from streams.processing.pipeline import Pipeline, changelog_writer, table_writer
 from streams.processing.rules import load_rules
 from streams.processing.runtime import Runtime
 from streams.speedups import faust_patches
-from streams.speedups.batching import BatchingSink
+from streams.speedups.batching import BatchingSink, fail_flush_on_lost_sends
 from streams.speedups.fastpath import FastIngest
 from streams.worker import topics
 from streams.worker.app import app, settings
@@ -52,8 +53,19 @@ def pipeline() -> Pipeline:
         else:
             writer = table_writer(accounts)
         sink = BatchingSink(producer, linger_ms=5)
+        fail_flush_on_lost_sends(app.producer, sink)
         limit = DeadLetterLimit(max_ratio=settings.deadletter_max_ratio)
-        _pipeline = Pipeline(runtime, sink, writer, limit, spread_wakes=settings.fast_path)
+        _pipeline = Pipeline(
+            runtime,
+            sink,
+            writer,
+            limit,
+            spread_wakes=settings.fast_path,
+            # Held inputs stay unacked until applied, which only the fast path's
+            # acks can do: Faust's stream acks each event once the agent has it.
+            aligner=Aligner(contract.INPUT_TOPICS) if settings.fast_path else None,
+            horizon=Horizon(settings.max_future_seconds),
+        )
     return _pipeline
 
 
@@ -61,7 +73,10 @@ fast_ingest = FastIngest(pipeline, persist_every=settings.persist_seconds)
 if settings.fast_path:
     app.before_wait_empty.append(fast_ingest.drain)
     faust_patches.install(
-        frozenset(contract.INPUT_TOPICS), fast_ingest.on_batch, divert_max=settings.batch_size
+        frozenset(contract.INPUT_TOPICS),
+        fast_ingest.on_batch,
+        divert_max=settings.batch_size,
+        after_fetch=fast_ingest.on_fetched,
     )
 
 
@@ -109,7 +124,7 @@ async def tick_clock() -> None:
         if settings.live_tick:
             # The fast path writes the changed accounts with its next persist
             # (a slice at a time), rather than all at once here.
-            await pipeline().tick(time.time(), persist=not settings.fast_path)
+            await pipeline().tick(persist=not settings.fast_path)
 
 
 @app.timer(15.0)  # type: ignore[untyped-decorator]  # Faust's app.timer is untyped

@@ -50,6 +50,12 @@ class Sink:
     def delivered(self, through: int) -> bool:
         return self._delivered is None or through <= self._delivered
 
+    async def wait_delivered(self, through: int) -> None:
+        """Waiting for a stalled delivery sees it through (the real sink's
+        futures complete or fail); later shipments stay stalled."""
+        if self._delivered is not None:
+            self._delivered = max(self._delivered, through)
+
 
 class Store:
     """The table: what was written for each account, and how many times

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from streams.speedups.batching import BatchingSink
+from streams.speedups.batching import BatchingSink, fail_flush_on_lost_sends
 
 
 class Builder:
@@ -63,5 +63,38 @@ def test_delivered_looks_only_at_shipments_up_to_the_mark() -> None:
             future.set_result(None)
         assert sink.delivered(sink.shipped)
         await sink.flush()
+
+    asyncio.run(run())
+
+
+def test_a_failed_delivery_fails_the_flush_before_a_commit() -> None:
+    """Faust flushes its producer before committing offsets; aiokafka's flush
+    does not raise for a batch that failed, so the commit went over outputs
+    that never reached Kafka. With the guard, the flush raises instead."""
+
+    class Service:  # Faust's producer service: only its flush matters here
+        async def flush(self) -> None:
+            return None
+
+    async def run() -> None:
+        producer, service = Producer(), Service()
+        sink = BatchingSink(producer, linger_ms=5)  # type: ignore[arg-type]
+        fail_flush_on_lost_sends(service, sink)
+        await sink.send([("out", b"a", b"x")])
+        await sink.ship_all()
+        producer.deliveries[0].set_exception(RuntimeError("message too large"))
+        try:
+            await service.flush()
+        except RuntimeError as exc:
+            assert "too large" in str(exc)
+        else:
+            raise AssertionError("the flush before the commit did not fail")
+        assert not _delivered_ok(sink)
+
+    def _delivered_ok(sink: BatchingSink) -> bool:
+        try:
+            return sink.delivered(sink.shipped)
+        except RuntimeError:
+            return False
 
     asyncio.run(run())

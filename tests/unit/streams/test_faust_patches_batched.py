@@ -294,3 +294,32 @@ async def test_a_chunk_spans_partitions_and_offset_gaps() -> None:
 
     await _drain(consumer, divert=True, divert_max=5, handler=handler)
     assert spans == [[(first, (0, 1, 4)), (second, range(7, 9))], [(second, range(9, 11))]]
+
+
+async def test_chunks_say_which_partitions_of_their_fetch_are_still_to_come() -> None:
+    """Event-time alignment counts a partition whose fetched records are not
+    handed over yet as behind (``Fetched.upcoming``), and looks at held
+    inputs again only once a fetch is all handed over (``after_fetch``)."""
+    a, b = TP(IN, 0), TP(IN, 1)
+    fetch = {a: [_record(IN, 0, o) for o in range(5)], b: [_record(IN, 1, o) for o in range(2)]}
+    consumer = _Consumer([fetch])
+    seen: list[tuple[str, frozenset[tuple[str, int]]]] = []
+
+    async def handler(owner: Any, batch: Fetched) -> None:
+        seen.append(("chunk", batch.upcoming))
+
+    async def after(owner: Any) -> None:
+        assert owner is consumer
+        seen.append(("after", frozenset()))
+
+    faust_patches.install(frozenset({IN}), handler, 3, after_fetch=after)
+    try:
+        await faust_patches._drain_messages(consumer, SimpleNamespace(_stopped=_Stopped()))
+    finally:
+        faust_patches.uninstall()
+    assert seen[:4] == [
+        ("chunk", frozenset({(IN, 0), (IN, 1)})),  # a cut mid-run, b still to come
+        ("chunk", frozenset({(IN, 1)})),  # the rest of a and the start of b
+        ("chunk", frozenset()),  # the last chunk of the fetch
+        ("after", frozenset()),
+    ]

@@ -90,4 +90,4 @@ def test_append_times_keep_each_accounts_newest_input() -> None:
 
     accepted = [login("a", 1), login("a", 2), login("a", 3), login("b", 4), login("c", 3)]
     batch = DecodedBatch(accepted, [], Counter())
-    assert _append_times(batch) == {"a": 7.0, "c": 6.0}  # b's input has no append time
+    assert _append_times(batch.accepted) == {"a": 7.0, "c": 6.0}  # b's input has no append time
