@@ -21,8 +21,8 @@ from services.api.middleware import BodyLimitMiddleware, RequestContextMiddlewar
 from services.api.producer import KafkaEventProducer
 from services.api.routes import api_router, health
 from services.api.settings import ApiSettings
+from services.api.webapp.routes import install_webapp
 from services.readmodel.store import ReadModelStore
-from services.webapp.routes import install_webapp
 from streams.observability.logging import (
     adopt_loggers,
     configure_logging,

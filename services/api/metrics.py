@@ -1,4 +1,5 @@
-"""Every metric the API and the read-model projector export, declared once.
+"""Every metric the API exports, declared once (the projector's are in
+``services.readmodel.metrics``).
 
 Labels stay low-cardinality: the route *template* (``/v1/accounts/{account_id}/health``),
 never the raw path, so one label value per endpoint, not per account.
@@ -47,22 +48,6 @@ SOURCE_EVENTS = Counter(
     "healthscore_source_events_total",
     "Third-party events received on /v1/sources/*, by outcome.",
     ["source", "outcome"],
-)
-# Projector outcomes per record: health / alert / dunning when the read model
-# changed; stale (older than stored), duplicate (alert id seen), ignored (no
-# case), invalid (undecodable record).
-READMODEL_UPDATES = Counter(
-    "healthscore_readmodel_updates_total",
-    "Records applied to (or skipped by) the Redis read model.",
-    ["kind"],
-)
-# Records the projector has finished with (applied, skipped or invalid), per
-# topic: one record can make several updates, so this is what "caught up" is
-# measured against.
-READMODEL_RECORDS = Counter(
-    "healthscore_readmodel_records_total",
-    "Records the read-model projector has processed.",
-    ["topic"],
 )
 
 

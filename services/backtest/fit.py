@@ -113,7 +113,8 @@ def fitted_model_doc(base: dict[str, Any], fit: FitResult, version: str) -> dict
 
     Every segment gets the fitted weights, except that a dimension a segment
     weighs 0 (payment status for free accounts) stays at 0: that is a fact
-    about the segment, not something the data can learn."""
+    about the segment, not something the data can learn. The one fitted
+    threshold replaces the per-segment ones."""
     doc = dict(base)
     doc["version"] = version
     weights = dict(doc.get("weights", {}))
@@ -128,6 +129,13 @@ def fitted_model_doc(base: dict[str, Any], fit: FitResult, version: str) -> dict
     alerts = dict(doc.get("alerts", {}))
     alerts["threshold"] = fit.threshold
     alerts["rearm"] = min(100.0, fit.threshold + REARM_GAP)
+    # One threshold was learned for every account: per-segment overrides of the
+    # base model were set against its threshold, not this one.
+    alerts.pop("segments", None)
+    # A drop episode must end above where a drop can fire (below the healthy band).
+    alerts["sudden_drop_rearm"] = max(
+        float(alerts.get("sudden_drop_rearm", 85)), min(100.0, fit.threshold + 2 * REARM_GAP)
+    )
     doc["alerts"] = alerts
     bands = dict(doc.get("bands", {}))
     bands["at_risk"] = fit.threshold

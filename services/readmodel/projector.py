@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 
 from schemas import topics
 from schemas.errors import InvalidEventError
-from services.api.metrics import READMODEL_RECORDS, READMODEL_UPDATES
+from services.readmodel.metrics import READMODEL_RECORDS, READMODEL_UPDATES
 from services.readmodel.ops import (
     Op,
     PutAlert,

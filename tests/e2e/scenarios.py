@@ -38,11 +38,15 @@ def make_event(account_id: str, kind: str, at: datetime, suffix: str, **fields: 
             "time": rfc3339(at), **fields}  # fmt: skip
 
 
-def make_profile(account_id: str, at: datetime, segment: str = "smb") -> Event:
+def make_profile(account_id: str, at: datetime, segment: str = "enterprise") -> Event:
+    """An established customer (signed up a year before ``at``: past onboarding,
+    so risk alerts apply). Enterprise by default: its model weighs support and
+    NPS most, so the scenario's storm and detractor answer are enough to take
+    an otherwise active account under 60 within the hour."""
     return make_event(
         account_id, "account_upserted", at, "p",
         name=f"E2E {account_id}", segment=segment, arr_cents=2_400_000,
-        owner="csm@example.com", plan="pro",
+        owner="csm@example.com", plan="pro", created_at=rfc3339(at - timedelta(days=365)),
     )  # fmt: skip
 
 

@@ -129,7 +129,11 @@ def simulated_history(end: int, forced: str) -> list[Record]:
     declined (hard decline, never recovers) 13 days before ``end``, after 17
     days of steady use; merged in event-time order."""
     crowd = Simulation.create(accounts=19, days=14, seed=11, end=end)
-    lone = Simulation.forced_decline(account_id=forced, decline_at=end - 13 * DAY, days=30, end=end)
+    # Enterprise: its model weighs support and NPS most, so the storm and the
+    # detractor answer take the otherwise active account under 60.
+    lone = Simulation.forced_decline(
+        account_id=forced, decline_at=end - 13 * DAY, days=30, end=end, segment="enterprise"
+    )
     return sorted([*crowd.events(), *lone.events()], key=lambda e: orjson.loads(e[2])["time"])
 
 

@@ -14,7 +14,7 @@ from streams.processing.engine import PartitionEngine
 from streams.processing.rules import load_rules
 
 PARTITIONS = 4
-OUTPUTS = (topics.HEALTH, topics.ALERTS, topics.DUNNING, topics.LIFECYCLE)
+OUTPUTS = (topics.HEALTH, topics.ALERTS, topics.DUNNING, topics.LIFECYCLE, topics.TOUCHPOINTS)
 
 #: A Monday: the usage histories below end there, so the last days are a weekend.
 HISTORY_END = int(datetime(2026, 11, 23, tzinfo=UTC).timestamp())

@@ -36,7 +36,21 @@ ACCOUNTS = ("acme", "globex", "initech", "umbrella", "hooli", "vandelay")
 
 
 def _history(start: datetime) -> list[dict[str, Any]]:
-    return [
+    """A week of logins from established customers (signed up long before), so
+    their silence afterwards is inactivity, not a stalled onboarding."""
+    profiles = [
+        {
+            "id": f"{account}-profile",
+            "account_id": account,
+            "type": "account_upserted",
+            "time": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "name": account.title(),
+            "segment": "smb",
+            "created_at": (start - timedelta(days=400)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        for account in ACCOUNTS
+    ]
+    return profiles + [
         {
             "id": f"{account}-{day}",
             "account_id": account,
@@ -86,7 +100,10 @@ async def test_restarted_worker_ticks_accounts_that_send_nothing(
     await ensure_topics(bootstrap, PARTITIONS)
     await produce(
         bootstrap,
-        [(topics.USAGE, e["account_id"].encode(), orjson.dumps(e)) for e in history],
+        [
+            (topics.TYPE_TO_TOPIC[e["type"]], e["account_id"].encode(), orjson.dumps(e))
+            for e in history
+        ],
     )
     with running_worker(bootstrap, "restart-tick", tmp_path / "run1"):
         seen = await _outputs(bootstrap, len(scored))

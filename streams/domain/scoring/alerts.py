@@ -20,8 +20,9 @@ is paged twice for the same thing:
   ``stalled_quiet_days`` before it is ``stalled_after_days`` old. While an
   account is onboarding (younger than ``onboarding_days``) it is the only
   risk alert: the other rules judge windows a young account has not lived.
-  The score-based rules also wait while the account's usage *data* is that
-  young (an old customer first seen by a new deployment or a replay).
+  ``sudden_drop`` also waits while the account's usage *data* is that young
+  (an old customer first seen by a new deployment or a replay): its score
+  jumps as data sources appear, which is not a fall.
 - A churned account raises nothing (the caller does not ask).
 
 Ids are ``sha256(account, type, cause time)``: a re-run over the same input
@@ -94,7 +95,8 @@ class AlertInput:
     onboarding: bool = False
     """The account is younger than the model's ``onboarding_days``."""
     settling: bool = False
-    """Its usage data is younger than that: no score-based alerts yet."""
+    """Its usage data is younger than that: no ``sudden_drop`` yet (its score
+    still jumps as data sources appear)."""
     stalled_s: int = -1
     """The onboarding check: -1 not due (or done), 0 due and passed, else the
     cause time of an ``onboarding_stalled`` alert."""
@@ -127,7 +129,7 @@ def next_alert_state(
         score_t = step.score_t
         now_day = day_index(step.now_s)
         history = peaks_after(history, now_day - policy.sudden_drop_days)
-        if not (step.onboarding or step.settling):
+        if not step.onboarding:
             armed, drop_s = _score_rules(step, policy, history, armed, drop_s, out, reasons)
         history = record_peak(history, now_day, score_t)
     if (
@@ -161,6 +163,7 @@ def _score_rules(
     # early-life scores settle by 20+ points as data sources appear.
     if (
         drop_s is None
+        and not step.settling
         and armed
         and peak is not None
         and previous is not None

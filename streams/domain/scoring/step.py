@@ -195,8 +195,8 @@ def _onboarding(draft: StateDraft, model: ScoringModel, now_day: int) -> tuple[b
     """(is onboarding, is settling, the stalled check for ``AlertInput.stalled_s``).
 
     Settling: the usage data is younger than ``onboarding_days`` (an old
-    customer first seen by a new deployment or a replay), so its 30-day
-    windows are not lived yet either; unlike onboarding, silence still counts."""
+    customer first seen by a new deployment or a replay): its score still
+    jumps as data sources appear, so a jump is not a sudden drop yet."""
     policy = model.lifecycle
     first = draft.usage.first_day
     settling = first is not None and now_day - first < policy.onboarding_days

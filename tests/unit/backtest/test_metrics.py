@@ -102,3 +102,21 @@ def test_weighted_scores_skip_missing_dimensions_like_the_engine() -> None:
     dims = np.asarray([[100.0, 0.0], [100.0, np.nan], [np.nan, np.nan]])
     scores = weighted_scores(dims, np.asarray([3.0, 1.0]))
     assert scores.tolist() == [75.0, 100.0, 50.0]
+
+
+def test_a_fitted_model_document_is_a_valid_model_with_one_threshold() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    from services.backtest.fit import FitResult, fitted_model_doc
+    from streams.domain.scoring.model import parse_model
+
+    base = yaml.safe_load(Path("streams/domain/default_model.yaml").read_text())
+    weights = {name: 10.0 for name in base["weights"]["default"]}
+    fit = FitResult(weights=weights, threshold=90.0, training_auc=0.8, training_samples=(5, 50))
+    model = parse_model(fitted_model_doc(base, fit, "fitted-1"))
+    assert model.alerts.thresholds("free") == model.alerts.thresholds("smb") == (90.0, 95.0)
+    assert model.alerts.sudden_drop_rearm == 100.0
+    assert model.weights_for("free")["payment_status"] == 0
+    assert model.version == "fitted-1"

@@ -182,16 +182,16 @@ def test_every_dimension_of_a_health_event_has_its_plain_words_detail() -> None:
     assert details["nps"].startswith("latest NPS is 8")
 
 
-def test_an_old_customer_new_to_the_data_gets_no_score_alert_while_settling() -> None:
-    """First seen by a replay or a new deployment: its windows are not lived yet."""
+def test_an_old_customer_new_to_the_data_gets_no_sudden_drop_while_settling() -> None:
+    """First seen by a replay or a new deployment: its score jumps as data
+    sources appear (one active day of its first five scores as a fifth of a
+    month), which is not a fall."""
 
     def plan(d: int) -> list[DomainEvent]:
-        first = [make_profile(at=T0), make_nps(at=at_day(0, 5), score=0)] if d == 0 else []
-        return first + ([make_login(at=at_day(d, 1))] if d < 2 else [])
+        first = [make_profile(at=T0)] if d == 0 else []
+        return first + (daily_use(d, features=1) if d % 5 == 0 else [])
 
-    kinds = alerts(drive(plan, 45))
-    assert "health_below_threshold" in kinds  # once the data is a month old
-    assert all(k == "inactivity" for k in alerts(drive(plan, 29)))
+    assert "sudden_drop" not in alerts(drive(plan, 29))
 
 
 def test_a_score_hovering_at_the_healthy_line_pages_one_sudden_drop() -> None:

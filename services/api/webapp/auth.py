@@ -16,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis.asyncio import Redis
 
 from services.api.auth import Authenticator, Principal
-from services.webapp.sessions import COOKIE, resolve_session
+from services.api.webapp.sessions import COOKIE, resolve_session
 
 _bearer = HTTPBearer(auto_error=False)
 

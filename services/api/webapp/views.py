@@ -13,8 +13,8 @@ from markupsafe import Markup
 
 from services.api.models import AccountHealthPublic, AccountSummary
 from services.api.models_workspace import ScoreHistoryPublic
+from services.api.webapp.charts import Guide, bar_chart, line_chart
 from services.readmodel.analytics import ChurnReport, Slice
-from services.webapp.charts import Guide, bar_chart, line_chart
 
 #: The default model's bands, drawn as guides on the score chart.
 SCORE_GUIDES: Final = (Guide(60, "at risk below 60"), Guide(75, "healthy from 75"))

@@ -21,10 +21,16 @@ from services.api.deps import SettingsDep, StoreDep
 from services.api.errors import AccountNotFoundError
 from services.api.routes.accounts import AccountId, FilterValue, Stage
 from services.api.routes.analytics import Month
+from services.api.webapp import throttle, views
+from services.api.webapp.auth import (
+    LoginRequiredError,
+    PageViewer,
+    StreamViewer,
+    login_url,
+    safe_next,
+)
+from services.api.webapp.sessions import COOKIE, close_session, open_session
 from services.readmodel.listing import AccountQuery, Order, SortName
-from services.webapp import throttle, views
-from services.webapp.auth import LoginRequiredError, PageViewer, StreamViewer, login_url, safe_next
-from services.webapp.sessions import COOKIE, close_session, open_session
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
