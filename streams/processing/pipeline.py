@@ -163,6 +163,7 @@ class Pipeline:
         if aligner is None:
             return batch.accepted
         items = aligner.align(batch.accepted, batch.frontier, behind, ticket)
+        metrics.EVENTS_HELD.set(aligner.holding)
         self.runtime.hold_back(aligner.unapplied_from())
         return items
 
@@ -181,6 +182,7 @@ class Pipeline:
         if self.aligner is None:
             return set()
         dropped = self.aligner.drop()
+        metrics.EVENTS_HELD.set(0)
         self.runtime.hold_back({})
         return dropped
 

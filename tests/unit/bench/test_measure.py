@@ -175,6 +175,11 @@ def test_consumed_counter_sums_the_topics_and_nothing_else() -> None:
     assert consumed_in(b"# no samples yet\n") == 0
 
 
+def test_consumed_counter_leaves_out_inputs_alignment_holds() -> None:
+    held = b"# TYPE healthscore_events_held gauge\nhealthscore_events_held 300.0\n"
+    assert consumed_in(EXPOSITION + held) == 1000
+
+
 @pytest.fixture
 async def metrics_port() -> AsyncIterator[int]:
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
