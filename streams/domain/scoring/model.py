@@ -226,7 +226,7 @@ def parse_model(data: Any) -> ScoringModel:
         alerts=_alerts(root.get("alerts", {})),
         lifecycle=_lifecycle(root.get("lifecycle", {})),
         touchpoints=parse_touchpoints(root.get("touchpoints", {})),
-        caps=_caps(root.get("caps", {}), dimensions),
+        caps=_caps(root.get("caps") or {}, dimensions),  # an empty section: no caps
     )
 
 
