@@ -41,8 +41,10 @@ from tests.e2e.scenarios import (
     alert_flow_events,
     alerts_of,
     decline_events,
+    detractor_event,
     expected_outputs,
     make_profile,
+    storm_events,
 )
 
 log = logging.getLogger(__name__)
@@ -126,15 +128,23 @@ async def test_alert_is_delivered_once_to_a_signed_webhook(
 
 def simulated_history(end: int, forced: str) -> list[Record]:
     """19 simulated accounts (14 days) plus one healthy account whose card was
-    declined (hard decline, never recovers) 13 days before ``end``, after 17
+    declined (hard decline, never recovers) 6 days before ``end``, after 24
     days of steady use; merged in event-time order."""
     crowd = Simulation.create(accounts=19, days=14, seed=11, end=end)
-    # Enterprise: its model weighs support and NPS most, so the storm and the
-    # detractor answer take the otherwise active account under 60.
     lone = Simulation.forced_decline(
-        account_id=forced, decline_at=end - 13 * DAY, days=30, end=end, segment="enterprise"
+        account_id=forced, decline_at=end - 6 * DAY, days=30, end=end, segment="enterprise"
     )
     return sorted([*crowd.events(), *lone.events()], key=lambda e: orjson.loads(e[2])["time"])
+
+
+def forced_steps(forced: str, end: int) -> tuple[list[Event], Event]:
+    """The storm on the day after the history (the declined invoice 7 days open:
+    the urgent tickets cap the score at 70, a sudden drop, still above 60), and
+    the cause, a detractor answer the next day: the first event of the day the
+    invoice is 8 days open, whose payment cap (55) takes the account under 60.
+    The alert is the day change's, so it is stamped at that midnight."""
+    storm = storm_events(forced, datetime.fromtimestamp(end + 7200, UTC))
+    return storm, detractor_event(forced, datetime.fromtimestamp(end + DAY + 7200, UTC))
 
 
 def records(events: Sequence[Event]) -> list[Record]:
@@ -176,11 +186,9 @@ async def test_forced_decline_alert_is_readable_within_5_s(
     # Day-aligned, so the simulated plan does not depend on the time of day.
     end = int(pipeline.reserve(31 * DAY + 7200, align_s=DAY)) + 30 * DAY
     history = simulated_history(end, forced)
-    # The decline has been open 15 days by then (payment dimension at its
-    # floor); a ticket storm and then a detractor answer take it under 60.
-    *storm, cause = decline_events(forced, datetime.fromtimestamp(end + DAY + 7200, UTC))
+    storm, cause = forced_steps(forced, end)
     predicted = expected_outputs([v for _, _, v in history] + [*storm, cause], pipeline.partitions)
-    expected = the_one_alert(predicted, forced, since=cause["time"])
+    expected = the_one_alert(predicted, forced, since=cause["time"][:10] + "T00:00:00Z")
 
     producer = AIOKafkaProducer(bootstrap_servers=pipeline.bootstrap, linger_ms=5)
     await producer.start()

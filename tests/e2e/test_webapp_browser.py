@@ -33,8 +33,8 @@ from schemas import topics
 from schemas.lifecycle import AccountLifecycleChanged, LifecycleEvent, lifecycle_event_type
 from tests.e2e.browser import launch, screenshot_path
 from tests.e2e.pipeline import Pipeline
-from tests.e2e.scenarios import decline_events, make_event
-from tests.e2e.test_alert_flow import DAY, Record, produce, records, simulated_history
+from tests.e2e.scenarios import make_event
+from tests.e2e.test_alert_flow import DAY, Record, forced_steps, produce, records, simulated_history
 from tests.polling import wait_until
 
 CHURNS = (("voluntary", "too expensive"), ("voluntary", "missing features"),
@@ -96,7 +96,8 @@ def fleet(pipeline: Pipeline) -> Fleet:
     forced = f"acct-web-{uuid.uuid4().hex[:6]}"
     end = int(pipeline.reserve(31 * DAY + 7200, align_s=DAY)) + 30 * DAY
     history = simulated_history(end, forced)
-    *storm, cause = records(decline_events(forced, datetime.fromtimestamp(end + DAY + 7200, UTC)))
+    steps = forced_steps(forced, end)
+    storm, cause = records(steps[0]), records([steps[1]])[0]
     for step in (history, storm):
         consumed = pipeline.consumed()
         _produce(pipeline, step)

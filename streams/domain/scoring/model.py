@@ -58,6 +58,7 @@ __all__ = [
     "BandThresholds",
     "Bands",
     "BaselineRatio",
+    "Cap",
     "Curve",
     "DimensionConfig",
     "LifecyclePolicy",
@@ -130,6 +131,18 @@ class AlertPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class Cap:
+    """A red flag: while ``dimension`` scores ``at_most`` or less, the total is
+    at most ``cap``, whatever the other dimensions say. A weighted mean lets
+    five good dimensions outvote one that alone means churn (an invoice unpaid
+    past its retries, a detractor); a cap says that one is enough."""
+
+    dimension: DimensionName
+    at_most: float
+    cap: float
+
+
+@dataclass(frozen=True, slots=True)
 class LifecyclePolicy:
     """Onboarding: how long an account counts as new, and when it has stalled."""
 
@@ -152,6 +165,7 @@ class ScoringModel:
     alerts: AlertPolicy = AlertPolicy()
     lifecycle: LifecyclePolicy = LifecyclePolicy()
     touchpoints: TouchpointPolicy = TouchpointPolicy()  # noqa: RUF009 - frozen, shared
+    caps: tuple[Cap, ...] = ()
 
     def dimension(self, name: str) -> DimensionConfig | None:
         """The config of ``name``, or None when the model does not score it."""
@@ -189,7 +203,7 @@ def parse_model(data: Any) -> ScoringModel:
     only_keys(
         root,
         "model",
-        {"version", "bands", "alerts", "dimensions", "weights", "lifecycle", "touchpoints"},
+        {"version", "bands", "alerts", "caps", "dimensions", "weights", "lifecycle", "touchpoints"},
     )
     version = root.get("version")
     if not isinstance(version, str | int | float) or not str(version).strip():
@@ -212,6 +226,7 @@ def parse_model(data: Any) -> ScoringModel:
         alerts=_alerts(root.get("alerts", {})),
         lifecycle=_lifecycle(root.get("lifecycle", {})),
         touchpoints=parse_touchpoints(root.get("touchpoints", {})),
+        caps=_caps(root.get("caps") or {}, dimensions),  # an empty section: no caps
     )
 
 
@@ -357,3 +372,18 @@ def _lifecycle(doc: Any) -> LifecyclePolicy:
     if quiet > stalled:
         raise ModelError("lifecycle.stalled_quiet_days: must not exceed stalled_after_days")
     return LifecyclePolicy(onboarding, stalled, quiet)
+
+
+def _caps(doc: Any, dimensions: tuple[DimensionConfig, ...]) -> tuple[Cap, ...]:
+    body = as_mapping(doc, "caps")
+    caps: list[Cap] = []
+    for name, rule in body.items():
+        where = f"caps.{name}"
+        dim = next((d.name for d in dimensions if d.name == name), None)
+        if dim is None:
+            raise ModelError(f"{where}: not a dimension configured under 'dimensions'")
+        spec = as_mapping(rule, where)
+        only_keys(spec, where, {"at_most", "cap"})
+        at_most = number(spec.get("at_most"), f"{where}.at_most", lo=0, hi=100)
+        caps.append(Cap(dim, at_most, number(spec.get("cap"), f"{where}.cap", lo=0, hi=100)))
+    return tuple(caps)

@@ -32,6 +32,8 @@ def explain(
     """The top ``limit`` reasons why ``score`` is not healthy, most costly first."""
     now_s = int(now.timestamp())
     reasons: list[str] = []
+    if score.capped_by:
+        reasons.append(cap_reason(state, score, model, day_index(now_s)))
     idle = idle_days(state, now_s)
     if idle is not None and idle >= IDLE_REASON_DAYS:
         reasons.append(f"no activity for {idle} days")
@@ -39,6 +41,8 @@ def explain(
     for dim in costly:
         if len(reasons) >= limit:
             break
+        if dim.name == score.capped_by:
+            continue  # said first, as the cap
         if dim.score >= model.bands.healthy or dim.weight * (100 - dim.score) < 100:
             continue  # healthy, or costs less than one point
         text = describe(state, dim, model, day_index(now_s))
@@ -53,10 +57,26 @@ def idle_days(state: ScoredState, now_s: int) -> int | None:
     return None if last is None else max(0, now_s - last) // DAY_SECONDS
 
 
+def cap_reason(state: ScoredState, score: HealthScore, model: ScoringModel, now_day: int) -> str:
+    """The red flag holding ``score`` down, first among the reasons: it alone
+    decides the score, so it is what the CSM must hear about."""
+    dim = next(d for d in score.dimensions if d.name == score.capped_by)
+    return f"{describe(state, dim, model, now_day)}{_caps_at(score)}"
+
+
+def _caps_at(score: HealthScore) -> str:
+    return f" (caps the score at {score.score:g})"
+
+
 def details_of(state: ScoredState, score: HealthScore, model: ScoringModel) -> tuple[str, ...]:
-    """The plain-words line of every dimension of ``score`` (``dimensions[].detail``)."""
+    """The plain-words line of every dimension of ``score`` (``dimensions[].detail``);
+    the capping dimension's line says it caps the score."""
     now_day = day_index(int(score.as_of.timestamp()))
-    return tuple([detail(state, dim, model, now_day) for dim in score.dimensions])
+    capped = score.capped_by
+    return tuple([
+        detail(state, dim, model, now_day) + (_caps_at(score) if dim.name == capped else "")
+        for dim in score.dimensions
+    ])  # fmt: skip
 
 
 def detail(state: ScoredState, dim: DimensionScore, model: ScoringModel, now_day: int) -> str:

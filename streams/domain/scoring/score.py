@@ -16,6 +16,12 @@ records event moves the data-growth ratio a little every time, and a
 whole points cut those outputs (and their cost on the hot path) without
 hiding any move a CSM would act on.
 
+Caps: the model's red flags (``caps:``). While a capping dimension scores at
+or below its ``at_most``, the total is at most its ``cap``; when a cap binds,
+every contribution is scaled by cap / mean, so they still add up to the score,
+and ``capped_by`` names the dimension (the lowest binding cap wins). A cap is a
+comparison over scores already computed: no extra measuring per event.
+
 Missing data: a dimension without data (``dimensions.raw_value`` is None) is
 listed in ``excluded`` and the other weights are rescaled to sum to 100.
 A dimension with weight 0 for the account's segment is not scored at all.
@@ -87,6 +93,8 @@ class HealthScore:
     previous_score: float | None
     previous_band: Band | None
     changes: tuple[DimensionChange, ...]
+    capped_by: str = ""
+    """The dimension whose cap holds the score down ("" when none binds)."""
 
 
 class ScoreParts(NamedTuple):
@@ -101,6 +109,7 @@ class ScoreParts(NamedTuple):
     contributions_t: tuple[int, ...]
     total_t: int
     excluded: tuple[str, ...]
+    capped_by: str
 
 
 def score_account(state: AccountState, model: ScoringModel, now: datetime) -> HealthScore | None:
@@ -144,9 +153,13 @@ def assemble(
     layout = _layout(model, weights, tuple([raw is not None for raw in raws]))
     if layout is None:
         return None
-    kept, names, fractions, excluded = layout
+    kept, names, fractions, excluded, caps = layout
     kept_scores = tuple([scores_t[i] for i in kept])
-    total_t, contributions = apportion([f * s for f, s in zip(fractions, kept_scores, strict=True)])
+    exact = [f * s for f, s in zip(fractions, kept_scores, strict=True)]
+    capped_by = ""
+    if caps:
+        exact, capped_by = _capped(exact, kept_scores, names, caps)
+    total_t, contributions = apportion(exact)
     return ScoreParts(
         names,
         tuple([raws[i] for i in kept]),  # type: ignore[misc]  # kept: raw is not None
@@ -155,11 +168,40 @@ def assemble(
         tuple(contributions),
         total_t,
         excluded,
+        capped_by,
     )
 
 
-_Layout = tuple[tuple[int, ...], tuple[str, ...], tuple[float, ...], tuple[str, ...]]
-"""Positions of the scored dimensions, their names, rescaled weights, and the excluded names."""
+def _capped(
+    exact: list[float],
+    kept_scores: tuple[int, ...],
+    names: tuple[str, ...],
+    caps: tuple[tuple[int, int, int], ...],
+) -> tuple[list[float], str]:
+    """The contributions scaled down to the lowest binding cap, and its dimension."""
+    limit_t, by = -1, -1
+    for j, at_most_t, cap_t in caps:
+        if kept_scores[j] <= at_most_t and (by < 0 or cap_t < limit_t):
+            limit_t, by = cap_t, j
+    if by < 0:
+        return exact, ""
+    mean = sum(exact)
+    if int(mean + 0.5) <= limit_t:
+        return exact, ""  # the mean is already under the cap: it does not bind
+    factor = limit_t / mean
+    return [x * factor for x in exact], names[by]
+
+
+_Layout = tuple[
+    tuple[int, ...],
+    tuple[str, ...],
+    tuple[float, ...],
+    tuple[str, ...],
+    tuple[tuple[int, int, int], ...],
+]
+"""Positions of the scored dimensions, their names, rescaled weights, the excluded
+names, and the caps of scored dimensions as (index among the scored, at_most and
+cap in tenths)."""
 
 _LAYOUTS: dict[tuple[int, int, tuple[bool, ...]], tuple[object, object, _Layout | None]] = {}
 
@@ -187,7 +229,13 @@ def _layout(
     if kept:
         total_weight = sum(used)
         names = tuple(model.dimensions[i].name for i in kept)
-        layout = (tuple(kept), names, tuple(w / total_weight for w in used), tuple(excluded))
+        caps = tuple(
+            (names.index(cap.dimension), round(cap.at_most * 10), round(cap.cap * 10))
+            for cap in model.caps
+            if cap.dimension in names
+        )
+        fractions = tuple(w / total_weight for w in used)
+        layout = (tuple(kept), names, fractions, tuple(excluded), caps)
     if len(_LAYOUTS) >= _MAX_LAYOUTS:
         _LAYOUTS.clear()  # models come and go (reloads): never grow without bound
     _LAYOUTS[key] = (model, weights, layout)
@@ -231,6 +279,7 @@ def build_score(
         previous_score=None if memo is None else memo.score_t / 10,
         previous_band=None if memo is None else memo.band,
         changes=changes_since(memo, dimensions),
+        capped_by=parts.capped_by,
     )
 
 

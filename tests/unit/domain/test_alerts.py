@@ -139,8 +139,10 @@ def test_sudden_drop_fires_once_per_episode() -> None:
     drop = drops[0]
     assert drop.peak_score is not None and drop.score is not None
     assert drop.peak_score - drop.score >= 20
-    assert drop.time == at_day(30, 3)  # the urgent tickets: the step that dropped it
-    assert any("urgent" in r for r in drop.reasons)
+    # The detractor answer (02:00, before the tickets): its cap (70) is the step
+    # that dropped it; the tickets and the payment carry on the same episode.
+    assert drop.time == at_day(30, 2)
+    assert drop.reasons[0] == "latest NPS is 0 (detractor) (caps the score at 70)"
 
 
 def test_alert_and_health_ids_are_deterministic() -> None:

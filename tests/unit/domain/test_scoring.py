@@ -187,8 +187,11 @@ def test_contributions_sum_to_the_score_exactly(events: list[DomainEvent], later
     assert round(sum(d.contribution for d in score.dimensions), 1) == score.score
     assert 0 <= score.score <= 100
     assert sum(d.weight for d in score.dimensions) == pytest.approx(100, abs=0.05)
+    mean = sum(d.weight * d.score / 100 for d in score.dimensions)
+    # A binding cap scales every contribution by cap / mean (see ``score``).
+    scale = score.score / mean if score.capped_by else 1.0
     for dim in score.dimensions:
-        assert abs(dim.contribution - dim.weight * dim.score / 100) <= 0.1 + 1e-9
+        assert abs(dim.contribution - dim.weight * dim.score / 100 * scale) <= 0.1 + 1e-9
 
 
 def test_changes_name_the_dimensions_that_moved() -> None:
@@ -234,10 +237,14 @@ def test_changes_name_the_dimensions_that_moved() -> None:
         (
             [*daily_logins(30), make_payment_failed(at=at_day(22))],
             30,
-            "1 failed payment open for 9 days",
+            "1 failed payment open for 9 days (caps the score at 55)",
         ),
         (daily_logins(20), 36, "no activity for 16 days"),
-        ([*daily_logins(30), make_nps(at=at_day(29), score=2)], 30, "latest NPS is 2 (detractor)"),
+        (
+            [*daily_logins(30), make_nps(at=at_day(29), score=2)],
+            30,
+            "latest NPS is 2 (detractor) (caps the score at 70)",
+        ),
     ],
 )
 def test_explain_says_it_in_plain_words(

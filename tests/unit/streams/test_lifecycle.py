@@ -5,6 +5,7 @@ so what is checked is what a CSM would receive."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -107,7 +108,7 @@ def test_a_churned_account_emits_nothing_after_account_churned() -> None:
             return [make_ticket(at=at_day(d, 2), priority="urgent")]
         return []
 
-    outputs = drive(plan, 120)
+    outputs = drive(plan, 140)
     churned = [i for i, o in enumerate(outputs) if o["topic"] == topics.LIFECYCLE]
     assert len(churned) == 1
     event = LifecycleEvent.model_validate(envelope(outputs[churned[0]]))
@@ -202,5 +203,25 @@ def test_a_score_hovering_at_the_healthy_line_pages_one_sudden_drop() -> None:
         # From day 40 the NPS answers swing the score around the healthy line.
         return [*daily_use(d), make_nps(at=at_day(d, 3), score=0 if d % 2 else 9)]
 
-    kinds = alerts(drive(plan, 70))
+    # Without the model's caps: with them a detractor answer holds the score
+    # at 70 (26 points under this account's mean), a fall and a recovery, not
+    # a hover; the next test is the one about a detractor answer.
+    uncapped = replace(RULES, model=replace(RULES.model, caps=()))
+    kinds = alerts(drive(plan, 70, encoding_engine(uncapped)))
     assert kinds.count("sudden_drop") <= 1
+
+
+def test_a_standing_detractor_answer_pages_one_sudden_drop_and_no_threshold_alert() -> None:
+    """Its cap (70) is a fall from this account's ~96, said once; 70 is neutral,
+    not under the at-risk line, however long the answer stands."""
+
+    def plan(d: int) -> list[DomainEvent]:
+        first: list[DomainEvent] = [make_profile(at=T0), make_nps(at=T0, score=9)] if d == 0 else []
+        detractor: list[DomainEvent] = [make_nps(at=at_day(d, 3), score=2)] if d == 40 else []
+        return [*first, *daily_use(d), *detractor]
+
+    outputs = drive(plan, 140)
+    assert alerts(outputs) == ["sudden_drop"]
+    health = [o["data"] for o in outputs if o["topic"] == topics.HEALTH]
+    assert any(h["score"] == 70.0 for h in health)
+    assert health[-1]["score"] > 75  # 90 days on, the answer is too old to count
