@@ -83,6 +83,31 @@ def detail(state: ScoredState, dim: DimensionScore, model: ScoringModel, now_day
     """What a dimension's value is, in words, good or bad ("18 active days in
     the last 30 days", "payments up to date")."""
     name = dim.name
+    if name in _SAID_BY_RAW and dim.raw > 0:
+        key = (name, dim.raw)
+        text = _RAW_TEXTS.get(key)
+        if text is None:
+            text = _detail(state, dim, model, now_day)
+            if len(_RAW_TEXTS) >= _MAX_RAW_TEXTS:
+                _RAW_TEXTS.clear()
+            _RAW_TEXTS[key] = text
+        return text
+    return _detail(state, dim, model, now_day)
+
+
+_SAID_BY_RAW = frozenset({"recency", "activity_trend", "data_growth", "nps"})
+"""Dimensions whose line depends on the raw value alone: every health change
+says one per dimension, and the same few values recur (whole days, ratios of
+day counts, NPS answers), so their lines are formatted once. Zero is left out
+(``-0.0`` equals ``0.0`` as a key but not in a ``%`` format)."""
+
+_RAW_TEXTS: dict[tuple[str, float], str] = {}
+_MAX_RAW_TEXTS = 4096
+"""A bound, not a tuning knob: data-growth ratios take many values."""
+
+
+def _detail(state: ScoredState, dim: DimensionScore, model: ScoringModel, now_day: int) -> str:
+    name = dim.name
     if name == "recency":
         days = int(dim.raw)
         if days == 0:

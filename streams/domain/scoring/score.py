@@ -254,13 +254,17 @@ def build_score(
     previous: ScoreMemo | None,
 ) -> HealthScore:
     """Dress ``parts`` as a ``HealthScore`` with the changes since ``previous``."""
+    names, raws, scores_t, contributions_t = (
+        parts.names, parts.raws, parts.scores_t, parts.contributions_t
+    )  # fmt: skip
+    percents = _percents(parts.weights)
     dimensions = tuple([
         # positional: name, raw, score, weight, contribution, score_tenths, contribution_tenths
-        DimensionScore(name, raw, s_t / 10, round(fraction * 100, 2), c_t / 10, s_t, c_t)
-        for name, raw, s_t, fraction, c_t in zip(
-            parts.names, parts.raws, parts.scores_t, parts.weights, parts.contributions_t,
-            strict=True,
+        DimensionScore(
+            names[i], raws[i], scores_t[i] / 10, percents[i], contributions_t[i] / 10,
+            scores_t[i], contributions_t[i],
         )
+        for i in range(len(names))
     ])  # fmt: skip
     memo = previous
     return HealthScore(
@@ -277,6 +281,24 @@ def build_score(
         changes=changes_since(memo, dimensions),
         capped_by=parts.capped_by,
     )
+
+
+_PERCENTS: dict[int, tuple[tuple[float, ...], tuple[float, ...]]] = {}
+
+
+def _percents(fractions: tuple[float, ...]) -> tuple[float, ...]:
+    """The weights as shown (percent, two decimals) of a layout's rescaled
+    ``fractions``. Worked out once per layout, because ``round`` to decimals
+    goes through a decimal string and was the costliest part of dressing a
+    score; the tuples come from ``_layout``, so one per pattern is kept."""
+    entry = _PERCENTS.get(id(fractions))
+    if entry is not None and entry[0] is fractions:
+        return entry[1]
+    percents = tuple([round(fraction * 100, 2) for fraction in fractions])
+    if len(_PERCENTS) >= _MAX_LAYOUTS:
+        _PERCENTS.clear()
+    _PERCENTS[id(fractions)] = (fractions, percents)
+    return percents
 
 
 def apportion(exact_tenths: list[float]) -> tuple[int, list[int]]:
