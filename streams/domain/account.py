@@ -60,6 +60,10 @@ class DunningNotice:
     decision: DunningDecision
     profile: Profile | None
 
+    def __reduce__(self) -> tuple[type[DunningNotice], tuple[object, ...]]:
+        """Pickle by constructor arguments (see ``DunningDecision.__reduce__``)."""
+        return (DunningNotice, (self.decision, self.profile))
+
 
 #: What a step decides, in the order it is to be published.
 Decision: TypeAlias = (

@@ -13,7 +13,7 @@ produce all de-duplicate downstream.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Literal, TypeAlias, get_args
 
@@ -65,6 +65,12 @@ class DunningDecision:
     reason: str | None = None
     target_at: datetime | None = None
     days_before: int | None = None
+
+    def __reduce__(self) -> tuple[type[DunningDecision], tuple[object, ...]]:
+        """Pickle by constructor arguments. Compiled with mypyc, the class keeps
+        the frozen ``__setattr__`` that default unpickling would call; the bench
+        hands decisions to its floor process this way."""
+        return (DunningDecision, tuple(getattr(self, f.name) for f in fields(self)))
 
     def to_dict(self) -> dict[str, object]:
         """JSON-compatible form with ISO timestamps (the event ``data`` payload)."""
