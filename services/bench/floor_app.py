@@ -204,6 +204,10 @@ class FloorEngine:
     def fire_overdue(self, limit: int) -> list[Decision]:
         return []
 
+    def take_failed(self) -> list[tuple[DomainEvent, str]]:
+        """No step runs here, so none can raise."""
+        return []
+
     def take_dirty_ids(self) -> set[str]:
         dirty, self.dirty = self.dirty, set()
         return dirty
