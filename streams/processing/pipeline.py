@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
-
-import orjson
 
 from schemas import topics
 from streams.observability import metrics
@@ -36,39 +34,6 @@ log = logging.getLogger(__name__)
 
 class StateWriter(Protocol):
     def __call__(self, key: bytes, partition: int, record: dict[str, Any]) -> Iterable[Record]: ...
-
-
-def table_writer(table: MutableMapping[bytes, Any]) -> StateWriter:
-    """Faust's own path: ``table[key] = value`` (one changelog send each)."""
-
-    def write(key: bytes, partition: int, record: dict[str, Any]) -> Iterable[Record]:
-        table[key] = record
-        return ()
-
-    return write
-
-
-def changelog_writer(store: Any, changelog_topic: str) -> StateWriter:
-    """The fast path: set the local store and return the changelog record for
-    the batching sink - the same key bytes and JSON value a ``table[key] =``
-    would send, on the same partition (murmur2 of the key), so Faust's recovery
-    reads it back unchanged.
-
-    Faust's RocksDB store picks the partition database from the *current
-    stream event*, which a batch write does not have; we know the partition,
-    so the value goes straight into that partition's database."""
-    per_partition_db = getattr(store, "_db_for_partition", None)
-
-    def write(key: bytes, partition: int, record: dict[str, Any]) -> Iterable[Record]:
-        if per_partition_db is None:
-            store[key] = record
-        else:
-            encoded = store._encode_key(key)
-            per_partition_db(partition).put(encoded, store._encode_value(record))
-            store._key_index[encoded] = partition
-        return ((changelog_topic, key, orjson.dumps(record)),)
-
-    return write
 
 
 class Pipeline:

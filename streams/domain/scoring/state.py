@@ -12,16 +12,11 @@ the per-event cost (a login must not copy the world). Hence:
   independent of the dunning state machine, so neither waits on the other.
 
 Duplicate input ids: ``recent_ids`` keeps 6-byte BLAKE2b digests of the last
-``RECENT_IDS`` applied input ids of this account. The trade-off: a count bound
-keeps the state small for busy accounts (a "last 2 days" bound would hold
-thousands of ids), and it catches what actually happens - a producer retry,
-which arrives within the same burst. (A consumer re-reading after a crash or a
-hand-over is caught exactly, by offset: ``streams/processing/reread.py``.) A
-duplicate that comes back after more than ``RECENT_IDS`` newer events of the
-same account is applied again; most events are idempotent here anyway (an
-active day, a feature, a ticket or invoice id is a set member), the exceptions
-being ``records_changed`` deltas and ticket open/reopen counters. 48-bit
-digests make a false "duplicate" about one in 10^13 events.
+``RECENT_IDS`` input ids of this account. A count bound keeps the state small
+for busy accounts and catches what happens - a producer retry within the same
+burst (a re-read after a crash is caught by offset: ``processing/reread.py``).
+An older duplicate is applied again (most events are set members; not so
+``records_changed`` deltas and ticket counters). False duplicates: ~1 in 10^13.
 
 ``to_dict`` / ``from_dict`` give the compact JSON-compatible form the table stores.
 """

@@ -24,7 +24,7 @@ from streams.processing.align import Aligner
 from streams.processing.deadletter import DeadLetterLimit
 from streams.processing.gauges import account_views
 from streams.processing.horizon import Horizon
-from streams.processing.pipeline import Pipeline, changelog_writer, table_writer
+from streams.processing.pipeline import Pipeline
 from streams.processing.rules import load_rules
 from streams.processing.runtime import Runtime
 from streams.speedups import faust_patches
@@ -33,6 +33,7 @@ from streams.speedups.fastpath import FastIngest
 from streams.worker import topics
 from streams.worker.app import app, settings
 from streams.worker.ownership import owned_inputs
+from streams.worker.state_writers import changelog_writer, table_writer
 from streams.worker.tables import accounts
 
 _pipeline: Pipeline | None = None

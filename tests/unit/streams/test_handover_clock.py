@@ -27,9 +27,10 @@ from streams.processing.clock import ClockHistory, clock_key, is_clock_key
 from streams.processing.deadletter import DeadLetterLimit
 from streams.processing.ingest import DecodedBatch, RawMessage
 from streams.processing.partitioning import partition_for
-from streams.processing.pipeline import Pipeline, table_writer
+from streams.processing.pipeline import Pipeline
 from streams.processing.rules import load_rules
 from streams.processing.runtime import Runtime
+from streams.worker.state_writers import table_writer
 from tests.unit.streams.fastpath_support import PARTITIONS, Sink
 from tests.unit.streams.fastpath_support import batches as fastpath_batches
 
