@@ -315,6 +315,11 @@ def alert_model(alert: AlertDecision, threshold: float | None) -> AlertEvent:
     )
 
 
+def _profile_fields(profile: Profile | None, *names: str) -> dict[str, Any]:
+    """The profile's ``names`` for an output model, all None without a profile."""
+    return {name: getattr(profile, name) if profile else None for name in names}
+
+
 def dunning_model(decision: DunningDecision, profile: Profile | None) -> DunningEvent:
     data = DunningStepTaken(
         account_id=decision.account_id,
@@ -330,10 +335,7 @@ def dunning_model(decision: DunningDecision, profile: Profile | None) -> Dunning
         renewal_at=decision.target_at if decision.step == "renewal_reminder" else None,
         card_expires_at=decision.target_at if decision.step == "card_expiry_reminder" else None,
         days_before=decision.days_before,
-        owner=profile.owner if profile else None,
-        segment=profile.segment if profile else None,
-        name=profile.name if profile else None,
-        arr_cents=profile.arr_cents if profile else None,
+        **_profile_fields(profile, "owner", "segment", "name", "arr_cents"),
         caused_at=decision.at,
     )
     return DunningEvent(
@@ -354,11 +356,7 @@ def lifecycle_model(change: LifecycleDecision) -> LifecycleEvent:
         kind=change.kind,
         arr_cents=change.arr_cents,
         last_score=change.last_score,
-        owner=profile.owner if profile else None,
-        segment=profile.segment if profile else None,
-        name=profile.name if profile else None,
-        plan=profile.plan if profile else None,
-        industry=profile.industry if profile else None,
+        **_profile_fields(profile, "owner", "segment", "name", "plan", "industry"),
         caused_at=change.time,
     )
     return LifecycleEvent(
@@ -378,10 +376,7 @@ def touchpoint_model(touchpoint: TouchpointDecision) -> TouchpointEvent:
         kind=touchpoint.kind,
         summary=touchpoint.summary,
         score=touchpoint.score,
-        owner=profile.owner if profile else None,
-        segment=profile.segment if profile else None,
-        name=profile.name if profile else None,
-        arr_cents=profile.arr_cents if profile else None,
+        **_profile_fields(profile, "owner", "segment", "name", "arr_cents"),
         renewal_at=None if renewal is None else datetime.fromtimestamp(renewal, UTC),
         caused_at=touchpoint.time,
     )
