@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from streams.observability import metrics
@@ -89,23 +89,33 @@ class FastIngest:
         self._batches = 0
 
     async def on_batch(self, consumer: Any, batch: Fetched) -> None:
-        """The ``streams.speedups.faust_patches`` divert handler."""
+        """The ``streams.speedups.faust_patches`` divert handler: the batch is
+        applied under the lock, unless a rebalance began since it was fetched
+        (``fetched.current``), and once begun it is finished even if the
+        fetch loop is cancelled (``_locked``)."""
         fetched.track(consumer, batch)  # a rebalance waits for it
-        async with self.lock:
-            started = time.perf_counter()
-            ticket = Ticket()
-            with metrics.BATCH_SECONDS.time():
-                await self._pipeline().handle(
-                    batch.records,
-                    persist=False,
-                    ms_timestamps=True,
-                    behind=broker_behind(consumer, batch),
-                    ticket=ticket,
-                )
-            self._unacked.append((consumer, batch, ticket))
-            self._last_batch = self._clock()
-            self._batches += 1
-            await self._persist_step(max(MIN_SLICE_SECONDS, time.perf_counter() - started))
+        await self._locked(lambda: self._handle(consumer, batch))
+
+    async def _handle(self, consumer: Any, batch: Fetched) -> None:
+        if not fetched.current(consumer, batch):
+            # A rebalance began since it was fetched: read again after the seek.
+            fetched.untrack(consumer, batch)
+            log.info("batch fetched before a rebalance let go", extra={"records": len(batch)})
+            return
+        started = time.perf_counter()
+        ticket = Ticket()
+        with metrics.BATCH_SECONDS.time():
+            await self._pipeline().handle(
+                batch.records,
+                persist=False,
+                ms_timestamps=True,
+                behind=broker_behind(consumer, batch),
+                ticket=ticket,
+            )
+        self._unacked.append((consumer, batch, ticket))
+        self._last_batch = self._clock()
+        self._batches += 1
+        await self._persist_step(max(MIN_SLICE_SECONDS, time.perf_counter() - started))
 
     async def on_fetched(self, consumer: Any) -> None:
         """The ``streams.speedups.faust_patches`` hook after each fetch is
@@ -117,8 +127,22 @@ class FastIngest:
         positions past records this loop has not seen yet."""
         pipeline = self._pipeline()
         if pipeline.holding:
-            async with self.lock:
-                await pipeline.release(broker_behind(consumer, Fetched()))
+            await self._locked(lambda: pipeline.release(broker_behind(consumer, Fetched())))
+
+    async def _locked(self, work: Callable[[], Awaitable[None]]) -> None:
+        """``work()`` under the lock, run to its end once the lock is taken,
+        even if the caller is cancelled meanwhile (``unstoppable``); the lock
+        is let go when it ends. Taken here, not in the task that does the work,
+        so a batch keeps its place in the lock's queue."""
+        await self.lock.acquire()
+
+        async def run() -> None:
+            try:
+                await work()
+            finally:
+                self.lock.release()
+
+        await unstoppable(run())
 
     @property
     def timer_seconds(self) -> float:
@@ -126,6 +150,10 @@ class FastIngest:
         return min(IDLE_SECONDS, self._persist_every / 2)
 
     async def flush(self) -> None:
+        """The persist timer (``_flush``), run to its end if cancelled (``unstoppable``)."""
+        await unstoppable(self._flush())
+
+    async def _flush(self) -> None:
         """The persist timer. When no batch arrived for ``timer_seconds``, it
         takes everything dirty and writes it, then acks every batch (an idle
         feed still commits, and a rebalance, which stops the batches, is not
@@ -245,3 +273,15 @@ class FastIngest:
         for consumer, batch, _ in batches:
             self._ack(consumer, batch)
         batches.clear()
+
+
+async def unstoppable(work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` to its end even if the caller is cancelled. A worker's
+    shutdown cancels the consumer's fetch loop and its timers and then drains
+    (``FastIngest.drain``): cancelled in the middle of a batch or a persist
+    slice, the work had changed engines (inputs applied, accounts taken for
+    writing) but not yet handed their outputs or records to the producer, and
+    the drain then wrote state that includes inputs whose outputs never went
+    out. Shielded, the work finishes first (the drain waits for the lock it
+    holds) and the caller's cancellation still goes on."""
+    await asyncio.shield(work)

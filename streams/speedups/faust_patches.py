@@ -158,6 +158,7 @@ class _Drain:
             return bool(consumer.flow_active) and app.consumer_generation_id == generation
 
         chunk = Fetched()
+        chunk.generation = generation
         for index, (tp, records) in enumerate(fetched):
             if not current():
                 return
@@ -179,6 +180,7 @@ class _Drain:
                     chunk.upcoming = _upcoming(fetched, index, tp if start < len(records) else None)
                     await _hand_over(consumer, chunk)
                     chunk = Fetched()
+                    chunk.generation = generation
                     if not current():
                         return
         await self._finish(chunk, current)

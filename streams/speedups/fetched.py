@@ -37,7 +37,15 @@ class Fetched:
     """Records diverted from one fetch, in fetch order, and their offsets by
     partition. A member of the consumer's pending set until acked."""
 
-    __slots__ = ("__weakref__", "acked", "records", "refcount", "spans", "upcoming")
+    __slots__ = (
+        "__weakref__",
+        "acked",
+        "generation",
+        "records",
+        "refcount",
+        "spans",
+        "upcoming",
+    )
 
     def __init__(self) -> None:
         #: aiokafka ``ConsumerRecord``s (timestamps in ms), until ``release``.
@@ -48,6 +56,9 @@ class Fetched:
         #: (topic, partition) of diverted records of the same fetch handed
         #: over after this chunk (``streams.speedups.backlog``).
         self.upcoming: frozenset[tuple[str, int]] = frozenset()
+        #: The consumer group generation it was fetched in (None: unknown, a
+        #: test's); see ``current``.
+        self.generation: int | None = None
 
     def add(self, tp: TP, records: Sequence[Any]) -> None:
         """Append a run of one partition's records (offsets ascending)."""
@@ -77,6 +88,23 @@ def track(consumer: Any, batch: Fetched) -> None:
     message (~9 % of the worker's samples); the worker counts its inputs
     itself (``healthscore_events_consumed_total``), once per batch."""
     consumer._unacked_messages.add(batch)
+
+
+def current(consumer: Any, batch: Fetched) -> bool:
+    """Whether ``batch`` may still be applied: the consumer's flow is on and
+    the group generation is the one it was fetched in. A rebalance stops the
+    flow before the fast path's drain (``FastIngest.drain``) and seeks every
+    partition back to its committed offset before the flow resumes, so a
+    chunk fetched before it is read again from there. The patched loop checks
+    the same before it hands a chunk over, but a chunk can then wait (an offset
+    commit, the lock a drain holds) while the rebalance begins and the drain
+    lets held batches go; applied after that, it wrote state stamped with read
+    positions past inputs never applied (``streams.processing.reread``), and
+    whoever read them again took them as done: outputs lost, and later ones
+    computed without them. Checked where the batch is applied, under the lock."""
+    if not consumer.flow_active:
+        return False
+    return batch.generation is None or batch.generation == consumer.app.consumer_generation_id
 
 
 def untrack(consumer: Any, batch: Fetched) -> None:

@@ -45,6 +45,9 @@ class Tally:
     duplicated: int = 0
     repeated: int = 0
     examples: list[str] = field(default_factory=list)
+    #: Every lost, other-bytes and unexpected record in full, for tracing
+    #: (``run_fault`` writes them to ``differing.txt`` in the test's directory).
+    differing: list[str] = field(default_factory=list)
 
     def add(self, expected: Iterable[bytes], written: Iterable[bytes]) -> None:
         want = {_id(value): value for value in expected}
@@ -58,14 +61,19 @@ class Tally:
             if got is None:
                 self.lost += 1
                 self._example(f"lost {record_id}")
+                self.differing.append(f"LOST {value.decode()}")
                 continue
             self.repeated += got[value] - 1 if got[value] else 0
             others = sum(n for v, n in got.items() if v != value)
             if others:
                 self.duplicated += others
                 self._example(f"different bytes for {record_id}")
+                self.differing.append(f"WANT {value.decode()}")
+                self.differing.extend(f"GOT  {v.decode()}" for v in got if v != value)
         extra = [record_id for record_id in seen if record_id not in want]
         self.duplicated += sum(sum(seen[r].values()) for r in extra)
+        for r in extra:
+            self.differing.extend(f"EXTRA {v.decode()}" for v in seen[r])
         for record_id in extra[:3]:
             self._example(f"unexpected {record_id}")
 

@@ -53,9 +53,10 @@ async def run_fault(
     tally = Tally()
     for topic in COMPARED:
         tally.add(history.expected[topic], written[topic])
+    (tmp_path / "differing.txt").write_text("".join(line + "\n" for line in tally.differing))
     recover = None if done_at is None else max(0.0, done_at - last_fault)
     record_row(Row(fault, history.events, history.accounts, tally, recover))
-    assert (tally.lost, tally.duplicated) == (0, 0), tally.examples
+    assert (tally.lost, tally.duplicated) == (0, 0), (tally.examples, str(tmp_path))
     return tally
 
 

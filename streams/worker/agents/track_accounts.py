@@ -29,7 +29,7 @@ from streams.processing.rules import load_rules
 from streams.processing.runtime import Runtime
 from streams.speedups import faust_patches
 from streams.speedups.batching import BatchingSink, fail_flush_on_lost_sends
-from streams.speedups.fastpath import FastIngest
+from streams.speedups.fastpath import FastIngest, unstoppable
 from streams.worker import topics
 from streams.worker.app import app, settings
 from streams.worker.ownership import owned_inputs
@@ -120,6 +120,10 @@ async def tick_clock() -> None:
     """Restore the owned partitions no batch has brought yet (all quiet since a
     restart or hand-over); live mode: silent accounts lose health as wall-clock
     days pass."""
+    await unstoppable(_adopt_and_tick())
+
+
+async def _adopt_and_tick() -> None:
     async with fast_ingest.lock:
         pipeline().runtime.adopt(owned_inputs(app, contract.INPUT_TOPICS))
         if settings.live_tick:

@@ -79,6 +79,8 @@ class Store:
 class Consumer:
     def __init__(self) -> None:
         self._unacked_messages: set[Any] = set()
+        #: Faust's: off from the start of a rebalance until the seek after it.
+        self.flow_active = True
 
 
 class Clock:

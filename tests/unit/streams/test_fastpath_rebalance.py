@@ -1,0 +1,160 @@
+"""A rebalance in the middle of a backlog, step by step, on the fast path with
+event-time alignment (faust-streaming #502, duplicates after a scale-out
+rebalance, in the form it takes here: outputs with other bytes, or lost).
+
+Faust stops the flow, the fast path drains (``FastIngest.drain``: batches whose
+inputs alignment holds are let go unacked, their partitions forgotten), the
+revoked partitions are written and forgotten (``drop_revoked``), and the
+consumer seeks back to the committed offsets. A chunk the fetch loop had
+already checked and was handing over (it waited on an offset commit or on the
+lock the drain held) reaches the fast path after the drain, past the batches
+let go. Every output must still be one an uninterrupted run writes, with the
+same bytes, and none may be missing; outputs may repeat (same id and bytes)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import orjson
+
+from schemas import topics
+from schemas.topics import INPUT_TOPICS
+from streams.processing.align import Aligner
+from streams.processing.deadletter import DeadLetterLimit
+from streams.processing.ingest import RawMessage
+from streams.processing.pipeline import Pipeline
+from streams.processing.rules import load_rules
+from streams.processing.runtime import Runtime
+from streams.speedups.fastpath import FastIngest
+from streams.speedups.fetched import Fetched
+from tests.unit.streams.fastpath_support import PARTITIONS, Consumer, Sink, batches, fetched_of
+
+OUTPUTS = (topics.ALERTS, topics.DUNNING, topics.HEALTH)
+EVERY_PARTITION = frozenset((t, p) for t in INPUT_TOPICS for p in range(PARTITIONS))
+
+
+class Worker:
+    """A FastIngest over a Runtime whose table is what it wrote (as Faust's
+    changelog-backed table is), with its outputs kept."""
+
+    def __init__(self, sink: Sink | None = None) -> None:
+        self.table: dict[bytes, Any] = {}
+        self.sink = sink or Sink()
+        self.pipeline = Pipeline(
+            Runtime(load_rules(), PARTITIONS, self.table),
+            self.sink,
+            self._write,
+            DeadLetterLimit(max_ratio=1.0),
+            aligner=Aligner(INPUT_TOPICS),
+        )
+        self.acked: list[Fetched] = []
+        self.ingest = FastIngest(lambda: self.pipeline, 5.0, ack=lambda c, b: self.acked.append(b))
+        self.consumer = Consumer()
+
+    def _write(self, key: bytes, partition: int, record: dict[str, Any]) -> list[Any]:
+        self.table[key] = dict(record)
+        return [("changelog", key, b"{}")]
+
+    async def feed(self, messages: list[RawMessage], *, behind: bool = False) -> None:
+        batch = fetched_of(messages)
+        if behind:  # every partition still has records at the broker: all held
+            batch.upcoming = EVERY_PARTITION
+        await self.ingest.on_batch(self.consumer, batch)
+
+    def outputs(self) -> dict[str, set[bytes]]:
+        """Each output id with every distinct value written for it."""
+        out: dict[str, set[bytes]] = {}
+        for topic, _key, value in self.sink.records:
+            if topic in OUTPUTS:
+                out.setdefault(f"{topic}/{orjson.loads(value)['id']}", set()).add(value)
+        return out
+
+
+def test_a_chunk_handed_over_after_a_rebalance_drain_waits_for_the_seek() -> None:
+    feed = batches(60, 250)
+    reference, worker = Worker(), Worker()
+    tracked: list[bool] = []
+
+    async def uninterrupted() -> None:
+        for messages in feed:
+            await reference.feed(messages)
+        await reference.ingest.drain()
+
+    async def rebalanced() -> None:
+        await worker.feed(feed[0])
+        await worker.feed(feed[1], behind=True)  # held: a sibling partition lags
+        assert worker.pipeline.holding
+        worker.consumer.flow_active = False  # the rebalance begins
+        await worker.ingest.drain()  # lets feed[1] go unacked, its partitions forgotten
+        late = fetched_of(feed[2])  # checked before the flow stopped, handed over now
+        await worker.ingest.on_batch(worker.consumer, late)
+        tracked.append(late in worker.consumer._unacked_messages)
+        await worker.pipeline.persist()  # drop_revoked: every partition is revoked
+        worker.pipeline.runtime.forget(range(PARTITIONS))
+        worker.consumer.flow_active = True  # assigned again, sought to the commit
+        for messages in feed[1:]:
+            await worker.feed(messages)
+        await worker.ingest.drain()
+
+    asyncio.run(uninterrupted())
+    asyncio.run(rebalanced())
+    want, got = reference.outputs(), worker.outputs()
+    assert len(want) > 50, "the feed must score"
+    lost = want.keys() - got.keys()
+    assert not lost, f"{len(lost)} of {len(want)} outputs lost"
+    other = {k for k in got if got[k] != want.get(k)}
+    assert not other, f"{len(other)} outputs with other bytes or not written uninterrupted"
+    assert tracked == [False], "the rebalance would wait for the chunk let go"
+
+
+class GatedSink(Sink):
+    """Its first send waits for ``gate``: a batch in the middle of handing its
+    outputs to the producer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.waiting = False
+
+    async def send(self, records: Any) -> None:
+        if not self.gate.is_set():
+            self.waiting = True
+            await self.gate.wait()
+        await super().send(records)
+
+
+def test_a_shutdown_in_the_middle_of_a_batch_sends_its_outputs_before_the_state() -> None:
+    """A worker's shutdown cancels the fetch loop, then drains: the batch it
+    was applying must still send its outputs before the drain writes state
+    that includes its inputs (else the next owner takes them as done)."""
+    feed = batches(60, 250)
+    reference, worker = Worker(), Worker(GatedSink())
+    gated = worker.sink
+    assert isinstance(gated, GatedSink)
+
+    async def uninterrupted() -> None:
+        await reference.feed(feed[0])
+        await reference.ingest.drain()
+
+    async def stopped() -> None:
+        fetch_loop = asyncio.create_task(worker.feed(feed[0]))
+        while not gated.waiting:
+            await asyncio.sleep(0)
+        fetch_loop.cancel()  # Faust stops the fetcher first
+        with contextlib.suppress(asyncio.CancelledError):
+            await fetch_loop
+        worker.consumer.flow_active = False
+        drain = asyncio.create_task(worker.ingest.drain())
+        await asyncio.sleep(0)
+        gated.gate.set()
+        await drain
+
+    asyncio.run(uninterrupted())
+    asyncio.run(stopped())
+    want, got = reference.outputs(), worker.outputs()
+    assert want, "the batch must score"
+    lost = want.keys() - got.keys()
+    assert not lost, f"{len(lost)} of {len(want)} outputs lost"
+    assert worker.table, "the drain wrote the state"
