@@ -30,8 +30,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any
+
+from faust.types import TP
 
 from streams.observability import metrics
 from streams.processing.align import Ticket
@@ -204,14 +206,16 @@ class FastIngest:
             self._drop_held()
 
     def _drop_held(self) -> None:
-        """Batches whose inputs alignment still holds are let go unacked: the
-        consumer reads them again from the committed offsets (after a
-        rebalance, or in the next worker). Every partition such a batch read
-        is forgotten, not only those with inputs held: the batch's other
-        partitions were applied but not committed either, and are read again
-        too. Their state comes back from the table with the re-read windows of
-        ``streams.processing.reread``, which tell applied inputs by offset, as
-        for a new owner (the input-id check alone remembers too few)."""
+        """Batches whose inputs alignment still holds (and those behind them,
+        ``_take``) are let go unacked: whoever owns their partitions after
+        the rebalance reads them again from the committed offsets, which they
+        kept below them (``streams.worker.ownership.rewind_uncommitted``).
+        Every partition such a batch read is forgotten, not only those with
+        inputs held: the batch's other partitions were applied but not
+        committed either, and are read again too. Their state comes back from
+        the table with the re-read windows of ``streams.processing.reread``,
+        which tell applied inputs by offset, as for a new owner (the input-id
+        check alone remembers too few)."""
         pipeline = self._pipeline()
         reread: set[int] = set()
         for consumer, batch, ticket in self._unacked:
@@ -239,12 +243,25 @@ class FastIngest:
     def _take(self) -> None:
         """Take every dirty account for writing; the batches processed so far
         are acked once it is all written (at once, if nothing was dirty),
-        but for those with inputs alignment still holds: they wait for a
-        later take."""
+        but for those with inputs alignment still holds, and those that read
+        an input partition after one of them: they wait for a later take.
+        Faust commits a partition's acked offsets from their first unbroken
+        run without checking that it starts at the committed offset when it
+        knows none (a new group, or any partition just after a revocation,
+        when it has dropped what it knew; and a gap of one offset passes
+        anyway), so a later batch acked while an earlier one on the same
+        partition was held committed past the held inputs: after a rebalance
+        or a restart nobody read them again."""
         self._pipeline().begin_persist()
         held: list[Handled] = []
+        behind: set[TP] = set()  # input partitions a batch still held read
         for handled in self._unacked:
-            (held if handled[2].held else self._writing).append(handled)
+            batch = handled[1]
+            if handled[2].held or (behind and not behind.isdisjoint(_partitions(batch))):
+                held.append(handled)
+                behind.update(_partitions(batch))
+            else:
+                self._writing.append(handled)
         self._unacked = held
         self._next_persist = self._clock() + self._persist_every
         self._ack_if_written()
@@ -285,3 +302,7 @@ async def unstoppable(work: Coroutine[Any, Any, None]) -> None:
     out. Shielded, the work finishes first (the drain waits for the lock it
     holds) and the caller's cancellation still goes on."""
     await asyncio.shield(work)
+
+
+def _partitions(batch: Fetched) -> Iterable[TP]:
+    return (tp for tp, _ in batch.spans)
