@@ -8,11 +8,26 @@ What counts:
 - *lost*: an id replay emits that no worker wrote;
 - *duplicated*: an id written with bytes other than replay's, or an id
   replay never emits (a wrong step reaching a customer);
-- *repeated*: an id written more than once with replay's exact bytes. The
-  worker is at-least-once: after a kill -9 the inputs since the last commit
-  are read again and their outputs sent again, the same id and the same
-  bytes, so a consumer de-duplicating by id keeps the right one. Reported,
-  not counted as duplicated.
+- *repeated*: an id written more than once with replay's exact bytes, and
+  only this may repeat. A worker sends a batch's outputs at once and writes
+  the state they came from later (each persist interval, once those outputs
+  are delivered); offsets are committed only once that state is written. A
+  worker that dies in between (kill -9, a lost host: no drain) leaves state
+  and committed offsets behind the outputs it sent, and whoever takes its
+  partitions reads those inputs again against that older state, with the
+  clock that goes with the committed offsets (``streams.processing.clock``),
+  in the same event-time order (``streams.processing.align``): it computes
+  the same outputs again, the same id (derived from account, kind and cause)
+  and the same bytes. A stop or a rebalance drains first (``FastIngest.
+  drain``): every account is written with what it applied and its outputs
+  delivered, inputs held for alignment are let go unapplied with every batch
+  behind them and read again from the committed offsets, or from the start
+  where none is committed (``streams.speedups.faust_patches._perform_seek``),
+  and chunks fetched before the rebalance are not applied after it
+  (``streams.speedups.fetched.current``); a re-read input the stored state
+  holds is dropped (``streams.processing.reread``), so nothing sent is
+  computed again. Reported, not counted as duplicated: a consumer
+  de-duplicating by id keeps the right record.
 """
 
 from __future__ import annotations
@@ -216,9 +231,18 @@ is replaced when its test runs. Every row compares the alert and dunning
 records the workers wrote with an uninterrupted `healthscore replay` of the
 same history, by id. *lost*: an id replay emits that no worker wrote.
 *duplicated*: an id written with other bytes than replay's, or one replay never
-emits. *repeated*: an id written again with replay's exact bytes: inputs read
-again after a kill -9 (since the last commit) send their outputs again, with
-the same id and bytes, so a consumer keeping one record per id keeps the right
-one. *time to recover*: from the fault to the last expected id written.
+emits. *repeated*: an id written again with replay's exact bytes, the only
+repeat there may be. It comes from a worker that dies (kill -9, a lost host)
+after sending a batch's outputs and before writing the state that includes
+them (state is written each persist interval, once those outputs are
+delivered; offsets are committed once it is written): whoever takes its
+partitions reads those inputs again from the last commit, against that older
+state, with the clock that goes with the committed offsets and in the same
+event-time order, and computes the same records, so a consumer keeping one
+record per id keeps the right one. A stop or a rebalance drains first (every
+account written, inputs held for alignment let go unapplied and read again
+from the committed offsets, chunks fetched before the rebalance not applied
+after it) and repeats nothing. *time to recover*: from the fault to the last
+expected id written.
 
 """

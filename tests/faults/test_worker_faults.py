@@ -76,12 +76,6 @@ async def test_uninterrupted_with_poison_inputs(
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.xfail(
-    strict=False,
-    reason="open: not exact in every run on this branch: 0 lost and 0 with other bytes in one"
-    " run, 0 lost and 7 with other bytes (of 1,319 ids) in another; the hand-over of a killed"
-    " worker's partitions still differs from replay at times",
-)
 async def test_kill_9_one_worker_three_times(
     fault_history: History, fault_kafka: str, tmp_path: Path
 ) -> None:
@@ -103,11 +97,6 @@ async def test_kill_9_one_worker_three_times(
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.xfail(
-    strict=False,
-    reason="open: 0 lost in two runs on this branch, 2 of 1,319 ids lost in a third: inputs"
-    " let go unacked at a drain can still be taken as done by the next owner",
-)
 async def test_clean_bounce_of_both_workers(
     fault_history: History, fault_kafka: str, tmp_path: Path
 ) -> None:
@@ -126,11 +115,6 @@ async def test_clean_bounce_of_both_workers(
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.xfail(
-    strict=False,
-    reason="open: scale-in lost 70 of 1,319 alert and dunning ids (1 with other bytes) on"
-    " this branch; the hand-over at a clean leave is not exact yet",
-)
 async def test_scale_out_then_in(fault_history: History, fault_kafka: str, tmp_path: Path) -> None:
     async def scenario(workers: Workers, rng: random.Random) -> float:
         workers.start("a")

@@ -28,6 +28,13 @@ def usage_history(seed: int) -> list[tuple[str, bytes, bytes]]:
     return [e for e in sim.events() if e[0] == topics.USAGE]
 
 
+def full_history(seed: int) -> list[tuple[str, bytes, bytes]]:
+    """Six days of 300 simulated accounts' inputs on all five input topics,
+    ``(topic, key, value)`` in produce order (event time)."""
+    sim = Simulation.create(accounts=300, days=6, seed=seed, end=HISTORY_END)
+    return list(sim.events())
+
+
 def replay_outputs(path: Path, partitions: int = PARTITIONS) -> dict[str, list[bytes]]:
     rules = load_rules()
     engines = {p: PartitionEngine(p, rules.model, rules.policies) for p in range(partitions)}
