@@ -209,7 +209,8 @@ class FastIngest:
         """Batches whose inputs alignment still holds (and those behind them,
         ``_take``) are let go unacked: whoever owns their partitions after
         the rebalance reads them again from the committed offsets, which they
-        kept below them (``streams.worker.ownership.rewind_uncommitted``).
+        kept below them, or from the start where none is committed
+        (``streams.speedups.faust_patches._perform_seek``).
         Every partition such a batch read is forgotten, not only those with
         inputs held: the batch's other partitions were applied but not
         committed either, and are read again too. Their state comes back from
