@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping
 from typing import Any
 
 from schemas.errors import InvalidEventError
@@ -47,6 +47,10 @@ class Runtime:
         #: Per (input topic, partition) being read again after a restore: the
         #: accounts whose records already hold some of it (``streams.processing.reread``).
         self._rereads: dict[tuple[str, int], Window] = {}
+        #: Where reading starts, per owned partition and input topic (the
+        #: committed offsets), asked when a batch brings a partition with no
+        #: engine (``read``); None: only the batch's own offsets are known.
+        self.resume: Callable[[], Mapping[int, Mapping[str, int]]] | None = None
 
     def engine(self, partition: int, starts: dict[str, int] | None = None) -> PartitionEngine:
         """The partition's engine; restored from the table on first use, its
@@ -85,13 +89,22 @@ class Runtime:
 
     def read(self, spans: ReadSpans) -> None:
         """Note where a batch read each input partition: new partitions are
-        restored with the clock of where they start, before anything is processed."""
+        restored with the clock of where they start, before anything is
+        processed: where this batch starts them, and for the topics it did not
+        read, where ``resume`` says they start. Restored from the batch's
+        topics alone, the newest clock entry not ahead of *those* was taken,
+        which could be ahead of where another topic is read again from: that
+        topic's re-read inputs then settled at a later clock, and its re-read
+        window began past where reading did."""
         starts: defaultdict[int, dict[str, int]] = defaultdict(dict)
         for (topic, partition), (first, _) in spans.items():
             if partition not in self.engines:
                 starts[partition][topic] = first
+        resume = self.resume() if starts and self.resume is not None else {}
         for partition, first_offsets in starts.items():
-            self.engine(partition, first_offsets)
+            # The topics this batch did not read start where they were committed:
+            # the clock and the re-read windows must go with all of them.
+            self.engine(partition, {**resume.get(partition, {}), **first_offsets})
         for (topic, partition), (_, following) in spans.items():
             read_to = self._read_to[partition]
             if read_to.get(topic, -1) < following:

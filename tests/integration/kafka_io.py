@@ -13,13 +13,22 @@ from aiokafka.structs import ConsumerRecord
 Record = ConsumerRecord[bytes, bytes]
 
 
-async def produce(bootstrap: str, records: Sequence[tuple[str, bytes, bytes]]) -> None:
-    """Send ``(topic, key, value)`` records in order and wait until all are acknowledged."""
+async def produce(
+    bootstrap: str, records: Sequence[tuple[str, bytes, bytes]], *, one_by_one: bool = False
+) -> None:
+    """Send ``(topic, key, value)`` records in order and wait until all are
+    acknowledged. ``one_by_one``: each is acknowledged before the next is
+    sent, so they reach the broker in this order across partitions too (a
+    batch of sends can land on one partition before an earlier record on
+    another)."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, max_request_size=4 * 1024 * 1024)
     await producer.start()
     try:
         for topic, key, value in records:
-            await producer.send(topic, value=value, key=key)
+            if one_by_one:
+                await producer.send_and_wait(topic, value=value, key=key)
+            else:
+                await producer.send(topic, value=value, key=key)
         await producer.flush()
     finally:
         await producer.stop()

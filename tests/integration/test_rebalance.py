@@ -33,7 +33,6 @@ high-water marks short)."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import orjson
@@ -101,9 +100,11 @@ async def test_second_worker_joining_mid_stream_loses_no_output(
     with running_worker(bootstrap, GROUP, tmp_path / "a", HEALTHSCORE_PERSIST_SECONDS="2"):
         await read_until(bootstrap, topics.HEALTH, done=lambda kept: len(kept) > 0, timeout=90)
         with running_worker(bootstrap, GROUP, tmp_path / "b", HEALTHSCORE_PERSIST_SECONDS="2"):
-            for start in range(0, len(rest), 2000):  # while B joins and the group rebalances
-                await produce(bootstrap, rest[start : start + 2000])
-                await asyncio.sleep(0.5)
+            # While B joins and the group rebalances, one by one: event-time
+            # alignment holds an input only while a sibling partition has an
+            # earlier one at the broker (``streams.processing.align``), so the
+            # rest must reach the broker in event-time order across partitions.
+            await produce(bootstrap, rest, one_by_one=True)
             await read_until(
                 bootstrap, list(COMPARED), done=complete, keep=keep,
                 timeout=150, settle=3.0,

@@ -45,6 +45,7 @@ def pipeline() -> Pipeline:
     global _pipeline
     if _pipeline is None:
         runtime = Runtime(load_rules(settings.model_path), settings.partitions, accounts)
+        runtime.resume = lambda: owned_inputs(app, contract.INPUT_TOPICS)
         # Faust's own aiokafka producer; ProducerT declares no public handle on it.
         faust_producer: Any = app.producer
         producer = faust_producer._ensure_producer()
