@@ -10,12 +10,13 @@ from collections.abc import Mapping
 import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin import AIOKafkaAdminClient, NewPartitions
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import GroupCoordinatorNotAvailableError
 from prometheus_client.parser import text_string_to_metric_families
 
 from schemas import topics
+from services.stack.topics import ensure_topics
 from streams.processing.partitioning import partition_for
 
 
@@ -44,6 +45,8 @@ async def end_offset(bootstrap: str, topic: str, partition: int) -> int:
 
 
 async def set_topic_config(bootstrap: str, topic: str, configs: Mapping[str, str]) -> None:
+    """Set ``topic``'s overrides to ``configs`` (all of them: the legacy
+    AlterConfigs replaces the set, so ``{}`` returns it to broker defaults)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -51,6 +54,30 @@ async def set_topic_config(bootstrap: str, topic: str, configs: Mapping[str, str
         (response,) = await admin.alter_configs([resource])
         errors = [r for r in response.resources if r[0]]
         assert not errors, errors
+    finally:
+        await admin.close()
+
+
+async def delete_topic(bootstrap: str, topic: str) -> None:
+    """Delete ``topic``: a producer that knew its partitions waits, retrying
+    until its delivery timeout (Faust's: 20 minutes), for a send to it."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_topics([topic])
+    finally:
+        await admin.close()
+
+
+async def recreate_topic(bootstrap: str, topic: str, partitions: int) -> None:
+    """``topic`` with ``partitions`` again, whether a metadata request has
+    auto-created it meanwhile (with one partition) or not."""
+    if await ensure_topics(bootstrap, partitions, [topic]):
+        return
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_partitions({topic: NewPartitions(total_count=partitions)})
     finally:
         await admin.close()
 

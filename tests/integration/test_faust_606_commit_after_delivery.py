@@ -41,7 +41,6 @@ PARTITION = 1
 #: Below the dead letter of a ``BAD_SIZE``-byte input (its payload is base64'd).
 LIMIT = "1024"
 BAD_SIZE = 4000
-DEFAULT_LIMIT = "1048588"  # Apache Kafka's default max.message.bytes
 
 
 async def _committed_at(bootstrap: str, group: str, least: int, timeout: float) -> int:
@@ -83,7 +82,7 @@ async def test_commit_never_passes_an_input_whose_output_was_not_delivered(
         stuck_at = await _committed_at(bootstrap, group, bad_offset + 1, timeout=10)
     finally:  # a failed send stops the worker (it has by now): restarted, it reads again
         stop_worker(worker)
-        await set_topic_config(bootstrap, topics.DEADLETTER, {"max.message.bytes": DEFAULT_LIMIT})
+        await set_topic_config(bootstrap, topics.DEADLETTER, {})  # the broker's defaults
     assert stuck_at == bad_offset, "offset committed past an input whose output was lost"
 
     exits: list[int] = []
