@@ -9,7 +9,8 @@ its input is never acked. The worker stays up and keeps serving metrics. The
 stalled partition's ``healthscore_partition_stalled_seconds`` must grow while
 every owned partition of another number reads 0 (nothing of theirs is waiting),
 and fall back to 0 once the topic is back and the partition commits again.
-``promtool test rules`` (tests/deploy/rules_test.yml) shows HealthscorePartitionStalled firing on such a series."""
+``promtool test rules`` (tests/deploy/rules_test.yml) shows
+HealthscorePartitionStalled firing on such a series."""
 
 from __future__ import annotations
 
@@ -39,8 +40,9 @@ STALLED = 2
 METRIC = "healthscore_partition_stalled_seconds"
 
 
-async def _until(port: int, done: Callable[[dict[tuple[str, str], float]], bool], timeout: float
-                 ) -> dict[tuple[str, str], float]:  # fmt: skip
+async def _until(
+    port: int, done: Callable[[dict[tuple[str, str], float]], bool], timeout: float
+) -> dict[tuple[str, str], float]:
     """The gauge's samples once ``done`` holds for them, or after ``timeout``."""
     deadline = time.monotonic() + timeout
     samples = await gauge(port, METRIC)
@@ -60,8 +62,12 @@ async def test_a_stalled_partition_shows_in_its_stalled_seconds_and_recovers(
     stalled = (topics.USAGE, str(STALLED))
     # One dead letter first: the worker's producer learns the topic's partitions.
     await produce(bootstrap, [not_json(account, 100), *logins(account, range(2, 6))])
-    env = {"HEALTHSCORE_WORKER_METRICS_PORT": str(port), "HEALTHSCORE_LAG_INTERVAL": "0.5",
-           "HEALTHSCORE_PERSIST_SECONDS": "1", "HEALTHSCORE_PARTITIONS": str(PARTITIONS)}  # fmt: skip
+    env = {
+        "HEALTHSCORE_WORKER_METRICS_PORT": str(port),
+        "HEALTHSCORE_LAG_INTERVAL": "0.5",
+        "HEALTHSCORE_PERSIST_SECONDS": "1",
+        "HEALTHSCORE_PARTITIONS": str(PARTITIONS),
+    }
     with running_worker(bootstrap, unique_name("f175"), tmp_path / "w", **env) as log:
         caught_up = await _until(
             port, lambda s: len(s) == PARTITIONS * len(topics.INPUT_TOPICS), timeout=90
