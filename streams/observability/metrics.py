@@ -76,6 +76,13 @@ PARTITION_STALLED_SECONDS = Gauge(
     "Seconds an input partition with lag has gone without its committed offset moving.",
     ["topic", "partition"],
 )
+# The last table recovery's duration, from the rebalance's assignment to the
+# worker being ready (streams/worker/recovery.py); one that runs past
+# HEALTHSCORE_RECOVERY_TIMEOUT_SECONDS stops the worker instead.
+TABLE_RECOVERY_SECONDS = Gauge(
+    "healthscore_table_recovery_seconds",
+    "Seconds this worker's last table recovery took (assignment to ready).",
+)
 # Batches and their cost: where the per-message time goes.
 BATCH_SECONDS = Histogram(
     "healthscore_batch_seconds",

@@ -42,6 +42,7 @@ CATALOG: dict[str, MetricSpec] = {
     "healthscore_engine_compiled": MetricSpec("worker", "gauge"),
     "healthscore_consumer_lag": MetricSpec("worker", "gauge", ("topic", "partition")),
     "healthscore_partition_stalled_seconds": MetricSpec("worker", "gauge", ("topic", "partition")),
+    "healthscore_table_recovery_seconds": MetricSpec("worker", "gauge"),
     # API process (also serves the read-model projector's metrics)
     "healthscore_http_requests_total": MetricSpec("api", "counter", ("route", "method", "status")),
     "healthscore_http_request_duration_seconds": MetricSpec(

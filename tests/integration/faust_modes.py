@@ -82,20 +82,25 @@ async def recreate_topic(bootstrap: str, topic: str, partitions: int) -> None:
         await admin.close()
 
 
-async def gauge(port: int, name: str) -> dict[tuple[str, str], float]:
-    """A (topic, partition) gauge's samples from the worker's /metrics; empty
-    while it is not serving yet."""
+async def samples(port: int, name: str) -> dict[tuple[str, ...], float]:
+    """A metric's samples from the worker's /metrics by their label values
+    (``()`` for an unlabelled one); empty while it is not serving yet."""
     try:
         async with httpx.AsyncClient() as client:
             text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
     except httpx.TransportError:
         return {}
     return {
-        (s.labels["topic"], s.labels["partition"]): s.value
+        tuple(s.labels.values()): s.value
         for family in text_string_to_metric_families(text)
         if family.name == name
         for s in family.samples
     }
+
+
+async def gauge(port: int, name: str) -> dict[tuple[str, str], float]:
+    """A (topic, partition) gauge's samples."""
+    return {(topic, partition): v for (topic, partition), v in (await samples(port, name)).items()}
 
 
 def on_partition(prefix: str, partition: int, partitions: int) -> str:
