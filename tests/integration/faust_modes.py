@@ -111,7 +111,7 @@ def on_partition(prefix: str, partition: int, partitions: int) -> str:
     return f"{prefix}-{n}"
 
 
-def logins(account: str, days: range, tag: str = "l") -> list[tuple[str, bytes, bytes]]:
+def logins(account: str, days: range) -> list[tuple[str, bytes, bytes]]:
     """A profile (first) and one login a day: each login moves the score."""
     key = account.encode()
     profile = {"id": f"{account}-p", "account_id": account, "type": "account_upserted",
@@ -119,7 +119,7 @@ def logins(account: str, days: range, tag: str = "l") -> list[tuple[str, bytes, 
                "owner": "csm@example.com"}  # fmt: skip
     out = [(topics.ACCOUNTS, key, orjson.dumps(profile))]
     for day in days:
-        login = {"id": f"{account}-{tag}{day}", "account_id": account, "type": "login",
+        login = {"id": f"{account}-l{day}", "account_id": account, "type": "login",
                  "time": f"2026-11-{day:02d}T09:00:00Z", "user_id": "u1"}  # fmt: skip
         out.append((topics.USAGE, key, orjson.dumps(login)))
     return out
