@@ -5,6 +5,8 @@ one account that surely score."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Mapping
 
 import httpx
@@ -34,14 +36,68 @@ async def committed(bootstrap: str, group: str) -> dict[tuple[str, int], int]:
     return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()}
 
 
-async def end_offset(bootstrap: str, topic: str, partition: int) -> int:
+async def end_offsets(
+    bootstrap: str, names: list[str], partitions: int
+) -> dict[tuple[str, int], int]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        tp = TopicPartition(topic, partition)
-        return int((await consumer.end_offsets([tp]))[tp])
+        tps = [TopicPartition(name, p) for name in names for p in range(partitions)]
+        return {
+            (tp.topic, tp.partition): int(o) for tp, o in (await consumer.end_offsets(tps)).items()
+        }
     finally:
         await consumer.stop()
+
+
+async def wait_committed(
+    bootstrap: str, group: str, names: list[str], partitions: int, timeout: float
+) -> bool:
+    """Whether the group committed every partition of ``names`` up to its end
+    within ``timeout`` seconds (an empty partition counts as done)."""
+    ends = await end_offsets(bootstrap, names, partitions)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = await committed(bootstrap, group)
+        if all(done.get(tp, 0) >= end for tp, end in ends.items()):
+            return True
+        await asyncio.sleep(0.5)
+    return False
+
+
+async def rewind(bootstrap: str, group: str, names: list[str], partitions: int) -> None:
+    """Commit offset 0 for every partition of ``names`` (the group has no
+    member): its next worker reads them all again."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        tps = [TopicPartition(name, p) for name in names for p in range(partitions)]
+        consumer.assign(tps)
+        await consumer.commit(dict.fromkeys(tps, 0))
+    finally:
+        await consumer.stop()
+
+
+async def latest_values(bootstrap: str, topic: str, partitions: int) -> dict[bytes, bytes]:
+    """The last value of every key of ``topic``, read to its current end."""
+    ends = await end_offsets(bootstrap, [topic], partitions)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    out: dict[bytes, bytes] = {}
+    try:
+        tps = [TopicPartition(topic, p) for p in range(partitions)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        while [tp for tp in tps if await consumer.position(tp) < ends[(topic, tp.partition)]]:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for record in records:
+                    if record.key is not None and record.value is not None:
+                        out[record.key] = record.value
+    finally:
+        await consumer.stop()
+    return out
 
 
 async def set_topic_config(bootstrap: str, topic: str, configs: Mapping[str, str]) -> None:
@@ -82,25 +138,25 @@ async def recreate_topic(bootstrap: str, topic: str, partitions: int) -> None:
         await admin.close()
 
 
-async def samples(port: int, name: str) -> dict[tuple[str, ...], float]:
-    """A metric's samples from the worker's /metrics by their label values
-    (``()`` for an unlabelled one); empty while it is not serving yet."""
+async def samples(port: int, name: str) -> list[tuple[dict[str, str], float]]:
+    """A metric's samples (labels, value) from the worker's /metrics; empty
+    while it is not serving yet."""
     try:
         async with httpx.AsyncClient() as client:
             text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
     except httpx.TransportError:
-        return {}
-    return {
-        tuple(s.labels.values()): s.value
+        return []
+    return [
+        (s.labels, s.value)
         for family in text_string_to_metric_families(text)
         if family.name == name
         for s in family.samples
-    }
+    ]
 
 
 async def gauge(port: int, name: str) -> dict[tuple[str, str], float]:
-    """A (topic, partition) gauge's samples."""
-    return {(topic, partition): v for (topic, partition), v in (await samples(port, name)).items()}
+    """A gauge's samples by (topic, partition)."""
+    return {(labels["topic"], labels["partition"]): v for labels, v in await samples(port, name)}
 
 
 def on_partition(prefix: str, partition: int, partitions: int) -> str:

@@ -41,9 +41,9 @@ BOUND_S = 6.0
 async def _recovery_seconds(port: int, timeout: float) -> float | None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        value = (await samples(port, "healthscore_table_recovery_seconds")).get(())
-        if value:
-            return value
+        found = await samples(port, "healthscore_table_recovery_seconds")
+        if found and found[0][1]:
+            return found[0][1]
         await asyncio.sleep(0.5)
     return None
 

@@ -27,7 +27,7 @@ from schemas import topics
 from services.stack.topics import ensure_topics
 from tests.integration.faust_modes import (
     committed,
-    end_offset,
+    end_offsets,
     logins,
     not_json,
     on_partition,
@@ -68,7 +68,8 @@ async def test_commit_never_passes_an_input_whose_output_was_not_delivered(
     await produce(bootstrap, logins(before, range(2, 6)))
     worker = start_worker(bootstrap, group, tmp_path / "w", level="info", **env)
     try:
-        bad_offset = await end_offset(bootstrap, topics.USAGE, PARTITION)
+        ends = await end_offsets(bootstrap, [topics.USAGE], PARTITIONS)
+        bad_offset = ends[(topics.USAGE, PARTITION)]
         # Commits work: the inputs before the fault are committed.
         assert await _committed_at(bootstrap, group, bad_offset, timeout=90) == bad_offset
         await set_topic_config(bootstrap, topics.DEADLETTER, {"max.message.bytes": LIMIT})
