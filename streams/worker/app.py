@@ -70,13 +70,6 @@ def create_app(settings: WorkerSettings) -> App:
         web_port=settings.web_port,
         web_enabled=True,
         table_cleanup_interval=60.0,
-        # No standby replicas. A worker that holds a changelog partition as a
-        # standby and is then handed it as active (its owner left) waited for
-        # ever in table recovery, "No event received for active tp", in about
-        # half the runs of tests/integration/test_faust_93_idle_worker.py;
-        # without standbys the new owner reads the changelog partition from
-        # the start, as every restart on the memory store does.
-        table_standby_replicas=0,
         # JSON lines like every other process, installed when Faust sets up
         # logging at worker start (its banner still goes to stdout as text).
         logging_config=logging_dict_config(settings.log_level),

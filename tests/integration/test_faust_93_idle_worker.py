@@ -8,12 +8,10 @@ One input partition per topic, two workers of one group: the one that got
 the partitions scores; the other owns nothing and must stay up and ready
 for the whole time. The owner then stops (a scale-in or a rolling restart);
 the idle worker must take the partitions (restoring their state from the
-changelog) and score new inputs.
-
-It found a hang: with Faust's default of one standby replica, the idle
-worker held the changelog partition as a standby, and when handed it as
-active its recovery waited for ever ("No event received for active tp"), in
-about half the runs; ``streams.worker.app`` runs without standbys.
+changelog) and score new inputs. The idle worker is Faust's standby for the
+changelog partition (one standby replica, the default), so the take-over
+is a standby promoted to active; a promotion whose recovery never ends is
+stopped by the recovery bound (``test_faust_432_recovery_bounded``).
 Apache Kafka, a broker of its own (one partition per topic)."""
 
 from __future__ import annotations
