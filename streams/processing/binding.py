@@ -30,14 +30,12 @@ from typing import TypeAlias
 
 import orjson
 
+from schemas.cloudevents import KAFKA_CONTENT_TYPE as CONTENT_TYPE
 from schemas.cloudevents import SOURCE
 
 #: Kafka record headers: (name, value) pairs in order; a list, as aiokafka's
 #: compiled batch builder takes no other sequence.
 Headers: TypeAlias = list[tuple[str, bytes]]
-
-#: The JSON event format's media type (kafka-protocol-binding 3.3.1).
-CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
 
 #: orjson options of the event format: UTC times end in ``Z``, as pydantic
 #: writes them in the contract models (``schemas.cloudevents``).
@@ -59,7 +57,8 @@ def _type_header(kind: str) -> tuple[str, bytes]:
 def kafka_headers(event_id: str, kind: str, subject: bytes, time: datetime) -> Headers:
     """The headers of one output record: ``SHARED``, then ``ce_id``, ``ce_type``,
     ``ce_subject`` (``subject``: the account id, already encoded as the key) and
-    ``ce_time``, each the UTF-8 text of the attribute as the value writes it."""
+    ``ce_time``, each the UTF-8 text of the attribute as the value writes it
+    (in ``schemas.cloudevents.KAFKA_HEADER_ATTRIBUTES`` order)."""
     return [
         *SHARED,
         ("ce_id", event_id.encode()),
