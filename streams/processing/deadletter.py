@@ -97,6 +97,7 @@ def dead_letter_value(
     value: bytes | None,
     error: InvalidEventError,
     now: datetime | None = None,
+    last_offset: int | None = None,
 ) -> bytes:
     raw = value or b""
     truncated = len(raw) > MAX_VALUE_BYTES or (key is not None and len(key) > MAX_KEY_BYTES)
@@ -104,6 +105,7 @@ def dead_letter_value(
         topic=topic,
         partition=partition,
         offset=offset,
+        last_offset=last_offset,
         key_b64=base64.b64encode(key[:MAX_KEY_BYTES]).decode() if key is not None else None,
         value_b64=base64.b64encode(raw[:MAX_VALUE_BYTES]).decode(),
         truncated=truncated,
