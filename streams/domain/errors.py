@@ -11,3 +11,11 @@ from __future__ import annotations
 
 class DomainError(Exception):
     """Base class of the domain's own errors."""
+
+
+class TooOldError(DomainError):
+    """An input older than its account's retention: applying it could change
+    no window and might count it twice (``streams.domain.account.RETENTION_S``).
+    The caller dead-letters it with ``kind`` as the reason's kind."""
+
+    kind = "too_old"

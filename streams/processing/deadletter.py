@@ -129,30 +129,33 @@ MAX_KEY_BYTES = 4 * 1024
 MAX_REASON_CHARS = 1024
 
 
-def engine_failures(failed: Iterable[tuple[int, DomainEvent, str]]) -> list[Record]:
-    """Dead letters for inputs that passed validation but made their step
-    raise (``PartitionEngine.failed``): the decoded input (its original bytes
-    are not kept past decoding), the partition, and the error. Logged without
-    the payload, counted as ``engine_error`` rejects."""
+def engine_failures(failed: Iterable[tuple[int, DomainEvent, str, str]]) -> list[Record]:
+    """Dead letters for inputs that passed validation but that their step
+    refused (``too_old``) or raised on (``engine_error``;
+    ``PartitionEngine.failed``): the decoded input (its original bytes are not
+    kept past decoding), the partition, and the error. Logged without the
+    payload, counted as rejects of their kind."""
     out: list[Record] = []
-    for partition, event, error in failed:
+    for partition, event, error, kind in failed:
         topic = TYPE_TO_TOPIC.get(getattr(event, "kind", ""), "")
         if isinstance(event, AccountProfile):
             topic = ACCOUNTS
         key = event.account_id.encode()
+        reason = f"processing raised {error}" if kind == "engine_error" else error
         value = dead_letter_value(
             topic=topic,
             partition=partition,
             offset=-1,
             key=key,
             value=orjson.dumps(event),
-            error=InvalidEventError(f"processing raised {error}", kind="engine_error"),
+            error=InvalidEventError(reason, kind=kind),
         )
         out.append((DEADLETTER, key, value))
-        metrics.EVENTS_REJECTED.labels(topic, "engine_error").inc()
+        metrics.EVENTS_REJECTED.labels(topic, kind).inc()
         log.error(
-            "input dead-lettered: processing raised",
+            "input dead-lettered: processing refused it" if kind != "engine_error"
+            else "input dead-lettered: processing raised",
             extra={"topic": topic, "partition": partition, "account_id": event.account_id,
-                   "input_id": event.id, "error": error[:MAX_REASON_CHARS]},
+                   "input_id": event.id, "reason_kind": kind, "error": error[:MAX_REASON_CHARS]},
         )  # fmt: skip
     return out
