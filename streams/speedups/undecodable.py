@@ -127,7 +127,7 @@ def _unpack_records(self: Any) -> Iterator[Any]:  # pragma: no cover - aiokafka'
         next_batch = records.next_batch()
         # healthscore: a CRC mismatch is dead-lettered, not raised.
         if self._check_crcs and not next_batch.validate_crc():
-            error = f"CRC mismatch (stored {next_batch.crc})"
+            error = f"CRC mismatch (stored {getattr(next_batch, 'crc', 'in each record')})"
             yield from _stand_in(self, records, next_batch, error)
             continue
 
