@@ -108,13 +108,21 @@ class FramedRecords:
         start, end = self.last
         return bytes(self._data[start:end])
 
+    def next_base_offset(self) -> int | None:
+        """The first offset of the next batch, if this response holds one:
+        written by the broker, so still right when a batch's own header,
+        which its CRC covers, is not."""
+        if not self.has_next():
+            return None
+        return int.from_bytes(self._data[self._pos : self._pos + 8], "big", signed=True)
+
 
 def _records(data: bytes) -> Any:
     """What the fetcher builds a fetch response's records with, once installed."""
     return FramedRecords(data)
 
 
-def _unpack_records(self: Any) -> Iterator[Any]:  # pragma: no cover - aiokafka's loop
+def _unpack_records(self: Any) -> Iterator[Any]:
     """``PartitionRecords._unpack_records`` of aiokafka 0.14.0; the changes are
     marked ``healthscore``."""
     tp = self._tp
@@ -167,19 +175,23 @@ def _stand_in(
 ) -> Iterator[UndecodableRecord]:
     """The record handed over for an undecodable batch, and the position past
     it; none for a batch wholly before the position (aiokafka would hand over
-    none of its records)."""
+    none of its records). The batch ends where the next one in the response
+    begins, if there is one: its own header may be the corrupted part, and
+    an offset count read from it could skip good batches after it."""
     tp = partition_records._tp
-    last = batch.next_offset - 1
-    if last < partition_records.next_fetch_offset:
+    position = partition_records.next_fetch_offset
+    following = records.next_base_offset()
+    end = batch.next_offset if following is None else following
+    if end <= position:
         return
     # A legacy (v0/v1) batch names only its last offset.
-    position = partition_records.next_fetch_offset
-    first = max(getattr(batch, "base_offset", position), position)
-    partition_records.next_fetch_offset = batch.next_offset
+    first = min(max(getattr(batch, "base_offset", position), position), end - 1)
+    last = end - 1
+    partition_records.next_fetch_offset = end
     raw = records.last_bytes()
     metrics.UNDECODABLE_BATCHES.labels(tp.topic).inc()
     log.error(
-        "undecodable record batch dead-lettered",
+        "undecodable record batch skipped, handed over to be dead-lettered",
         extra={"topic": tp.topic, "partition": tp.partition, "first_offset": first,
                "last_offset": last, "size_bytes": len(raw), "error": error[:1024]},
     )  # fmt: skip

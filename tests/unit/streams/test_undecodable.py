@@ -167,3 +167,14 @@ def test_install_refuses_another_aiokafka_version(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(RuntimeError, match=r"aiokafka 0\.14\.0"):
         undecodable.install(frozenset({TOPIC}))
     assert not undecodable.is_installed()
+
+
+def test_a_corrupted_offset_count_skips_no_good_batch_after_it(installed: None) -> None:
+    """The header's last offset delta is covered by the CRC: corrupted, it
+    must not move the position past the good batches that follow."""
+    bad = rb.build(LOGINS)
+    bad[23:27] = (1000).to_bytes(4, "big")  # "1001 records", CRC now wrong
+    out = _unpack(_around(bad))
+    assert [r.offset for r in out] == [0, 4, 5]
+    assert out[1].undecodable.first_offset == 1
+    assert "CRC mismatch" in out[1].undecodable.error
