@@ -18,4 +18,8 @@ class TooOldError(DomainError):
     no window and might count it twice (``streams.domain.account.RETENTION_S``).
     The caller dead-letters it with ``kind`` as the reason's kind."""
 
-    kind = "too_old"
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        #: Set here, not on the class: compiled (mypyc), a class attribute
+        #: of an exception is not seen through its instances.
+        self.kind = "too_old"

@@ -152,9 +152,10 @@ def engine_failures(failed: Iterable[tuple[int, DomainEvent, str, str]]) -> list
         )
         out.append((DEADLETTER, key, value))
         metrics.EVENTS_REJECTED.labels(topic, kind).inc()
-        log.error(
-            "input dead-lettered: processing refused it" if kind != "engine_error"
-            else "input dead-lettered: processing raised",
+        raised = kind == "engine_error"  # a bug, or an input no check foresaw
+        log.log(
+            logging.ERROR if raised else logging.WARNING,
+            "input dead-lettered: processing raised" if raised else "input dead-lettered",
             extra={"topic": topic, "partition": partition, "account_id": event.account_id,
                    "input_id": event.id, "reason_kind": kind, "error": error[:MAX_REASON_CHARS]},
         )  # fmt: skip
