@@ -100,8 +100,9 @@ class PartitionEngine:
         for event in sorted(events, key=EVENT_ORDER):
             try:
                 self._apply(event, out, defer_wakes, held)
-            except TooOldError as exc:
-                self.failed.append((event, str(exc), exc.kind))
+            # Two names: compiled (mypyc), one name is typed by its first handler.
+            except TooOldError as refused:
+                self.failed.append((event, str(refused), refused.kind))
             except Exception as exc:
                 self.failed.append((event, f"{type(exc).__name__}: {exc}", "engine_error"))
         return out

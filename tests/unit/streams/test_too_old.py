@@ -7,7 +7,7 @@ meets the rule, so live and replay decide the same."""
 from __future__ import annotations
 
 import base64
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import orjson
 
@@ -18,7 +18,7 @@ from streams.domain.events import DomainEvent
 from streams.processing.deadletter import engine_failures
 from streams.processing.engine import PartitionEngine
 from streams.processing.rules import load_rules
-from tests.unit.domain.factories import at_day, make_login, make_ticket
+from tests.unit.domain.factories import at_day, make_login, make_payment_failed, make_ticket
 
 RULES = load_rules(None)
 
@@ -47,8 +47,20 @@ def test_an_input_older_than_its_accounts_retention_is_dead_lettered_too_old() -
 
 
 def test_a_step_that_raises_is_still_an_engine_error() -> None:
-    [(_, _, value)] = engine_failures([(0, make_login(), "ValueError: boom", "engine_error")])
-    assert orjson.loads(value)["reason"] == "processing raised ValueError: boom"
+    """Both kinds in one batch (the compiled engine types a handler's name
+    by the first ``except`` that binds it)."""
+    engine = _engine()
+    engine.process([make_login(at=at_day(200))])
+    old = make_ticket(at=at_day(50))
+    poison = make_payment_failed(at=datetime(9999, 12, 31, 23, 59, tzinfo=UTC))  # overflows
+    engine.process([old, poison])
+    failed = engine.take_failed()
+    assert [(event, kind) for event, _, kind in failed] == [
+        (old, "too_old"),
+        (poison, "engine_error"),
+    ]
+    [_, (_, _, value)] = engine_failures([(0, *failure) for failure in failed])
+    assert orjson.loads(value)["reason"].startswith("processing raised OverflowError")
 
 
 def _history() -> list[DomainEvent]:
