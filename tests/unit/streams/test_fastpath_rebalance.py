@@ -74,7 +74,8 @@ class Worker:
     def outputs(self) -> dict[str, set[bytes]]:
         """Each output id with every distinct value written for it."""
         out: dict[str, set[bytes]] = {}
-        for topic, _key, value in self.sink.records:
+        for record in self.sink.records:
+            topic, value = record[0], record[2]
             if topic in OUTPUTS:
                 out.setdefault(f"{topic}/{orjson.loads(value)['id']}", set()).add(value)
         return out
