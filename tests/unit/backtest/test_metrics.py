@@ -68,6 +68,14 @@ def test_samples_put_churners_at_t_minus_horizon_and_retained_at_snapshots() -> 
     assert negative_days[0] == 60 and negative_days[-1] < 200 - 30
 
 
+def test_retained_cut_offs_fall_on_every_weekday_like_the_churners() -> None:
+    """A churner's T-30 d is any weekday; if every retained sample fell on one
+    weekday, a weekly rhythm (the weekend gap in recency) would rank by calendar."""
+    s = samples(make_history(accounts=70), horizon=30, warm_up=60)
+    weekdays = np.bincount((s.days[s.labels == 0] + FIRST_DAY) % 7, minlength=7)
+    assert weekdays.min() >= 0.8 * weekdays.max()
+
+
 def test_recency_counts_the_days_since_the_last_usage_before_the_cut_off() -> None:
     table = FeatureTable(make_history())
     rows, days = np.asarray([0, 0, 39]), np.asarray([110, 130, 130])
