@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from services.backtest.fit import weighted_scores
+from services.backtest.fit import _threshold, weighted_scores
 from services.backtest.history import History, Outcome
 from services.backtest.metrics import AlertIndex, evaluate, recall_at_far
 from services.backtest.samples import FeatureTable, samples
@@ -128,3 +128,9 @@ def test_a_fitted_model_document_is_a_valid_model_with_one_threshold() -> None:
     assert model.alerts.sudden_drop_rearm == 100.0
     assert model.weights_for("free")["payment_status"] == 0
     assert model.version == "fitted-1"
+
+
+def test_the_fitted_threshold_flags_at_most_one_retained_sample_in_twenty() -> None:
+    retained = np.arange(100, dtype=np.float64)  # scores 0..99
+    labels = np.zeros(100, dtype=np.int64)
+    assert _threshold(retained, labels) == 5.0
