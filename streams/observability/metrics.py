@@ -27,6 +27,14 @@ EVENTS_HELD = Gauge("healthscore_events_held", "Valid input events held for even
 EVENTS_REJECTED = Counter(
     "healthscore_events_rejected_total", "Input messages dead-lettered.", ["topic", "reason"]
 )
+# Input record batches the consumer could not decode (CRC mismatch, unknown
+# codec, a payload that does not decompress or parse): each is dead-lettered
+# whole and skipped (streams.speedups.undecodable), never applied in part.
+UNDECODABLE_BATCHES = Counter(
+    "healthscore_undecodable_batches_total",
+    "Input record batches dead-lettered because they could not be decoded.",
+    ["topic"],
+)
 # Valid events dropped because their id was already seen for the account.
 EVENTS_DUPLICATE = Counter(
     "healthscore_events_duplicate_total", "Duplicate input events ignored.", ["topic"]
@@ -67,6 +75,21 @@ CONSUMER_LAG = Gauge(
     "healthscore_consumer_lag",
     "Input messages not yet committed by this worker, per partition.",
     ["topic", "partition"],
+)
+# Seconds since an owned input partition's committed offset last moved while
+# it had lag (0 when caught up or moving): a silent stall shows as one series
+# growing (streams/observability/progress.py). Same series as the lag gauge.
+PARTITION_STALLED_SECONDS = Gauge(
+    "healthscore_partition_stalled_seconds",
+    "Seconds an input partition with lag has gone without its committed offset moving.",
+    ["topic", "partition"],
+)
+# The last table recovery's duration, from the rebalance's assignment to the
+# worker being ready (streams/worker/recovery.py); one that runs past
+# HEALTHSCORE_RECOVERY_TIMEOUT_SECONDS stops the worker instead.
+TABLE_RECOVERY_SECONDS = Gauge(
+    "healthscore_table_recovery_seconds",
+    "Seconds this worker's last table recovery took (assignment to ready).",
 )
 # Batches and their cost: where the per-message time goes.
 BATCH_SECONDS = Histogram(

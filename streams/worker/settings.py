@@ -9,19 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import SettingsConfigDict
 
-from streams.worker.kafka_security import KafkaSecurity
+from streams.worker.connections import KafkaSettings
 
 
-class WorkerSettings(KafkaSecurity):
-    """The worker's variables; the Kafka security ones come from :class:`KafkaSecurity`."""
+class WorkerSettings(KafkaSettings):
+    """The worker's variables; the Kafka ones come from :class:`KafkaSettings`."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
-
-    kafka_bootstrap_servers: str = Field(
-        "127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
-    )
     model_path: Path | None = Field(
         None,
         validation_alias="HEALTHSCORE_MODEL",
@@ -131,6 +125,17 @@ class WorkerSettings(KafkaSecurity):
         gt=0,
         validation_alias="HEALTHSCORE_LAG_INTERVAL",
         description="Seconds between consumer-lag gauge updates.",
+    )
+    recovery_timeout_seconds: float = Field(
+        900.0,
+        gt=0,
+        validation_alias="HEALTHSCORE_RECOVERY_TIMEOUT_SECONDS",
+        description=(
+            "A table recovery (restoring state from the changelog after a rebalance) still"
+            " running after this long stops the worker, to be restarted, rather than leave"
+            " it up consuming nothing (streams/worker/recovery.py). Sized for a lost volume"
+            " under rocksdb://, whose restore can take minutes."
+        ),
     )
     log_level: str = Field("warn", validation_alias="HEALTHSCORE_LOG_LEVEL")
 
