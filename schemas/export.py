@@ -24,6 +24,7 @@ from schemas.dunning import DunningEvent
 from schemas.health import HealthEvent
 from schemas.inputs import INPUT_ADAPTERS
 from schemas.lifecycle import LifecycleEvent
+from schemas.subscriptions import SubscriptionRecord
 from schemas.touchpoints import TouchpointEvent
 
 GENERATED = Path(__file__).parent / "generated"
@@ -45,7 +46,12 @@ _DESCRIPTIONS = {
     topics.LIFECYCLE: (
         "Account lifecycle: churned (reason, voluntary or involuntary, ARR lost) and reactivated."
     ),
+    topics.SUBSCRIPTIONS: (
+        "Delivery subscriptions (compacted, tombstone on delete); webhook secrets sealed."
+    ),
 }
+#: The key of every topic's records, where it is not the account.
+_KEYS = {topics.SUBSCRIPTIONS: "subscription id"}
 
 
 def topic_schemas() -> dict[str, dict[str, Any]]:
@@ -56,6 +62,7 @@ def topic_schemas() -> dict[str, dict[str, Any]]:
     adapters[topics.DEADLETTER] = TypeAdapter(DeadLetter)
     adapters[topics.TOUCHPOINTS] = TypeAdapter(TouchpointEvent)
     adapters[topics.LIFECYCLE] = TypeAdapter(LifecycleEvent)
+    adapters[topics.SUBSCRIPTIONS] = TypeAdapter(SubscriptionRecord)
     out: dict[str, dict[str, Any]] = {}
     for topic in topics.ALL_TOPICS:
         schema = adapters[topic].json_schema(mode="validation")
@@ -67,7 +74,8 @@ def topic_schemas() -> dict[str, dict[str, Any]]:
 
 
 def asyncapi_document(schemas: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """AsyncAPI 3.0: one channel and one message per topic, key = account_id."""
+    """AsyncAPI 3.0: one channel and one message per topic, key = account_id
+    (the subscription id on the subscriptions topic)."""
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
@@ -79,7 +87,9 @@ def asyncapi_document(schemas: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "contentType": "application/json",
             "summary": _DESCRIPTIONS[topic],
             "payload": {"$ref": f"./{topic}.schema.json"},
-            "bindings": {"kafka": {"key": {"type": "string", "description": "account_id"}}},
+            "bindings": {
+                "kafka": {"key": {"type": "string", "description": _KEYS.get(topic, "account_id")}}
+            },
         }
         channels[name] = {
             "address": topic,

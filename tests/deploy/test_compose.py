@@ -22,7 +22,7 @@ SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
 APP_SERVICES = ["worker", "projector", "api", "notifier"]
 COMPOSE_CLI = find_compose_cli()
 needs_compose = pytest.mark.skipif(COMPOSE_CLI is None, reason="no Docker Compose v2 CLI")
-SECRET_ENV = ["HEALTHSCORE_API_KEYS", "GRAFANA_ADMIN_PASSWORD"]
+SECRET_ENV = ["HEALTHSCORE_API_KEYS", "HEALTHSCORE_SUBSCRIPTION_KEYS", "GRAFANA_ADMIN_PASSWORD"]
 
 
 def _compose(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
