@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from streams.worker.kafka_security import KafkaSecurity
@@ -34,4 +34,9 @@ class ReadModelSettings(KafkaSecurity):
         ge=100,
         validation_alias="HEALTHSCORE_ALERTS_MAXLEN",
         description="Alerts kept in the feed (and resumable over SSE).",
+    )
+    subscription_keys: SecretStr = Field(
+        SecretStr(""),
+        validation_alias="HEALTHSCORE_SUBSCRIPTION_KEYS",
+        description="The API's keys: `rebuild` opens the webhook secrets on cs.subscriptions.v1.",
     )
