@@ -119,7 +119,7 @@ def test_worker_is_scalable_with_a_rocksdb_volume_each() -> None:
 
 def test_redis_persists_with_aof_and_never_evicts() -> None:
     command = " ".join(SERVICES["redis"]["command"])
-    assert "--appendonly yes" in command
+    assert "--appendonly yes --appendfsync always" in command  # as services/stack/redis.py
     assert "--maxmemory-policy noeviction" in command
 
 
