@@ -22,9 +22,9 @@ from schemas.topics import SUBSCRIPTIONS as SUBSCRIPTIONS_TOPIC
 from services.api.errors import SubscriptionKeysMissingError, SubscriptionNotFoundError
 from services.api.models import SubscriptionCreate, SubscriptionCreated, SubscriptionPublic
 from services.api.producer import EventProducer, Outgoing
-from services.readmodel.subscription_log import KEYS_ENV, SecretSealer, to_record
+from services.readmodel.subscription_log import KEYS_ENV, REDIS_KEY, SecretSealer, to_record
 
-SUBSCRIPTIONS: Final = "hs:subscriptions"
+SUBSCRIPTIONS: Final = REDIS_KEY
 _SECRET_BYTES: Final = 24
 
 

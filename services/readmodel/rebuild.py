@@ -33,12 +33,10 @@ from schemas import topics
 from services.readmodel.projector import READ_MODEL_TOPICS, project
 from services.readmodel.settings import ReadModelSettings
 from services.readmodel.store import ReadModelStore, StoreLimits
-from services.readmodel.subscription_log import SealError, SecretSealer, from_record
+from services.readmodel.subscription_log import REDIS_KEY, SealError, SecretSealer, from_record
 from services.stack.topics import partition_counts
 from streams.worker.kafka_security import client_kwargs, start_client
 
-#: The Redis hash the API and the notifier share (``services/api/subscription_store``).
-SUBSCRIPTIONS_KEY = "hs:subscriptions"
 REBUILD_TOPICS = (*READ_MODEL_TOPICS, topics.SUBSCRIPTIONS)
 
 
@@ -227,7 +225,7 @@ async def _restore_subscriptions(
     for record in records:
         sub_id = record.key.decode(errors="replace") if record.key else "?"
         if record.value is None:
-            pipe.hdel(SUBSCRIPTIONS_KEY, sub_id)
+            pipe.hdel(REDIS_KEY, sub_id)
             report.outcome["subscription deleted"] += 1
             continue
         try:
@@ -235,6 +233,6 @@ async def _restore_subscriptions(
         except SealError as exc:
             report.unreadable.append(f"{sub_id}: {exc}")
             continue
-        pipe.hset(SUBSCRIPTIONS_KEY, stored["id"], orjson.dumps(stored))
+        pipe.hset(REDIS_KEY, stored["id"], orjson.dumps(stored))
         report.outcome["subscription"] += 1
     await pipe.execute()

@@ -20,6 +20,8 @@ from pydantic import SecretStr, ValidationError
 from schemas.subscriptions import SubscriptionRecord
 
 KEYS_ENV: Final = "HEALTHSCORE_SUBSCRIPTION_KEYS"
+#: The Redis hash of the working copy (field = id), shared by the API and the notifier.
+REDIS_KEY: Final = "hs:subscriptions"
 _MAKE_KEY: Final = (
     'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
 )
