@@ -69,9 +69,11 @@ async def rebuild(
     *,
     progress_every_s: float = 2.0,
     stall_timeout_s: float = 60.0,
+    tail_s: float = 5.0,
 ) -> RebuildReport:
     """Rebuild Redis from Kafka; ``say`` gets the progress lines."""
     started = time.monotonic()
+    started_ms = int(time.time() * 1000)
     redis = Redis.from_url(settings.redis_url, decode_responses=True, socket_connect_timeout=5)
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -94,6 +96,11 @@ async def rebuild(
             if time.monotonic() - last_said >= progress_every_s:
                 say(f"{reader.position():,} of {report.total:,} offsets ({report.read:,} records)")
                 last_said = time.monotonic()
+        reader.start_tail()
+        tail_until = time.monotonic() + tail_s
+        while records := await reader.tail_batch(started_ms, tail_until):
+            await _apply(store, redis, sealer, records, report)
+            report.read += len(records)
         report.seconds = time.monotonic() - started
         return report
     finally:
@@ -131,7 +138,7 @@ async def _assign_from_beginning(
     consumer: AIOKafkaConsumer, settings: ReadModelSettings
 ) -> dict[TopicPartition, range]:
     """Assign every partition and seek to its beginning; the offsets to read per
-    partition, up to its end now (partitions with none are paused)."""
+    partition, up to its end now (partitions with none, empty spans, are paused)."""
     counts = await partition_counts(settings.kafka_bootstrap_servers, REBUILD_TOPICS, settings)
     missing = [topic for topic in REBUILD_TOPICS if topic not in counts]
     if missing:
@@ -147,14 +154,18 @@ async def _assign_from_beginning(
     await consumer.seek_to_beginning(*partitions)
     spans = {tp: range(begin[tp], end[tp]) for tp in partitions}
     consumer.pause(*[tp for tp, span in spans.items() if not span])
-    return {tp: span for tp, span in spans.items() if span}
+    return spans
 
 
 class _Reader:
-    """Batches of records inside each partition's span, then None.
+    """Batches of records inside each partition's span, then None; then the tail.
 
     A partition is done when the consumer's position reaches the span's end
-    (compaction may leave gaps, so the last record's offset is not the test)."""
+    (compaction may leave gaps, so the last record's offset is not the test).
+    The tail is what lies past the ends but was written before the rebuild
+    began: a broker that reports end offsets short (Tansu leaves out a
+    partition's last batch) still holds it; on Apache Kafka one empty fetch
+    ends it."""
 
     def __init__(
         self,
@@ -165,7 +176,7 @@ class _Reader:
     ) -> None:
         self._consumer = consumer
         self._spans = spans
-        self._left = set(spans)
+        self._left = {tp for tp, span in spans.items() if span}
         self._max_records = max_records
         self._stall_timeout_s = stall_timeout_s
         self._done_offsets: dict[TopicPartition, int] = {}
@@ -189,6 +200,23 @@ class _Reader:
                     f"partitions unfinished (e.g. {min(self._left)}): is the broker healthy?"
                 )
         return None
+
+    def start_tail(self) -> None:
+        for tp, span in self._spans.items():
+            self._consumer.seek(tp, span.stop)
+        self._consumer.resume(*self._spans)
+
+    async def tail_batch(self, started_ms: int, until: float) -> list[ConsumerRecord[bytes, bytes]]:
+        """The next records past the ends stamped before ``started_ms``; empty
+        once a fetch finds nothing at all, or at ``until`` (monotonic): later
+        records are the live projector's."""
+        while time.monotonic() < until and (
+            fetched := await self._consumer.getmany(timeout_ms=500, max_records=self._max_records)
+        ):
+            batch = [r for rs in fetched.values() for r in rs if r.timestamp <= started_ms]
+            if batch:
+                return batch
+        return []
 
     async def _advance(self, tp: TopicPartition) -> None:
         span = self._spans[tp]
