@@ -79,6 +79,10 @@ async def rebuild(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         enable_auto_commit=False,
         group_id=None,
+        # The fetcher resolves a position for each partition as soon as it is
+        # assigned; "earliest" makes that the beginning too, whatever wins the
+        # race with the explicit seek below.
+        auto_offset_reset="earliest",
         **client_kwargs(settings),
     )
     try:
@@ -151,7 +155,8 @@ async def _assign_from_beginning(
     consumer.assign(partitions)
     begin = await consumer.beginning_offsets(partitions)
     end = await consumer.end_offsets(partitions)
-    await consumer.seek_to_beginning(*partitions)
+    for tp in partitions:
+        consumer.seek(tp, begin[tp])
     spans = {tp: range(begin[tp], end[tp]) for tp in partitions}
     consumer.pause(*[tp for tp, span in spans.items() if not span])
     return spans
