@@ -27,10 +27,9 @@ a backtest is meant for a real cluster (Apache Kafka or compatible).
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC
 from typing import TypeAlias
 
@@ -43,10 +42,9 @@ from services.backtest import DEFAULT_LATENESS_S
 from services.backtest.merge import DEFAULT_MAX_BUFFERED, EventTimeMerge
 from services.backtest.run import BacktestError
 from services.backtest.window import Window
-from services.replay import ReplaySummary
+from services.replay import ReplaySummary, future_tolerance_s
 from streams.domain.events import DomainEvent
 from streams.processing.decode import decode_domain
-from streams.processing.horizon import DEFAULT_MAX_FUTURE_SECONDS
 from streams.worker.kafka_security import KafkaLoginError, KafkaSecurity, client_kwargs
 
 Progress = Callable[[str], None]
@@ -80,7 +78,6 @@ class KafkaSource:
     lateness_s: int = DEFAULT_LATENESS_S
     max_buffered: int = DEFAULT_MAX_BUFFERED
     idle_timeout_s: float = IDLE_TIMEOUT_S
-    stats: ReadStats = field(default_factory=ReadStats, compare=False)
 
     def describe(self) -> str:
         return f"{len(self.topics)} input topics at {self.bootstrap}"
@@ -101,15 +98,6 @@ class KafkaSource:
             if reader is not None:
                 loop.run_until_complete(reader.close())
             loop.close()
-
-
-def future_tolerance_s() -> float:
-    """The worker's future-time tolerance (``HEALTHSCORE_MAX_FUTURE_SECONDS``)."""
-    raw = os.environ.get("HEALTHSCORE_MAX_FUTURE_SECONDS", "")
-    try:
-        return float(raw) if raw else DEFAULT_MAX_FUTURE_SECONDS
-    except ValueError:
-        raise BacktestError(f"HEALTHSCORE_MAX_FUTURE_SECONDS is not a number: {raw!r}") from None
 
 
 class _Reader:
@@ -133,9 +121,9 @@ class _Reader:
         self.source = source
         self.window = window
         self.summary = summary
-        self.stats = source.stats
+        self.stats = ReadStats()
         self.progress = progress
-        # Made here, by a coroutine: aiokafka binds a client to the running loop.
+        # Made in the loop (``make``): aiokafka binds a client to the running loop.
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=source.bootstrap,
             client_id="healthscore-backtest",
@@ -205,6 +193,9 @@ class _Reader:
 
     async def next_batch(self) -> list[DomainEvent] | None:
         """The next events that can go out; None once every partition is read."""
+        # The idle clock runs only while waiting here, not while the caller
+        # works through the previous batch.
+        self.last_record = time.monotonic()
         while self.merge.active:
             fetched = await self.consumer.getmany(timeout_ms=_FETCH_MS)
             for tp, records in fetched.items():

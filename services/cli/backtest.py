@@ -30,9 +30,19 @@ DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.description = __doc__.splitlines()[0] if __doc__ else None
+    parser.description = (
+        "Measure how well the score predicts churn, beside a recency baseline and a "
+        "cross-validated ceiling, over a JSON Lines history or the input topics of a Kafka "
+        "cluster, between --since and --until (event time)."
+    )
+    parser.epilog = (
+        "With --from-kafka each partition is read from its first record stamped an hour "
+        "(HEALTHSCORE_MAX_FUTURE_SECONDS) before --since up to the end offsets when the read "
+        "starts, merged into event-time order; undecodable records are counted, not fatal. "
+        "See docs/model.md, section Tuning."
+    )
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--from-file", type=Path, help="JSON Lines of input events")
+    source.add_argument("--from-file", type=Path, metavar="PATH", help="JSON Lines of input events")
     source.add_argument(
         "--from-kafka", action="store_true",
         help="read the five input topics (cs.usage.v1, ...) at --bootstrap instead, from the "
