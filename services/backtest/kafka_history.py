@@ -66,6 +66,8 @@ class ReadStats:
     records: int = 0
     outside: int = 0
     forced: int = 0
+    held: int = 0
+    """The most events the merge held back at once (memory: a few hundred bytes each)."""
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,7 @@ class _Reader:
             for tp, records in fetched.items():
                 if tp in self.merge.active:
                     self._take(tp, records)
+            self.stats.held = max(self.stats.held, self.merge.buffered)
             if fetched:
                 self.last_record = time.monotonic()
             else:
@@ -290,7 +293,8 @@ class _Reader:
         if final:
             self.progress(
                 f"read {s.records:,} records: {s.outside:,} outside the range, "
-                f"{self.summary.rejected:,} undecodable, {s.forced:,} merged past the buffer cap"
+                f"{self.summary.rejected:,} undecodable; at most {s.held:,} events held back "
+                f"for the merge, {s.forced:,} let out past its cap"
             )
             for reason in self.summary.first_rejects:
                 self.progress(f"  rejected {reason}")
