@@ -68,9 +68,12 @@ inputs = app.topic(
     key_serializer="raw",
     value_serializer="raw",
 )
+#: One output per topic the domain's decisions encode to (the dead letters are
+#: the pipeline's own: invalid messages are skipped here).
 outputs = {
     name: app.topic(f"{APP_ID}-{name}", key_serializer="raw", value_serializer="raw")
-    for name in (topics.HEALTH, topics.ALERTS, topics.DUNNING)
+    for name in topics.OUTPUT_TOPICS
+    if name != topics.DEADLETTER
 }
 accounts = app.Table("account_state", default=dict, partitions=PARTITIONS)
 RULES = load_rules()

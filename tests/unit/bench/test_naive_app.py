@@ -17,6 +17,7 @@ from streams.domain.scoring.windows import DAY_SECONDS
 from streams.processing.convert import to_domain
 from streams.processing.encode import encode
 from streams.processing.engine import PartitionEngine
+from tests.unit.domain.factories import at_day, make_billing, make_login
 
 END = int(datetime(2026, 11, 20, 18, tzinfo=UTC).timestamp())
 
@@ -47,3 +48,19 @@ def test_naive_step_emits_what_the_engine_emits() -> None:
     assert len(events) > 400
     assert any(topic == topics.HEALTH for topic, _, _ in expected)
     assert sent == expected
+
+
+def test_naive_declares_an_output_for_every_topic_the_domain_emits() -> None:
+    """A churn and a reactivation send lifecycle records: the naive agent must
+    have an output topic for them, or its agent crashes on the first churn in a
+    bench history (a ``KeyError`` on its outputs)."""
+    history = [make_login(at=at_day(d)) for d in range(10)]
+    history += [make_billing("subscription_canceled", at_day(10), reason="budget_cut")]
+    history += [make_login(at=at_day(12))]
+    stored: dict[str, Any] = {}
+    sent: set[str] = set()
+    for event in history:
+        stored, out = naive_app.step(stored, event)
+        sent.update(record.topic for record in out)
+    assert topics.LIFECYCLE in sent
+    assert sent <= set(naive_app.outputs)
