@@ -15,7 +15,10 @@ def main() -> None:
 
     from streams.observability import metrics
     from streams.speedups import gcwatch
-    from streams.worker import exporter  # noqa: F401  (registers the metrics server)
+    from streams.worker import (
+        exporter,  # noqa: F401  (registers the metrics server)
+        recovery,  # noqa: F401  (measures and bounds table recovery)
+    )
     from streams.worker.agents import track_accounts  # noqa: F401  (registers the agent)
     from streams.worker.app import app, settings
     from streams.worker.kafka_security import login_refusal

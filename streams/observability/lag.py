@@ -57,17 +57,18 @@ def consumer_lag(
     return lag
 
 
-class LagGauge:
-    """Publishes ``consumer_lag`` results; partitions no longer reported (revoked
-    in a rebalance) are removed, so a moved partition is not counted twice."""
+class PartitionGauge:
+    """Publishes one value per input partition (``consumer_lag``, ``streams.
+    observability.progress``); partitions no longer reported (revoked in a
+    rebalance) are removed, so a moved partition is not counted twice."""
 
     def __init__(self, gauge: Gauge) -> None:
         self._gauge = gauge
         self._published: set[PartitionKey] = set()
 
-    def publish(self, lag: Mapping[PartitionKey, int]) -> None:
-        for key, value in lag.items():
+    def publish(self, values: Mapping[PartitionKey, float]) -> None:
+        for key, value in values.items():
             self._gauge.labels(key.topic, str(key.partition)).set(value)
-        for gone in self._published - lag.keys():
+        for gone in self._published - values.keys():
             self._gauge.remove(gone.topic, str(gone.partition))
-        self._published = set(lag)
+        self._published = set(values)

@@ -68,6 +68,21 @@ CONSUMER_LAG = Gauge(
     "Input messages not yet committed by this worker, per partition.",
     ["topic", "partition"],
 )
+# Seconds since an owned input partition's committed offset last moved while
+# it had lag (0 when caught up or moving): a silent stall shows as one series
+# growing (streams/observability/progress.py). Same series as the lag gauge.
+PARTITION_STALLED_SECONDS = Gauge(
+    "healthscore_partition_stalled_seconds",
+    "Seconds an input partition with lag has gone without its committed offset moving.",
+    ["topic", "partition"],
+)
+# The last table recovery's duration, from the rebalance's assignment to the
+# worker being ready (streams/worker/recovery.py); one that runs past
+# HEALTHSCORE_RECOVERY_TIMEOUT_SECONDS stops the worker instead.
+TABLE_RECOVERY_SECONDS = Gauge(
+    "healthscore_table_recovery_seconds",
+    "Seconds this worker's last table recovery took (assignment to ready).",
+)
 # Batches and their cost: where the per-message time goes.
 BATCH_SECONDS = Histogram(
     "healthscore_batch_seconds",

@@ -1,5 +1,5 @@
 """The worker's operational timers: serve its Prometheus metrics once the
-worker starts (not at import), keep the consumer-lag gauge current, and keep
+worker starts (not at import), keep the consumer-lag and stalled-partition gauges current, and keep
 garbage collections short (``streams.speedups.gcwatch``)."""
 
 from __future__ import annotations
@@ -12,12 +12,15 @@ from prometheus_client import start_http_server
 
 from schemas.topics import INPUT_TOPICS
 from streams.observability import metrics
-from streams.observability.lag import LagGauge, consumer_lag
+from streams.observability.lag import PartitionGauge, PartitionKey, consumer_lag
+from streams.observability.progress import ProgressWatch
 from streams.speedups import gcwatch, native
 from streams.worker.app import app, settings
 
 log = logging.getLogger(__name__)
-_lag = LagGauge(metrics.CONSUMER_LAG)
+_lag = PartitionGauge(metrics.CONSUMER_LAG)
+_stalled = PartitionGauge(metrics.PARTITION_STALLED_SECONDS)
+_progress = ProgressWatch()
 
 
 @app.task  # type: ignore[untyped-decorator]  # Faust's app.task is untyped
@@ -62,6 +65,8 @@ async def update_consumer_lag() -> None:
     committed = dict(consumer._committed_offset)
     lag = consumer_lag(assigned, _highwater(consumer), committed, INPUT_TOPICS)
     _lag.publish(lag)
+    done = {PartitionKey(tp.topic, tp.partition): offset for tp, offset in committed.items()}
+    _stalled.publish(_progress.observe(lag, done))
 
 
 if settings.gc_freeze_seconds:

@@ -132,6 +132,17 @@ class WorkerSettings(KafkaSecurity):
         validation_alias="HEALTHSCORE_LAG_INTERVAL",
         description="Seconds between consumer-lag gauge updates.",
     )
+    recovery_timeout_seconds: float = Field(
+        900.0,
+        gt=0,
+        validation_alias="HEALTHSCORE_RECOVERY_TIMEOUT_SECONDS",
+        description=(
+            "A table recovery (restoring state from the changelog after a rebalance) still"
+            " running after this long stops the worker, to be restarted, rather than leave"
+            " it up consuming nothing (streams/worker/recovery.py). Sized for a lost volume"
+            " under rocksdb://, whose restore can take minutes."
+        ),
+    )
     log_level: str = Field("warn", validation_alias="HEALTHSCORE_LOG_LEVEL")
 
     @property

@@ -41,6 +41,8 @@ CATALOG: dict[str, MetricSpec] = {
     "healthscore_gc_pause_seconds": MetricSpec("worker", "histogram", ("generation",)),
     "healthscore_engine_compiled": MetricSpec("worker", "gauge"),
     "healthscore_consumer_lag": MetricSpec("worker", "gauge", ("topic", "partition")),
+    "healthscore_partition_stalled_seconds": MetricSpec("worker", "gauge", ("topic", "partition")),
+    "healthscore_table_recovery_seconds": MetricSpec("worker", "gauge"),
     # API process (also serves the read-model projector's metrics)
     "healthscore_http_requests_total": MetricSpec("api", "counter", ("route", "method", "status")),
     "healthscore_http_request_duration_seconds": MetricSpec(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from prometheus_client import CollectorRegistry, Gauge
 
-from streams.observability.lag import LagGauge, PartitionKey, consumer_lag
+from streams.observability.lag import PartitionGauge, PartitionKey, consumer_lag
 
 USAGE, BILLING, CHANGELOG = "cs.usage.v1", "cs.billing.v1", "healthscore-accounts-changelog"
 
@@ -44,7 +44,7 @@ def _samples(registry: CollectorRegistry) -> dict[tuple[str, str], float]:
 
 def test_lag_gauge_drops_revoked_partitions() -> None:
     registry = CollectorRegistry()
-    gauge = LagGauge(Gauge("lag", "test", ["topic", "partition"], registry=registry))
+    gauge = PartitionGauge(Gauge("lag", "test", ["topic", "partition"], registry=registry))
     gauge.publish({tp(USAGE, 0): 3, tp(USAGE, 1): 0})
     assert _samples(registry) == {(USAGE, "0"): 3.0, (USAGE, "1"): 0.0}
     gauge.publish({tp(USAGE, 1): 2})
