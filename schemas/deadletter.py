@@ -13,6 +13,13 @@ class DeadLetter(OutputModel):
     topic: str
     partition: int = Field(ge=-1, description="-1 when rejected before reaching Kafka (HTTP).")
     offset: int = Field(ge=-1)
+    last_offset: int | None = Field(
+        None,
+        ge=0,
+        description="Set when the dead letter stands for a whole record batch the worker could"
+        " not decode (reason kind undecodable_batch): the batch's offsets run from offset to"
+        " last_offset, and value_b64 holds the batch's bytes as fetched.",
+    )
     key_b64: str | None = None
     value_b64: str = Field(
         description="The original message value, base64; only its first bytes when truncated."

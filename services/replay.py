@@ -155,10 +155,11 @@ def replay_file(
     slices = replay_slices(read_events(path, summary, limit), engines, partitions, until_s)
     emitted = [record for decided in slices for record in encode(decided, threshold)]
     for engine in engines.values():  # inputs whose step raised: the worker dead-letters them
-        for event, error in engine.take_failed():
+        for event, error, kind in engine.take_failed():
             summary.rejected += 1
             if len(summary.first_rejects) < 10:
-                summary.first_rejects.append(f"{event.id}: processing raised {error}")
+                because = f"processing raised {error}" if kind == "engine_error" else error
+                summary.first_rejects.append(f"{event.id}: {because}")
     wanted = _ONLY.get(only)
     with _open_output(output) as sink:
         for record in emitted:

@@ -204,7 +204,7 @@ class FloorEngine:
     def fire_overdue(self, limit: int) -> list[Decision]:
         return []
 
-    def take_failed(self) -> list[tuple[DomainEvent, str]]:
+    def take_failed(self) -> list[tuple[DomainEvent, str, str]]:
         """No step runs here, so none can raise."""
         return []
 

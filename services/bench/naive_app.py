@@ -39,6 +39,7 @@ from schemas import topics  # noqa: E402
 from schemas.errors import InvalidEventError  # noqa: E402
 from schemas.inputs import decode_event  # noqa: E402
 from streams.domain.account import Account, Decision, step_event  # noqa: E402
+from streams.domain.errors import TooOldError  # noqa: E402
 from streams.domain.events import DomainEvent  # noqa: E402
 from streams.processing.convert import to_domain  # noqa: E402
 from streams.processing.encode import Emit, encode  # noqa: E402
@@ -85,7 +86,10 @@ def step(stored: dict[str, Any], event: DomainEvent) -> tuple[dict[str, Any], li
     account = Account.from_dict(event.account_id, stored, model)
     decided: list[Decision] = []
     at_s = event.at.timestamp()
-    step_event(account, event, at_s, at_s, model, RULES.policies, decided)
+    try:
+        step_event(account, event, at_s, at_s, model, RULES.policies, decided)
+    except TooOldError:
+        return stored, []  # refused before it changed anything; the worker dead-letters it
     return account.to_dict(), encode(decided, model.alerts.threshold)
 
 

@@ -18,6 +18,20 @@ recently), then the account is settled at the caller's clock ``now_s``
 runs the alert rules. Ids of what is decided are derived from the account,
 the kind and the cause's event time, so re-running the same events gives
 the same decisions.
+
+A late event (older than what its account has already seen) is applied at
+its own event time, into the buckets of its day, and settled at the clock.
+One older than the account's retention (``retention_s``: that far behind
+the newest event the account has seen) is refused with ``TooOldError``:
+every window the model reads ends within it, so such an event could change
+none, and the ids the account remembers to drop duplicates do not reach
+back that far, so a re-sent one would be counted twice; applied anyway, a
+year-old ticket would count as open now, a year-old failed payment as
+unpaid for a year.
+Profiles are the exception: a profile is a snapshot kept by event time (a
+newer one wins whatever the arrival order), and the newest one a compacted
+topic holds may be years old. ``docs/model.md`` states what late events can
+and cannot trigger.
 """
 
 from __future__ import annotations
@@ -36,6 +50,7 @@ from streams.domain.dunning.advance import (
 from streams.domain.dunning.decision import DunningDecision
 from streams.domain.dunning.policy import DunningPolicies
 from streams.domain.dunning.state import DunningState, next_due_at
+from streams.domain.errors import TooOldError
 from streams.domain.events import AccountProfile, BillingEvent, DomainEvent
 from streams.domain.scoring.alerts import AlertDecision
 from streams.domain.scoring.apply import StateDraft
@@ -44,7 +59,19 @@ from streams.domain.scoring.model import ScoringModel
 from streams.domain.scoring.state import AccountState, Profile
 from streams.domain.scoring.step import HealthChange, apply_new, new_draft, settle
 from streams.domain.scoring.touchpoints import TouchpointDecision
-from streams.domain.scoring.windows import DAY_SECONDS
+from streams.domain.scoring.windows import DAY_SECONDS, HORIZON_DAYS
+
+#: The least retention of any model: the horizon of the windowed state, which
+#: every window a model reads is validated to fit in (``retention_s``).
+RETENTION_S = HORIZON_DAYS * DAY_SECONDS
+
+
+def retention_s(model: ScoringModel) -> int:
+    """How far behind the newest event its account has seen an input may be
+    and still be applied: the longest the model looks back, the windowed
+    state's horizon or the age up to which an NPS answer counts."""
+    return max(RETENTION_S, model.nps_max_age_days * DAY_SECONDS)
+
 
 #: Accounts silent for longer than this stop waking up daily: every window is
 #: empty and the recency dimension has reached 0 by then, so a daily rescore
@@ -130,6 +157,9 @@ def step_event(
     draft = account.draft
     if draft is None:
         draft = account.draft = new_draft(AccountState(account.account_id), model)
+    newest = draft.watermark_s
+    if newest is not None and at_s < newest - RETENTION_S and not held:
+        _refuse_if_too_old(event, at_s, newest, model)
     mask = None if held else apply_new(draft, event, int(at_s))
     if mask is None:
         health, alerts = settle(draft, model, int(now_s), 0, None)
@@ -193,6 +223,20 @@ def next_wakeup(account: Account) -> float | None:
 
 
 _DUNNING_INPUTS = (BillingEvent, AccountProfile)
+
+
+def _refuse_if_too_old(event: DomainEvent, at_s: float, newest_s: int, model: ScoringModel) -> None:
+    """Raise ``TooOldError`` for ``event`` if it is older than its account's
+    retention, unless it is a profile (see the module docstring)."""
+    retention = retention_s(model)
+    if isinstance(event, AccountProfile) or at_s >= newest_s - retention:
+        return
+    raise TooOldError(
+        f"event time {event.at.isoformat()} is more than {retention // DAY_SECONDS} days"
+        f" before the newest event of account {event.account_id!r}"
+        f" ({_dt(newest_s).isoformat()}): no window reaches it, and its id may no longer"
+        " be remembered to drop a duplicate"
+    )
 
 
 def _dun(account: Account, step: DunningStep, out: list[Decision]) -> None:

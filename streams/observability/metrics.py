@@ -27,6 +27,14 @@ EVENTS_HELD = Gauge("healthscore_events_held", "Valid input events held for even
 EVENTS_REJECTED = Counter(
     "healthscore_events_rejected_total", "Input messages dead-lettered.", ["topic", "reason"]
 )
+# Input record batches the consumer could not decode (CRC mismatch, unknown
+# codec, a payload that does not decompress or parse): each is dead-lettered
+# whole and skipped (streams.speedups.undecodable), never applied in part.
+UNDECODABLE_BATCHES = Counter(
+    "healthscore_undecodable_batches_total",
+    "Input record batches dead-lettered because they could not be decoded.",
+    ["topic"],
+)
 # Valid events dropped because their id was already seen for the account.
 EVENTS_DUPLICATE = Counter(
     "healthscore_events_duplicate_total", "Duplicate input events ignored.", ["topic"]

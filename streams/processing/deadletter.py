@@ -97,6 +97,7 @@ def dead_letter_value(
     value: bytes | None,
     error: InvalidEventError,
     now: datetime | None = None,
+    last_offset: int | None = None,
 ) -> bytes:
     raw = value or b""
     truncated = len(raw) > MAX_VALUE_BYTES or (key is not None and len(key) > MAX_KEY_BYTES)
@@ -104,6 +105,7 @@ def dead_letter_value(
         topic=topic,
         partition=partition,
         offset=offset,
+        last_offset=last_offset,
         key_b64=base64.b64encode(key[:MAX_KEY_BYTES]).decode() if key is not None else None,
         value_b64=base64.b64encode(raw[:MAX_VALUE_BYTES]).decode(),
         truncated=truncated,
@@ -127,30 +129,34 @@ MAX_KEY_BYTES = 4 * 1024
 MAX_REASON_CHARS = 1024
 
 
-def engine_failures(failed: Iterable[tuple[int, DomainEvent, str]]) -> list[Record]:
-    """Dead letters for inputs that passed validation but made their step
-    raise (``PartitionEngine.failed``): the decoded input (its original bytes
-    are not kept past decoding), the partition, and the error. Logged without
-    the payload, counted as ``engine_error`` rejects."""
+def engine_failures(failed: Iterable[tuple[int, DomainEvent, str, str]]) -> list[Record]:
+    """Dead letters for inputs that passed validation but that their step
+    refused (``too_old``) or raised on (``engine_error``;
+    ``PartitionEngine.failed``): the decoded input (its original bytes are not
+    kept past decoding), the partition, and the error. Logged without the
+    payload, counted as rejects of their kind."""
     out: list[Record] = []
-    for partition, event, error in failed:
+    for partition, event, error, kind in failed:
         topic = TYPE_TO_TOPIC.get(getattr(event, "kind", ""), "")
         if isinstance(event, AccountProfile):
             topic = ACCOUNTS
         key = event.account_id.encode()
+        reason = f"processing raised {error}" if kind == "engine_error" else error
         value = dead_letter_value(
             topic=topic,
             partition=partition,
             offset=-1,
             key=key,
             value=orjson.dumps(event),
-            error=InvalidEventError(f"processing raised {error}", kind="engine_error"),
+            error=InvalidEventError(reason, kind=kind),
         )
         out.append((DEADLETTER, key, value))
-        metrics.EVENTS_REJECTED.labels(topic, "engine_error").inc()
-        log.error(
-            "input dead-lettered: processing raised",
+        metrics.EVENTS_REJECTED.labels(topic, kind).inc()
+        raised = kind == "engine_error"  # a bug, or an input no check foresaw
+        log.log(
+            logging.ERROR if raised else logging.WARNING,
+            "input dead-lettered: processing raised" if raised else "input dead-lettered",
             extra={"topic": topic, "partition": partition, "account_id": event.account_id,
-                   "input_id": event.id, "error": error[:MAX_REASON_CHARS]},
+                   "input_id": event.id, "reason_kind": kind, "error": error[:MAX_REASON_CHARS]},
         )  # fmt: skip
     return out

@@ -26,6 +26,7 @@ from typing import Any
 
 from streams.domain.account import Account, Decision, next_wakeup, step_event, wake
 from streams.domain.dunning.policy import DunningPolicies
+from streams.domain.errors import TooOldError
 from streams.domain.events import DomainEvent
 from streams.domain.scoring.model import ScoringModel
 
@@ -49,12 +50,15 @@ class PartitionEngine:
     counts: StepCounts = field(default_factory=StepCounts)
     _heap: list[tuple[float, str]] = field(default_factory=list)
     _due: dict[str, float] = field(default_factory=dict)
-    #: Inputs whose step raised, with the error: the caller dead-letters
-    #: them (``take_failed``). A step that raises is a bug or an input no
-    #: check foresaw; stopping there would stop the partition for good, as
-    #: every restart reads the same input again. What the step changed
-    #: before it raised stays, and its outputs before the error are sent.
-    failed: list[tuple[DomainEvent, str]] = field(default_factory=list)
+    #: Inputs whose step raised, with the error and the dead letter's kind
+    #: of reason: the caller dead-letters them (``take_failed``). A step
+    #: that raises is a bug or an input no check foresaw (``engine_error``);
+    #: stopping there would stop the partition for good, as every restart
+    #: reads the same input again. What the step changed before it raised
+    #: stays, and its outputs before the error are sent. An input older than
+    #: its account's retention is refused before it changes anything
+    #: (``too_old``, ``streams.domain.account``).
+    failed: list[tuple[DomainEvent, str, str]] = field(default_factory=list)
 
     # -- loading -------------------------------------------------------------
     def restore(
@@ -96,8 +100,11 @@ class PartitionEngine:
         for event in sorted(events, key=EVENT_ORDER):
             try:
                 self._apply(event, out, defer_wakes, held)
+            # Two names: compiled (mypyc), one name is typed by its first handler.
+            except TooOldError as refused:
+                self.failed.append((event, str(refused), refused.kind))
             except Exception as exc:
-                self.failed.append((event, f"{type(exc).__name__}: {exc}"))
+                self.failed.append((event, f"{type(exc).__name__}: {exc}", "engine_error"))
         return out
 
     def _apply(
@@ -144,8 +151,9 @@ class PartitionEngine:
         self._fire_until(self.watermark_s, out, limit)
         return out
 
-    def take_failed(self) -> list[tuple[DomainEvent, str]]:
-        """The inputs whose step raised since the last call, with the error."""
+    def take_failed(self) -> list[tuple[DomainEvent, str, str]]:
+        """The inputs whose step raised since the last call, with the error
+        and its kind."""
         failed, self.failed = self.failed, []
         return failed
 

@@ -29,6 +29,22 @@ class RawMessage:
     timestamp: float | None = None  # Kafka record time (seconds), for ingest latency
 
 
+@dataclass(frozen=True, slots=True)
+class Undecodable:
+    """A record batch the consumer could not decode: its CRC did not match, its
+    codec is unknown, or its payload would not decompress or parse. The
+    consumer hands over one record in its place (``streams.speedups.
+    undecodable``), carrying this as ``undecodable``, with the batch's last
+    offset and an empty value, which no topic decodes; so the batch is
+    dead-lettered whole, as one reject, and acked with the rest of the
+    fetch, and no record of it is ever applied."""
+
+    first_offset: int
+    error: str
+    #: The batch as fetched; ``dead_letter_value`` bounds what it carries.
+    raw: bytes
+
+
 class Accepted(NamedTuple):
     """A valid input. A named tuple, not a frozen dataclass: one is built per
     event, and a frozen dataclass's ``__init__`` cost twice as much."""
@@ -101,17 +117,7 @@ def decode_batch(
             if limit is not None and event.at > limit:
                 raise _too_far_ahead(event.at, limit)
         except InvalidEventError as err:
-            record = dead_letter_value(
-                topic=topic,
-                partition=partition,
-                offset=offset,
-                key=msg.key,
-                value=msg.value,
-                error=err,
-                now=now,
-            )
-            origin = (partition, offset, err.reason)
-            rejected.append(Rejected(topic, msg.key, err.kind, record, *origin))
+            rejected.append(_reject(msg, err, now))
             continue
         last_at = event.at
         stamp = msg.timestamp
@@ -123,6 +129,29 @@ def decode_batch(
         if last_at is not None:
             frontier[topic, partition] = last_at
     return DecodedBatch(accepted, rejected, consumed, read, frontier)
+
+
+def _reject(msg: RawMessage, err: InvalidEventError, now: datetime | None) -> Rejected:
+    """The dead letter of one input, or of a whole undecodable batch."""
+    batch: Undecodable | None = getattr(msg, "undecodable", None)
+    value, first, last = msg.value, msg.offset, None
+    if batch is not None:
+        value, first, last = batch.raw, batch.first_offset, msg.offset
+        err = InvalidEventError(
+            f"record batch at offsets {first}-{last} could not be decoded: {batch.error}",
+            kind="undecodable_batch",
+        )
+    record = dead_letter_value(
+        topic=msg.topic,
+        partition=msg.partition,
+        offset=first,
+        key=msg.key,
+        value=value,
+        error=err,
+        now=now,
+        last_offset=last,
+    )
+    return Rejected(msg.topic, msg.key, err.kind, record, msg.partition, first, err.reason)
 
 
 def _too_far_ahead(at: datetime, limit: datetime) -> InvalidEventError:

@@ -152,13 +152,13 @@ class Runtime:
             decided.extend(engine.process(events, defer_wakes=defer_wakes, held=held))
         return self._encode(decided)
 
-    def take_failed(self) -> list[tuple[int, DomainEvent, str]]:
-        """(partition, input, error) of every input whose step raised since
-        the last call (``PartitionEngine.failed``)."""
+    def take_failed(self) -> list[tuple[int, DomainEvent, str, str]]:
+        """(partition, input, error, kind) of every input whose step raised
+        since the last call (``PartitionEngine.failed``)."""
         return [
-            (partition, event, error)
+            (partition, *failure)
             for partition, engine in self.engines.items()
-            for event, error in engine.take_failed()
+            for failure in engine.take_failed()
         ]
 
     def tick(self, now_s: float, *, defer_wakes: bool = False) -> list[Emit]:

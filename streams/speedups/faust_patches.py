@@ -205,7 +205,12 @@ class _Drain:
     async def _unread(self, tp: Any, messages: list[Any]) -> list[Any]:
         """Drop messages below the read offset (a re-fetch) and record offset
         gaps as Faust does per message - here only when the offsets are not
-        consecutive, which a plain topic's never are."""
+        consecutive, which a plain topic's are unless an undecodable batch
+        was skipped (``streams.speedups.undecodable``). A gap ends before the
+        message after it: Faust's own call ends it at that message, which is
+        acked too, and the offset counted twice splits Faust's run of acked
+        offsets: a commit then moves past one gap only, and a stopping worker
+        leaves the rest uncommitted, to be read again."""
         r_offset = self.get_read_offset(tp)
         if r_offset is not None and messages[0].offset < r_offset:
             messages = [m for m in messages if m.offset >= r_offset]
@@ -220,7 +225,7 @@ class _Drain:
         previous = r_offset
         for message in messages:
             if previous and message.offset - previous > 1:
-                await self.consumer._add_gap(tp, previous + 1, message.offset)
+                await self.consumer._add_gap(tp, previous + 1, message.offset - 1)
             previous = message.offset
         return messages
 

@@ -27,7 +27,7 @@ from streams.processing.horizon import Horizon
 from streams.processing.pipeline import Pipeline
 from streams.processing.rules import load_rules
 from streams.processing.runtime import Runtime
-from streams.speedups import faust_patches
+from streams.speedups import faust_patches, undecodable
 from streams.speedups.batching import BatchingSink, fail_flush_on_lost_sends
 from streams.speedups.fastpath import FastIngest
 from streams.worker import topics
@@ -71,6 +71,7 @@ def pipeline() -> Pipeline:
 
 
 fast_ingest = FastIngest(pipeline, persist_every=settings.persist_seconds)
+undecodable.install(frozenset(contract.INPUT_TOPICS))
 if settings.fast_path:
     app.before_wait_empty.append(fast_ingest.drain)
     faust_patches.install(

@@ -64,3 +64,8 @@ def test_naive_declares_an_output_for_every_topic_the_domain_emits() -> None:
         sent.update(record.topic for record in out)
     assert topics.LIFECYCLE in sent
     assert sent <= set(naive_app.outputs)
+
+
+def test_naive_step_skips_an_event_older_than_its_accounts_retention() -> None:
+    stored, _ = naive_app.step({}, make_login(at=at_day(200)))
+    assert naive_app.step(stored, make_login(at=at_day(100))) == (stored, [])

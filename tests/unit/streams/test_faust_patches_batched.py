@@ -12,8 +12,10 @@ from typing import Any
 
 import pytest
 from aiokafka.structs import ConsumerRecord
+from faust.transport.consumer import Consumer as FaustConsumer
 from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
 from faust.types import TP
+from intervaltree import IntervalTree
 
 from streams.speedups import faust_patches
 from streams.speedups.fetched import Fetched
@@ -163,9 +165,33 @@ async def test_same_messages_offsets_and_gaps_as_the_per_message_loop() -> None:
     assert (
         delivered == per_message.called == [(IN, o) for o in (0, 1, 2, 2, 3, 4, 5, 9, 10, 12, 13)]
     )
-    assert batched.gaps == per_message.gaps == [(tp, 6, 9), (tp, 11, 12)]
+    # Faust's gap ends at the message after it; the batched drain's, before it.
+    assert per_message.gaps == [(tp, 6, 9), (tp, 11, 12)]
+    assert batched.gaps == [(tp, 6, 8), (tp, 11, 11)]
     assert batched._read_offset == per_message._read_offset == {tp: 13}
     assert [len(chunk) for chunk in batched.diverted] == [3, 6, 2]  # one hand-off per fetch
+
+
+async def test_one_commit_covers_the_offsets_skipped_between_acked_ones() -> None:
+    """Offsets a fetch skips (an undecodable batch handed over as its last
+    offset, ``streams.speedups.undecodable``) are gaps: with the offsets
+    around them acked, Faust's commit (its own ``_add_gap`` and
+    ``_new_offset``) moves past all of them at once. A gap that also holds
+    the acked offset after it counts that offset twice, and each commit then
+    moves past one gap only: a stopping worker's last commit leaves the rest
+    to be read, and dead-lettered, again."""
+    delivered = [0, 1, 2, 3, 4, 7, 10, 13, 14, 15]
+    consumer = _Consumer(_fetches([delivered]))
+    await _drain(consumer, divert=True)
+    tp = TP(IN, 0)
+    faust = SimpleNamespace(
+        _committed_offset={tp: None}, _gap={tp: IntervalTree()}, _acked={tp: []},
+        _acked_index={tp: set()},
+    )  # fmt: skip
+    for _, start, end in consumer.gaps:
+        await FaustConsumer._add_gap(faust, tp, start, end)  # type: ignore[arg-type]
+    faust._acked[tp].extend(delivered)
+    assert FaustConsumer._new_offset(faust, tp) == 16  # type: ignore[arg-type]
 
 
 async def test_chunks_never_exceed_divert_max() -> None:
