@@ -19,6 +19,7 @@ from pydantic import TypeAdapter
 
 from schemas import topics
 from schemas.alerts import AlertEvent
+from schemas.cloudevents import KAFKA_CONTENT_TYPE, KAFKA_HEADER_ATTRIBUTES
 from schemas.deadletter import DeadLetter
 from schemas.dunning import DunningEvent
 from schemas.health import HealthEvent
@@ -46,6 +47,25 @@ _DESCRIPTIONS = {
         "Account lifecycle: churned (reason, voluntary or involuntary, ARR lost) and reactivated."
     ),
 }
+
+
+#: Output topics whose records are CloudEvents, with the Kafka binding's headers.
+CLOUDEVENT_TOPICS = frozenset(topics.OUTPUT_TOPICS) - {topics.DEADLETTER}
+
+
+def _binding_headers() -> dict[str, Any]:
+    """The headers of a CloudEvent output record (docs/events.md); a new dict
+    per message, so the YAML has no anchors for tools that do not follow them."""
+    return {
+        "type": "object",
+        "description": "CloudEvents Kafka protocol binding, structured content mode; each ce_ "
+        "header is the attribute of the same name in the value, as UTF-8 text.",
+        "properties": {
+            "content-type": {"type": "string", "const": KAFKA_CONTENT_TYPE},
+            **{f"ce_{name}": {"type": "string"} for name in KAFKA_HEADER_ATTRIBUTES},
+        },
+        "required": ["content-type", *(f"ce_{name}" for name in KAFKA_HEADER_ATTRIBUTES)],
+    }
 
 
 def topic_schemas() -> dict[str, dict[str, Any]]:
@@ -81,6 +101,9 @@ def asyncapi_document(schemas: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "payload": {"$ref": f"./{topic}.schema.json"},
             "bindings": {"kafka": {"key": {"type": "string", "description": "account_id"}}},
         }
+        if topic in CLOUDEVENT_TOPICS:
+            messages[name]["contentType"] = KAFKA_CONTENT_TYPE
+            messages[name]["headers"] = _binding_headers()
         channels[name] = {
             "address": topic,
             "messages": {name: {"$ref": f"#/components/messages/{name}"}},

@@ -5,18 +5,11 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import SettingsConfigDict
 
-from streams.worker.kafka_security import KafkaSecurity
+from streams.worker.connections import KafkaRedisSettings
 
 
-class ApiSettings(KafkaSecurity):
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
-
-    kafka_bootstrap_servers: str = Field(
-        "127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
-    )
-    redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias="REDIS_URL")
+class ApiSettings(KafkaRedisSettings):
     port: int = Field(8000, ge=1, le=65535, validation_alias="HEALTHSCORE_API_PORT")
     api_keys: SecretStr = Field(
         SecretStr(""),

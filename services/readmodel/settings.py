@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import SettingsConfigDict
 
-from streams.worker.kafka_security import KafkaSecurity
+from streams.worker.connections import KafkaRedisSettings
 
 
-class ReadModelSettings(KafkaSecurity):
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
-
-    kafka_bootstrap_servers: str = Field(
-        "127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
-    )
-    redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias="REDIS_URL")
+class ReadModelSettings(KafkaRedisSettings):
     group_id: str = Field(
         "healthscore-readmodel",
         validation_alias="HEALTHSCORE_READMODEL_GROUP",
