@@ -15,7 +15,6 @@ Prints a table; ``--json`` and ``--html`` write the record and a report.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +25,6 @@ if TYPE_CHECKING:
     from services.backtest.window import Source
 
 DEFAULT_WARM_UP = 90
-DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -51,8 +49,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--bootstrap", default=None, metavar="HOST:PORT[,...]",
-        help=f"with --from-kafka: Kafka bootstrap servers (default $KAFKA_BOOTSTRAP_SERVERS or "
-        f"{DEFAULT_BOOTSTRAP})",
+        help="with --from-kafka: Kafka bootstrap servers (default $KAFKA_BOOTSTRAP_SERVERS, as "
+        "every process)",
     )  # fmt: skip
     parser.add_argument("--model", type=Path, default=None, help="scoring model YAML")
     parser.add_argument(
@@ -101,16 +99,16 @@ def source_of(args: argparse.Namespace) -> Source:
     from pydantic import ValidationError
 
     from services.backtest.kafka_history import KafkaSource
-    from streams.worker.kafka_security import KafkaSecurity
+    from streams.worker.connections import KafkaSettings
 
     if not args.max_lateness_hours >= 0:
         raise ValueError("--max-lateness-hours must be 0 or more")
     try:
-        security = KafkaSecurity()
+        settings = KafkaSettings()
     except ValidationError as exc:
-        raise ValueError(f"bad Kafka security settings: {exc}") from None
-    bootstrap = args.bootstrap or os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or DEFAULT_BOOTSTRAP
-    return KafkaSource(bootstrap, security, lateness_s=round(args.max_lateness_hours * 3600))
+        raise ValueError(f"bad Kafka settings: {exc}") from None
+    bootstrap = args.bootstrap or settings.kafka_bootstrap_servers
+    return KafkaSource(bootstrap, settings, lateness_s=round(args.max_lateness_hours * 3600))
 
 
 def run(args: argparse.Namespace) -> int:
