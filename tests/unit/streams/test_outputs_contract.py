@@ -8,6 +8,7 @@ and valid when parsed back by the topic's model. Pure: no broker.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -91,3 +92,13 @@ def checked() -> Counter[str]:
 )
 def test_every_output_kind_matches_its_model(checked: Counter[str], kind: str) -> None:
     assert checked[kind] > 0, f"the simulation produced no {kind}: {dict(checked)}"
+
+
+def test_emit_is_frozen_and_built_through_fast_init() -> None:
+    """One ``Emit`` is built per output: its ``__init__`` is ``fast_init``'s
+    (slot setters, not ``object.__setattr__`` per field), and it stays frozen."""
+    emit = outputs.Emit("t", b"k", b"v", 1.0, "health")
+    assert "__setattr__" not in outputs.Emit.__init__.__code__.co_names
+    assert emit == outputs.Emit("t", b"k", b"v", 1.0, "health")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        emit.kind = "other"  # type: ignore[misc]
