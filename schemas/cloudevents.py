@@ -16,6 +16,14 @@ from schemas.common import Identifier, Timestamp
 SOURCE = "/healthscore/streams"
 TYPE_PREFIX = "io.healthscore."
 
+#: The Kafka ``content-type`` header of an output record: the JSON event format,
+#: so a binding-aware consumer reads the value as the whole event (structured
+#: content mode of the CloudEvents Kafka binding: ``streams.processing.binding``).
+KAFKA_CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
+#: The attributes an output record also carries as ``ce_<name>`` headers, in
+#: header order: all of them but ``data`` and ``datacontenttype``.
+KAFKA_HEADER_ATTRIBUTES = ("specversion", "source", "id", "type", "subject", "time")
+
 DataT = TypeVar("DataT", bound=BaseModel)
 
 

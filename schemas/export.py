@@ -19,11 +19,13 @@ from pydantic import TypeAdapter
 
 from schemas import topics
 from schemas.alerts import AlertEvent
+from schemas.cloudevents import KAFKA_CONTENT_TYPE, KAFKA_HEADER_ATTRIBUTES
 from schemas.deadletter import DeadLetter
 from schemas.dunning import DunningEvent
 from schemas.health import HealthEvent
 from schemas.inputs import INPUT_ADAPTERS
 from schemas.lifecycle import LifecycleEvent
+from schemas.subscriptions import SubscriptionRecord
 from schemas.touchpoints import TouchpointEvent
 
 GENERATED = Path(__file__).parent / "generated"
@@ -45,7 +47,31 @@ _DESCRIPTIONS = {
     topics.LIFECYCLE: (
         "Account lifecycle: churned (reason, voluntary or involuntary, ARR lost) and reactivated."
     ),
+    topics.SUBSCRIPTIONS: (
+        "Delivery subscriptions (compacted, tombstone on delete); webhook secrets sealed."
+    ),
 }
+#: The key of every topic's records, where it is not the account.
+_KEYS = {topics.SUBSCRIPTIONS: "subscription id"}
+
+
+#: Output topics whose records are CloudEvents, with the Kafka binding's headers.
+CLOUDEVENT_TOPICS = frozenset(topics.OUTPUT_TOPICS) - {topics.DEADLETTER}
+
+
+def _binding_headers() -> dict[str, Any]:
+    """The headers of a CloudEvent output record (docs/events.md); a new dict
+    per message, so the YAML has no anchors for tools that do not follow them."""
+    return {
+        "type": "object",
+        "description": "CloudEvents Kafka protocol binding, structured content mode; each ce_ "
+        "header is the attribute of the same name in the value, as UTF-8 text.",
+        "properties": {
+            "content-type": {"type": "string", "const": KAFKA_CONTENT_TYPE},
+            **{f"ce_{name}": {"type": "string"} for name in KAFKA_HEADER_ATTRIBUTES},
+        },
+        "required": ["content-type", *(f"ce_{name}" for name in KAFKA_HEADER_ATTRIBUTES)],
+    }
 
 
 def topic_schemas() -> dict[str, dict[str, Any]]:
@@ -56,6 +82,7 @@ def topic_schemas() -> dict[str, dict[str, Any]]:
     adapters[topics.DEADLETTER] = TypeAdapter(DeadLetter)
     adapters[topics.TOUCHPOINTS] = TypeAdapter(TouchpointEvent)
     adapters[topics.LIFECYCLE] = TypeAdapter(LifecycleEvent)
+    adapters[topics.SUBSCRIPTIONS] = TypeAdapter(SubscriptionRecord)
     out: dict[str, dict[str, Any]] = {}
     for topic in topics.ALL_TOPICS:
         schema = adapters[topic].json_schema(mode="validation")
@@ -67,7 +94,8 @@ def topic_schemas() -> dict[str, dict[str, Any]]:
 
 
 def asyncapi_document(schemas: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """AsyncAPI 3.0: one channel and one message per topic, key = account_id."""
+    """AsyncAPI 3.0: one channel and one message per topic, key = account_id
+    (the subscription id on the subscriptions topic)."""
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
@@ -79,8 +107,13 @@ def asyncapi_document(schemas: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "contentType": "application/json",
             "summary": _DESCRIPTIONS[topic],
             "payload": {"$ref": f"./{topic}.schema.json"},
-            "bindings": {"kafka": {"key": {"type": "string", "description": "account_id"}}},
+            "bindings": {
+                "kafka": {"key": {"type": "string", "description": _KEYS.get(topic, "account_id")}}
+            },
         }
+        if topic in CLOUDEVENT_TOPICS:
+            messages[name]["contentType"] = KAFKA_CONTENT_TYPE
+            messages[name]["headers"] = _binding_headers()
         channels[name] = {
             "address": topic,
             "messages": {name: {"$ref": f"#/components/messages/{name}"}},

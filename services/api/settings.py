@@ -5,18 +5,12 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import SettingsConfigDict
 
-from streams.worker.kafka_security import KafkaSecurity
+from services.readmodel.subscription_log import SecretSealer
+from streams.worker.connections import KafkaRedisSettings
 
 
-class ApiSettings(KafkaSecurity):
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
-
-    kafka_bootstrap_servers: str = Field(
-        "127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
-    )
-    redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias="REDIS_URL")
+class ApiSettings(KafkaRedisSettings):
     port: int = Field(8000, ge=1, le=65535, validation_alias="HEALTHSCORE_API_PORT")
     api_keys: SecretStr = Field(
         SecretStr(""),
@@ -78,6 +72,12 @@ class ApiSettings(KafkaSecurity):
         validation_alias="HEALTHSCORE_LOGIN_WINDOW_SECONDS",
         description="The window of HEALTHSCORE_LOGIN_MAX_FAILURES, from the first failure.",
     )
+    subscription_keys: SecretStr = Field(
+        SecretStr(""),
+        validation_alias="HEALTHSCORE_SUBSCRIPTION_KEYS",
+        description="Comma-separated Fernet keys sealing webhook secrets on "
+        "cs.subscriptions.v1 (the first seals, any opens); unset: webhook subscriptions 503.",
+    )
     ready_timeout_seconds: float = Field(2.0, gt=0, validation_alias="HEALTHSCORE_READY_TIMEOUT")
 
     @model_validator(mode="after")
@@ -88,4 +88,9 @@ class ApiSettings(KafkaSecurity):
                 "HEALTHSCORE_API_KEYS is empty: set name:secret:scopes keys, "
                 "or HEALTHSCORE_ENV=development to run without authentication"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _subscription_keys_are_fernet_keys(self) -> ApiSettings:
+        SecretSealer.from_setting(self.subscription_keys)  # a SealError (ValueError) says why
         return self

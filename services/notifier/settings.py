@@ -9,21 +9,14 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import SettingsConfigDict
 
 from services.notifier.retry import RetryPolicy
-from streams.worker.kafka_security import KafkaSecurity
+from streams.worker.connections import KafkaRedisSettings
 
 _P = "HEALTHSCORE_NOTIFIER_"
 
 
-class NotifierSettings(KafkaSecurity):
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
-
-    kafka_bootstrap_servers: str = Field(
-        "127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
-    )
-    redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias="REDIS_URL")
+class NotifierSettings(KafkaRedisSettings):
     group_id: str = Field("healthscore-notifier", validation_alias=f"{_P}GROUP_ID")
     offset_reset: Literal["earliest", "latest"] = Field(
         "earliest",

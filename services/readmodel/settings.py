@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-from pydantic_settings import SettingsConfigDict
+from pydantic import Field, SecretStr
 
-from streams.worker.kafka_security import KafkaSecurity
+from streams.worker.connections import KafkaRedisSettings
 
 
-class ReadModelSettings(KafkaSecurity):
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
-
-    kafka_bootstrap_servers: str = Field(
-        "127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
-    )
-    redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias="REDIS_URL")
+class ReadModelSettings(KafkaRedisSettings):
     group_id: str = Field(
         "healthscore-readmodel",
         validation_alias="HEALTHSCORE_READMODEL_GROUP",
@@ -34,4 +27,9 @@ class ReadModelSettings(KafkaSecurity):
         ge=100,
         validation_alias="HEALTHSCORE_ALERTS_MAXLEN",
         description="Alerts kept in the feed (and resumable over SSE).",
+    )
+    subscription_keys: SecretStr = Field(
+        SecretStr(""),
+        validation_alias="HEALTHSCORE_SUBSCRIPTION_KEYS",
+        description="The API's keys: `rebuild` opens the webhook secrets on cs.subscriptions.v1.",
     )

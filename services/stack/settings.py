@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import Field, SecretStr
-from pydantic_settings import SettingsConfigDict
 
-from streams.worker.kafka_security import KafkaSecurity
+from streams.worker.connections import KafkaRedisSettings
 
 SCOPE_ORDER = ("read", "ingest", "admin")
 SCOPES = frozenset(SCOPE_ORDER)
@@ -56,17 +55,11 @@ def generate_dev_api_keys() -> str:
     return f"dev:hs_dev_{secrets.token_urlsafe(18)}:{'|'.join(SCOPE_ORDER)}"
 
 
-class StackSettings(KafkaSecurity):
-    """Environment of the dev stack; field docs name the variable and its default."""
+class StackSettings(KafkaRedisSettings):
+    """Environment of the dev stack; field docs name the variable and its default.
+    ``KAFKA_BOOTSTRAP_SERVERS`` and ``REDIS_URL`` (inherited) say where the
+    broker and Redis are; embedded, where they listen (port 0: a free one)."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
-
-    #: KAFKA_BOOTSTRAP_SERVERS: where the broker is (embedded: where Tansu listens; port 0: free).
-    kafka_bootstrap_servers: str = Field(
-        "127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
-    )
-    #: REDIS_URL: the read model's Redis (embedded: where it listens; port 0: free).
-    redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias="REDIS_URL")
     #: HEALTHSCORE_API_PORT: the API's port on 127.0.0.1 (0: free).
     api_port: int = Field(8000, ge=0, le=65535, validation_alias="HEALTHSCORE_API_PORT")
     #: HEALTHSCORE_API_KEYS: see the module docstring; unset: a generated dev key.

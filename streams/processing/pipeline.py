@@ -107,7 +107,7 @@ class Pipeline:
             self._held_ids.clear()
         if persist:
             records.extend(self._persist())
-        records.extend((o.topic, o.key, o.value) for o in outputs)
+        records.extend(_records(outputs))
         await self.sink.send(records)
         await self.sink.ship_all()
         _observe(outputs, _append_times(items))
@@ -188,7 +188,7 @@ class Pipeline:
         deadline = None if budget_s is None else time.perf_counter() + budget_s
         woken = self.runtime.catch_up(deadline)
         if woken:
-            await self.sink.send([(o.topic, o.key, o.value) for o in woken])
+            await self.sink.send(_records(woken))
             await self.sink.ship_all()
             _observe(woken, None)
         return len(woken)
@@ -243,7 +243,7 @@ class Pipeline:
             now = self.horizon.now()
         outputs = self.runtime.tick(now, defer_wakes=self.spread_wakes)
         records = self._persist() if persist else []
-        records.extend((o.topic, o.key, o.value) for o in outputs)
+        records.extend(_records(outputs))
         if records:
             await self.sink.send(records)
             await self.sink.ship_all()
@@ -352,6 +352,11 @@ _LATENCY_CHILDREN = tuple(
     for family in (metrics.EVENT_TO_SCORE_SECONDS, metrics.EVENT_TO_ALERT_SECONDS)
     for clock in ("event", "ingest")
 )
+
+
+def _records(outputs: Iterable[Emit]) -> list[Record]:
+    """The sink's records of output events, with their binding's headers."""
+    return [(o.topic, o.key, o.value, o.headers) for o in outputs]
 
 
 def _append_times(items: list[Accepted]) -> dict[str, float]:

@@ -10,8 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, TypeAlias
 
-#: (topic, key, value) - the key decides the partition (murmur2).
-Record: TypeAlias = tuple[str, bytes, bytes]
+from streams.processing.binding import Headers
+
+#: (topic, key, value) - the key decides the partition (murmur2) - or
+#: (topic, key, value, headers) for a record with headers: the CloudEvents
+#: outputs carry their binding's (``streams.processing.binding``); dead
+#: letters and changelog records carry none.
+Record: TypeAlias = tuple[str, bytes, bytes] | tuple[str, bytes, bytes, Headers]
 
 
 class Sink(Protocol):

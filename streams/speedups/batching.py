@@ -30,7 +30,11 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 
+from streams.processing.binding import Headers
 from streams.processing.sink import Record
+
+#: What a record without headers hands ``BatchBuilder.append`` (which only reads it).
+_NO_HEADERS: Headers = []
 
 
 class CachingPartitioner:
@@ -63,8 +67,10 @@ class SendSink:
     async def send(self, events: Sequence[Record]) -> None:
         send = self._producer.send
         pending = self._pending
-        for topic, key, value in events:
-            pending.append(await send(topic, value, key=key))
+        for record in events:
+            topic, key, value = record[0], record[1], record[2]
+            headers = record[3] if len(record) == 4 else None
+            pending.append(await send(topic, value, key=key, headers=headers))
         if len(pending) > self._high:
             while len(pending) > self._low:
                 await pending.popleft()  # raises if that delivery failed
@@ -77,7 +83,8 @@ class SendSink:
 
 
 class BatchingSink:
-    """Builds per-partition batches itself and submits them with ``send_batch``."""
+    """Builds per-partition batches itself and submits them with ``send_batch``;
+    a record's headers, when it has them, go into the batch with it."""
 
     def __init__(
         self, producer: AIOKafkaProducer, *, linger_ms: int, max_in_flight_batches: int = 256
@@ -118,7 +125,9 @@ class BatchingSink:
         async with self._lock:
             builders = self._builders
             maps = self._key_partition
-            for topic, key, value in events:
+            for record in events:
+                topic, key, value = record[0], record[1], record[2]
+                headers = record[3] if len(record) == 4 else _NO_HEADERS
                 cache = maps.get(topic)
                 if cache is None:
                     cache = await self._partition_map(topic)
@@ -128,11 +137,14 @@ class BatchingSink:
                 entry = builders.get((topic, partition))
                 if entry is None:
                     entry = builders[(topic, partition)] = (self._producer.create_batch(), 0.0)
-                if entry[0].append(timestamp=None, key=key, value=value) is None:
+                if entry[0].append(timestamp=None, key=key, value=value, headers=headers) is None:
                     await self._ship(topic, partition)
                     builder = self._producer.create_batch()
                     builders[(topic, partition)] = (builder, 0.0)
-                    if builder.append(timestamp=None, key=key, value=value) is None:
+                    if (
+                        builder.append(timestamp=None, key=key, value=value, headers=headers)
+                        is None
+                    ):
                         raise ValueError(f"an event of {len(value)} bytes exceeds the batch size")
             await self._ship_lingering(time.monotonic())
         if self._linger_task is None:

@@ -9,19 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import SettingsConfigDict
 
-from streams.worker.kafka_security import KafkaSecurity
+from streams.worker.connections import KafkaSettings
 
 
-class WorkerSettings(KafkaSecurity):
-    """The worker's variables; the Kafka security ones come from :class:`KafkaSecurity`."""
+class WorkerSettings(KafkaSettings):
+    """The worker's variables; the Kafka ones come from :class:`KafkaSettings`."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
-
-    kafka_bootstrap_servers: str = Field(
-        "127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
-    )
     model_path: Path | None = Field(
         None,
         validation_alias="HEALTHSCORE_MODEL",

@@ -9,7 +9,7 @@ from pathlib import Path
 from schemas import topics
 from services.replay import ReplaySummary, read_events, replay_events
 from services.simulator import Simulation
-from streams.processing.encode import encode
+from streams.processing.encode import Emit, encode
 from streams.processing.engine import PartitionEngine
 from streams.processing.rules import load_rules
 
@@ -28,12 +28,16 @@ def usage_history(seed: int) -> list[tuple[str, bytes, bytes]]:
     return [e for e in sim.events() if e[0] == topics.USAGE]
 
 
-def replay_outputs(path: Path, partitions: int = PARTITIONS) -> dict[str, list[bytes]]:
+def replay_records(path: Path, partitions: int = PARTITIONS) -> list[Emit]:
+    """The records ``healthscore replay`` encodes for the file, in order."""
     rules = load_rules()
     engines = {p: PartitionEngine(p, rules.model, rules.policies) for p in range(partitions)}
     decided = replay_events(read_events(path, ReplaySummary()), engines, partitions)
-    emitted = encode(decided, rules.model.alerts.threshold)
+    return encode(decided, rules.model.alerts.threshold)
+
+
+def replay_outputs(path: Path, partitions: int = PARTITIONS) -> dict[str, list[bytes]]:
     out: dict[str, list[bytes]] = {topic: [] for topic in OUTPUTS}
-    for record in emitted:
+    for record in replay_records(path, partitions):
         out.setdefault(record.topic, []).append(record.value)
     return out

@@ -1,6 +1,7 @@
 """Backtesting holds: the same events through ``healthscore replay`` (no
 broker) and through the live worker on a real broker give byte-identical
-health, alert and dunning events - same scores, same ids.
+health, alert and dunning events - same scores, same ids, and the same
+CloudEvents Kafka binding headers.
 
 Ordering caveat the test controls: the live worker's only source of
 nondeterminism is the arrival order of *different topics'* events across
@@ -16,6 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeAlias
 
 import pytest
 
@@ -23,8 +25,11 @@ from schemas import topics
 from services.simulator import Simulation
 from services.stack.topics import ensure_topics
 from tests.integration.kafka_io import produce, read_until
-from tests.integration.replaying import OUTPUTS, PARTITIONS, replay_outputs
+from tests.integration.replaying import OUTPUTS, PARTITIONS, replay_records
 from tests.integration.worker_process import running_worker
+
+#: A record's headers as a consumer reads them: (name, value) pairs in order.
+Headers: TypeAlias = tuple[tuple[str, bytes | None], ...]
 
 END = int(datetime(2026, 11, 23, tzinfo=UTC).timestamp())
 
@@ -35,12 +40,14 @@ async def test_live_worker_matches_file_replay(fresh_tansu_bootstrap: str, tmp_p
     events = list(sim.events())
     path = tmp_path / "events.jsonl"
     path.write_bytes(b"".join(value + b"\n" for _topic, _key, value in events))
-    expected = replay_outputs(path)
+    expected: dict[str, list[tuple[bytes, Headers]]] = {topic: [] for topic in OUTPUTS}
+    for emit in replay_records(path):
+        expected[emit.topic].append((emit.value, tuple(emit.headers)))
     assert expected[topics.ALERTS] and expected[topics.DUNNING], "scenario must alert and dun"
 
     await ensure_topics(fresh_tansu_bootstrap, PARTITIONS)
     await produce(fresh_tansu_bootstrap, events)
-    live: dict[str, list[bytes]] = {}
+    live: dict[str, list[tuple[bytes, Headers]]] = {}
     with running_worker(
         fresh_tansu_bootstrap,
         "determinism",
@@ -58,7 +65,7 @@ async def test_live_worker_matches_file_replay(fresh_tansu_bootstrap: str, tmp_p
                 timeout=120,
                 settle=2.0,
             )
-            live[topic] = [r.value for r in records]
+            live[topic] = [(r.value, tuple(r.headers)) for r in records]
 
     for topic in OUTPUTS:
         # Partitions interleave differently on the wire; compare as multisets.

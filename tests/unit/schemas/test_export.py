@@ -33,3 +33,16 @@ def test_input_schema_rejects_unknown_fields() -> None:
     login = schema["$defs"]["Login"]
     assert login["additionalProperties"] is False
     assert {"id", "account_id", "time", "type"} <= set(login["required"])
+
+
+def test_asyncapi_declares_the_cloudevents_binding_of_the_outputs() -> None:
+    """Output events are structured-mode CloudEvents with ``ce_`` headers
+    (docs/events.md); inputs and dead letters are plain JSON."""
+    messages = yaml.safe_load((GENERATED / "asyncapi.yaml").read_text())["components"]["messages"]
+    for topic in topics.ALL_TOPICS:
+        message = messages[topic.replace(".", "_")]
+        if topic in topics.OUTPUT_TOPICS and topic != topics.DEADLETTER:
+            assert message["contentType"] == "application/cloudevents+json; charset=UTF-8"
+            assert {"content-type", "ce_id", "ce_type"} <= set(message["headers"]["required"])
+        else:
+            assert message["contentType"] == "application/json" and "headers" not in message

@@ -15,7 +15,7 @@ class Builder:
     def __init__(self) -> None:
         self.records: list[bytes] = []
 
-    def append(self, *, timestamp: Any, key: bytes, value: bytes) -> object:
+    def append(self, *, timestamp: Any, key: bytes, value: bytes, headers: Any = ()) -> object:
         self.records.append(value)
         return object()
 

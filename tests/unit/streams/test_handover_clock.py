@@ -57,7 +57,7 @@ def _pipeline(table: dict[bytes, Any]) -> Pipeline:
 
 def _outputs(pipeline: Pipeline) -> list[tuple[str, bytes]]:
     sink: Sink = pipeline.sink  # type: ignore[assignment]
-    return [(topic, value) for topic, _key, value in sink.records if topic in OUTPUTS]
+    return [(topic, value) for topic, _key, value, *_ in sink.records if topic in OUTPUTS]
 
 
 async def _uninterrupted(batches: Sequence[list[RawMessage]]) -> dict[str, bytes]:

@@ -55,8 +55,8 @@ async def outputs(records: list[tuple[str, bytes, bytes]]) -> tuple[list[bytes],
         await pipeline.handle(messages[start : start + 500])
     for engine in pipeline.runtime.engines.values():
         assert engine.watermark_s <= END + 2 * 3600
-    out = [value for topic, _, value in sink.records if topic in OUTPUTS]
-    letters = [value for topic, _, value in sink.records if topic == topics.DEADLETTER]
+    out = [value for topic, _, value, *_ in sink.records if topic in OUTPUTS]
+    letters = [value for topic, _, value, *_ in sink.records if topic == topics.DEADLETTER]
     return out, letters
 
 
