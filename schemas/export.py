@@ -25,6 +25,7 @@ from schemas.dunning import DunningEvent
 from schemas.health import HealthEvent
 from schemas.inputs import INPUT_ADAPTERS
 from schemas.lifecycle import LifecycleEvent
+from schemas.subscriptions import SubscriptionRecord
 from schemas.touchpoints import TouchpointEvent
 
 GENERATED = Path(__file__).parent / "generated"
@@ -46,7 +47,12 @@ _DESCRIPTIONS = {
     topics.LIFECYCLE: (
         "Account lifecycle: churned (reason, voluntary or involuntary, ARR lost) and reactivated."
     ),
+    topics.SUBSCRIPTIONS: (
+        "Delivery subscriptions (compacted, tombstone on delete); webhook secrets sealed."
+    ),
 }
+#: The key of every topic's records, where it is not the account.
+_KEYS = {topics.SUBSCRIPTIONS: "subscription id"}
 
 
 #: Output topics whose records are CloudEvents, with the Kafka binding's headers.
@@ -76,6 +82,7 @@ def topic_schemas() -> dict[str, dict[str, Any]]:
     adapters[topics.DEADLETTER] = TypeAdapter(DeadLetter)
     adapters[topics.TOUCHPOINTS] = TypeAdapter(TouchpointEvent)
     adapters[topics.LIFECYCLE] = TypeAdapter(LifecycleEvent)
+    adapters[topics.SUBSCRIPTIONS] = TypeAdapter(SubscriptionRecord)
     out: dict[str, dict[str, Any]] = {}
     for topic in topics.ALL_TOPICS:
         schema = adapters[topic].json_schema(mode="validation")
@@ -87,7 +94,8 @@ def topic_schemas() -> dict[str, dict[str, Any]]:
 
 
 def asyncapi_document(schemas: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """AsyncAPI 3.0: one channel and one message per topic, key = account_id."""
+    """AsyncAPI 3.0: one channel and one message per topic, key = account_id
+    (the subscription id on the subscriptions topic)."""
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
@@ -99,7 +107,9 @@ def asyncapi_document(schemas: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "contentType": "application/json",
             "summary": _DESCRIPTIONS[topic],
             "payload": {"$ref": f"./{topic}.schema.json"},
-            "bindings": {"kafka": {"key": {"type": "string", "description": "account_id"}}},
+            "bindings": {
+                "kafka": {"key": {"type": "string", "description": _KEYS.get(topic, "account_id")}}
+            },
         }
         if topic in CLOUDEVENT_TOPICS:
             messages[name]["contentType"] = KAFKA_CONTENT_TYPE

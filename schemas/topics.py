@@ -17,15 +17,20 @@ DUNNING: Final = "cs.dunning.v1"
 DEADLETTER: Final = "cs.deadletter.v1"
 TOUCHPOINTS: Final = "cs.touchpoints.v1"
 LIFECYCLE: Final = "cs.lifecycle.v1"
+#: The durable home of the API's subscriptions (key = subscription id, compacted,
+#: tombstone on delete): Redis holds the working copy, rebuilt from here.
+SUBSCRIPTIONS: Final = "cs.subscriptions.v1"
 
 #: Topics producers write; all keyed by account_id with the same partition count
 #: so one worker owns every stream of an account without a repartition hop.
 INPUT_TOPICS: Final = (USAGE, TICKETS, BILLING, FEEDBACK, ACCOUNTS)
 #: Topics the worker writes.
 OUTPUT_TOPICS: Final = (HEALTH, ALERTS, DUNNING, DEADLETTER, TOUCHPOINTS, LIFECYCLE)
-#: Latest-value topics: only the newest record per account matters.
-COMPACTED_TOPICS: Final = frozenset({ACCOUNTS, HEALTH})
-ALL_TOPICS: Final = INPUT_TOPICS + OUTPUT_TOPICS
+#: Topics the services own (not the worker's inputs or outputs).
+SERVICE_TOPICS: Final = (SUBSCRIPTIONS,)
+#: Latest-value topics: only the newest record per key matters.
+COMPACTED_TOPICS: Final = frozenset({ACCOUNTS, HEALTH, SUBSCRIPTIONS})
+ALL_TOPICS: Final = INPUT_TOPICS + OUTPUT_TOPICS + SERVICE_TOPICS
 
 #: Event ``type`` -> input topic. Types are unique across topics, so an event
 #: posted over HTTP or read from a file carries its topic implicitly.

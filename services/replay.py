@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -57,6 +58,18 @@ class ReplaySummary:
         at_risk = sorted((s, a) for a, s in self.final_scores.items() if s < 60)
         lines += [f"  at risk: {a} {s:.1f}" for s, a in at_risk[:20]]
         return "\n".join(lines) + "\n"
+
+
+def future_tolerance_s() -> float:
+    """The worker's future-time tolerance, ``HEALTHSCORE_MAX_FUTURE_SECONDS``
+    (``streams.processing.horizon``); ``ValueError`` when it is not a number."""
+    from streams.processing.horizon import DEFAULT_MAX_FUTURE_SECONDS
+
+    raw = os.environ.get("HEALTHSCORE_MAX_FUTURE_SECONDS", "")
+    try:
+        return float(raw) if raw else DEFAULT_MAX_FUTURE_SECONDS
+    except ValueError:
+        raise ValueError(f"HEALTHSCORE_MAX_FUTURE_SECONDS is not a number: {raw!r}") from None
 
 
 def read_events(

@@ -14,6 +14,8 @@ needs one; Redis-only modules under ``tests/integration/`` mark themselves.
   first run downloads them into ~/.m2, later starts take ~10 s). Skips when it
   cannot start (no Java/Maven), but fails with ``HEALTHSCORE_REQUIRE_APACHE_KAFKA=1``
   (CI sets it).
+- ``module_apache_kafka_bootstrap``: a new, empty Apache Kafka shared by the
+  tests of one module (the contract topics to that module, one start).
 - ``sasl_kafka``: Apache Kafka with a ``SASL_PLAINTEXT`` listener (PLAIN and
   SCRAM-SHA-256/512) knowing ``SASL_USERS``; a :class:`~services.stack.kafka.SaslKafka`.
 - ``kafka_bootstrap``: parametrized over both brokers (ids ``tansu``, ``apache``):
@@ -51,6 +53,7 @@ SERVER_FIXTURES = frozenset(
         "fresh_tansu_bootstrap",
         "apache_kafka_bootstrap",
         "fresh_apache_kafka_bootstrap",
+        "module_apache_kafka_bootstrap",
         "sasl_kafka",
         "kafka_bootstrap",
     }
@@ -123,6 +126,14 @@ def fresh_apache_kafka_bootstrap(request: pytest.FixtureRequest) -> Iterator[str
     """A new, empty Apache Kafka for one test (~10 s). For tests that need the
     contract topics to themselves AND exact high-water marks - table recovery
     after a restart reads the changelog up to them, which Tansu reports short."""
+    yield from _start_apache_kafka(request)
+
+
+@pytest.fixture(scope="module")
+def module_apache_kafka_bootstrap(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A new, empty Apache Kafka for the tests of one module: the contract topics
+    to themselves, exact high-water marks and timestamp lookups (Tansu answers
+    ``offsets_for_times`` with offset 0), one ~10 s start for the module."""
     yield from _start_apache_kafka(request)
 
 

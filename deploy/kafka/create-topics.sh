@@ -14,7 +14,7 @@ REPLICATION="${REPLICATION:-1}"
 KAFKA_BIN="${KAFKA_BIN:-/opt/kafka/bin}"
 
 TOPICS=(cs.usage.v1 cs.tickets.v1 cs.billing.v1 cs.feedback.v1 cs.alerts.v1 cs.dunning.v1 cs.deadletter.v1 cs.touchpoints.v1 cs.lifecycle.v1)
-COMPACTED_TOPICS=(cs.accounts.v1 cs.health.v1)
+COMPACTED_TOPICS=(cs.accounts.v1 cs.health.v1 cs.subscriptions.v1)
 
 topics() { "${KAFKA_BIN}/kafka-topics.sh" --bootstrap-server "${BOOTSTRAP}" "$@"; }
 

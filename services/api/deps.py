@@ -24,6 +24,7 @@ from services.api.auth import Authenticator, Principal, Scope
 from services.api.producer import EventProducer
 from services.api.settings import ApiSettings
 from services.readmodel.store import ReadModelStore
+from services.readmodel.subscription_log import SecretSealer
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <secret>`.")
 
@@ -41,6 +42,11 @@ def get_redis(request: Request) -> Redis:
 def get_store(request: Request) -> ReadModelStore:
     store: ReadModelStore = request.app.state.store
     return store
+
+
+def get_sealer(request: Request) -> SecretSealer | None:
+    sealer: SecretSealer | None = request.app.state.sealer
+    return sealer
 
 
 def get_producer(request: Request) -> EventProducer:
@@ -117,3 +123,4 @@ SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
 StoreDep = Annotated[ReadModelStore, Depends(get_store)]
 ProducerDep = Annotated[EventProducer, Depends(get_producer)]
+SealerDep = Annotated[SecretSealer | None, Depends(get_sealer)]

@@ -87,6 +87,11 @@ class SourceNotConfiguredError(ApiError):
     environment variable named in the message and restart the API."""
 
 
+class SubscriptionKeysMissingError(ApiError):
+    """Webhook secrets cannot be stored durably: set HEALTHSCORE_SUBSCRIPTION_KEYS
+    (a Fernet key) on the API and restart it. Slack and email need no key."""
+
+
 class DeliveryInFlightError(ApiError):
     """The same webhook delivery is being processed by another request: retry
     later (the sender's retry is answered as a duplicate once it is done)."""
@@ -103,6 +108,7 @@ STATUS_BY_ERROR: Final[dict[type[ApiError], int]] = {
     DeliveryInFlightError: 409,
     BrokerUnavailableError: 503,
     SourceNotConfiguredError: 503,
+    SubscriptionKeysMissingError: 503,
 }
 
 

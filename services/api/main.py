@@ -23,6 +23,7 @@ from services.api.routes import api_router, health
 from services.api.settings import ApiSettings
 from services.api.webapp.routes import install_webapp
 from services.readmodel.store import ReadModelStore
+from services.readmodel.subscription_log import SecretSealer
 from streams.observability.logging import (
     adopt_loggers,
     configure_logging,
@@ -79,6 +80,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.authenticator = authenticator
+    app.state.sealer = SecretSealer.from_setting(settings.subscription_keys)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)  # outermost: sees every response

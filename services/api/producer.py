@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 class Outgoing:
     topic: str
     key: bytes
-    value: bytes
+    value: bytes | None  # None: a tombstone (a delete on a compacted topic)
 
 
 class EventProducer(Protocol):

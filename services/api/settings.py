@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 
+from services.readmodel.subscription_log import SecretSealer
 from streams.worker.connections import KafkaRedisSettings
 
 
@@ -71,6 +72,12 @@ class ApiSettings(KafkaRedisSettings):
         validation_alias="HEALTHSCORE_LOGIN_WINDOW_SECONDS",
         description="The window of HEALTHSCORE_LOGIN_MAX_FAILURES, from the first failure.",
     )
+    subscription_keys: SecretStr = Field(
+        SecretStr(""),
+        validation_alias="HEALTHSCORE_SUBSCRIPTION_KEYS",
+        description="Comma-separated Fernet keys sealing webhook secrets on "
+        "cs.subscriptions.v1 (the first seals, any opens); unset: webhook subscriptions 503.",
+    )
     ready_timeout_seconds: float = Field(2.0, gt=0, validation_alias="HEALTHSCORE_READY_TIMEOUT")
 
     @model_validator(mode="after")
@@ -81,4 +88,9 @@ class ApiSettings(KafkaRedisSettings):
                 "HEALTHSCORE_API_KEYS is empty: set name:secret:scopes keys, "
                 "or HEALTHSCORE_ENV=development to run without authentication"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _subscription_keys_are_fernet_keys(self) -> ApiSettings:
+        SecretSealer.from_setting(self.subscription_keys)  # a SealError (ValueError) says why
         return self

@@ -9,3 +9,7 @@ retained, how early do its alerts fire, how many of them are false - of the
 score, of a recency baseline and of a cross-validated classifier on the same
 days (``ceiling``), side by side; ``report`` renders JSON, a table and HTML.
 """
+
+#: How far past ``--until`` a partition's events run before a Kafka read leaves
+#: it (``kafka_history``); here so ``healthscore backtest --help`` needs no aiokafka.
+DEFAULT_LATENESS_S = 86_400

@@ -13,6 +13,7 @@ from services.backtest.fit import fit_weights, fitted_model_doc, training_sample
 from services.backtest.metrics import evaluate
 from services.backtest.report import compact, table
 from services.backtest.run import BacktestError, describe, load, replay_history
+from services.backtest.window import FileSource, Window
 from streams.domain.scoring.model import ModelError, load_model
 from streams.domain.scoring.windows import DAY_SECONDS
 
@@ -34,7 +35,8 @@ def fit_file(
 ) -> str:
     """Fit, write the model to ``output``, return the report text."""
     rules = load(model_path)
-    history, summary = replay_history(path, rules, until_s=until_s, progress=progress)
+    source, window = FileSource(path), Window(until_s=until_s)
+    history, summary = replay_history(source, rules, window, progress=progress)
     split = (
         int(history.days * SPLIT_SHARE)
         if split_s is None
@@ -56,7 +58,7 @@ def fit_file(
     held_base = evaluate(history, warm_up=split, threshold=threshold, progress=progress)
     held_base["history"] = describe(history, rules, split, summary)
     fitted_rules = load(output)
-    refit, _ = replay_history(path, fitted_rules, until_s=until_s, progress=progress)
+    refit, _ = replay_history(source, fitted_rules, window, progress=progress)
     held_fit = evaluate(refit, warm_up=split, threshold=fit.threshold, progress=progress)
     held_fit["history"] = describe(refit, fitted_rules, split, summary)
     record = {

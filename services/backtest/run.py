@@ -1,17 +1,21 @@
-"""One backtest run: a history file and a model in, the report's figures out."""
+"""One backtest run: a history (file or topics) and a model in, the report's figures out."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schemas.errors import HealthscoreError
 from services.backtest.history import History, collect
 from services.backtest.metrics import evaluate
-from services.replay import ReplayError, ReplaySummary, read_events
+from services.replay import ReplayError, ReplaySummary
 from streams.domain.scoring.model import ModelError
 from streams.processing.rules import Rules, load_rules
+
+if TYPE_CHECKING:
+    from services.backtest.window import Source, Window
 
 Progress = Callable[[str], None]
 
@@ -28,35 +32,37 @@ def load(model_path: Path | None) -> Rules:
 
 
 def replay_history(
-    path: Path, rules: Rules, *, until_s: int | None, progress: Progress | None
+    source: Source, rules: Rules, window: Window, *, progress: Progress | None
 ) -> tuple[History, ReplaySummary]:
-    """Collect the daily panel of ``path`` under ``rules`` (see ``history.collect``)."""
+    """Collect the daily panel of ``source``'s events in ``window`` under
+    ``rules`` (see ``history.collect``)."""
     summary = ReplaySummary()
     if progress is not None:
-        progress(f"replaying {path} with model {rules.model.version}")
+        progress(f"replaying {source.describe()} with model {rules.model.version}")
     try:
-        history = collect(read_events(path, summary), rules, until_s=until_s, progress=progress)
+        with closing(source.events(window, summary, progress)) as events:
+            history = collect(events, rules, until_s=window.until_s, progress=progress)
     except ReplayError as exc:
         raise BacktestError(str(exc)) from None
     except ValueError as exc:
-        raise BacktestError(f"{path}: {exc}") from None
+        raise BacktestError(f"{source.describe()}: {exc}") from None
     return history, summary
 
 
-def backtest_file(
-    path: Path,
+def backtest(
+    source: Source,
+    window: Window,
     *,
     model_path: Path | None,
-    until_s: int | None,
     warm_up: int,
     progress: Progress | None,
 ) -> dict[str, Any]:
     rules = load(model_path)
-    history, summary = replay_history(path, rules, until_s=until_s, progress=progress)
+    history, summary = replay_history(source, rules, window, progress=progress)
     if warm_up < 0 or warm_up >= history.days:
         raise BacktestError(f"--warm-up-days {warm_up}: the history has {history.days} days")
     if progress is not None:
-        progress(f"replayed {summary.events:,} events ({summary.rejected} rejected); evaluating")
+        progress(f"replayed {history.events:,} events ({summary.rejected} rejected); evaluating")
     result = evaluate(
         history, warm_up=warm_up, threshold=rules.model.alerts.threshold, progress=progress
     )

@@ -4,8 +4,8 @@ A sample is (account, cut-off day). For a horizon of *h* days:
 
 - each churner gives one positive, at *h* days before its cancellation;
 - each retained account (never canceled in the history) gives negatives at
-  every ``SNAPSHOT_DAYS``-th day from the end of the warm-up to *h* days
-  before the end of the history;
+  every ``SNAPSHOT_DAYS``-th day from the end of the warm-up (plus an offset
+  of its own, see ``snapshot_days``) to *h* days before the end of the history;
 - only cut-offs after the warm-up and after the account appeared count (a
   score of an account the history has not seen yet says nothing).
 
@@ -66,16 +66,27 @@ def samples(history: History, horizon: int, warm_up: int) -> Samples:
             rows.append(i)
             days.append(k)
             labels.append(1)
-    snapshots = range(warm_up, history.days - horizon, SNAPSHOT_DAYS)
     for i in range(len(history.account_ids)):
         if i in churn:
             continue
-        for k in snapshots:
+        for k in snapshot_days(i, warm_up, history.days - horizon):
             if first_seen[i] < k:
                 rows.append(i)
                 days.append(k)
                 labels.append(0)
     return Samples(np.asarray(rows), np.asarray(days), np.asarray(labels))
+
+
+def snapshot_days(account: int, start: int, stop: int) -> range:
+    """A retained account's cut-offs: every ``SNAPSHOT_DAYS``-th day in
+    ``[start, stop)``, from an offset of ``account % SNAPSHOT_DAYS``.
+
+    The churners' cut-offs fall on any weekday (T-h before a cancellation);
+    the retained ones must too. With one shared start every retained sample
+    would be the same weekday, and anything with a weekly rhythm - a B2B
+    account's weekend gap in "days since last activity" - would separate the
+    two classes by the calendar, not by churn."""
+    return range(start + account % SNAPSHOT_DAYS, stop, SNAPSHOT_DAYS)
 
 
 class FeatureTable:

@@ -29,7 +29,7 @@ HELP = {
     "worker": "run the Faust worker (Faust's worker options follow, e.g. -l info)",
     "api": "serve the HTTP API on HEALTHSCORE_API_PORT",
     "notifier": "run the notifier (dispatcher and delivery workers; --help for its roles)",
-    "readmodel": "run the read-model projector (output topics into Redis)",
+    "readmodel": "run the read-model projector (output topics into Redis); `rebuild`: refill Redis",
 }
 
 

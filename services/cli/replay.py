@@ -11,7 +11,6 @@ Outputs are printed as CloudEvents JSON lines; a summary goes to stderr.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -55,14 +54,9 @@ def _timestamp(text: str) -> datetime:
 
 def _limit(now: datetime | None) -> datetime:
     """The latest event time accepted: ``now`` plus the worker's tolerance."""
-    from streams.processing.horizon import DEFAULT_MAX_FUTURE_SECONDS
+    from services.replay import future_tolerance_s
 
-    raw = os.environ.get("HEALTHSCORE_MAX_FUTURE_SECONDS", "")
-    try:
-        tolerance = float(raw) if raw else DEFAULT_MAX_FUTURE_SECONDS
-    except ValueError:
-        raise ValueError(f"HEALTHSCORE_MAX_FUTURE_SECONDS is not a number: {raw!r}") from None
-    return (now or datetime.now(UTC)) + timedelta(seconds=tolerance)
+    return (now or datetime.now(UTC)) + timedelta(seconds=future_tolerance_s())
 
 
 def run(args: argparse.Namespace) -> int:

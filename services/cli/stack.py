@@ -42,6 +42,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cryptography.fernet import Fernet
+
     from services.stack.process import StackError, free_port
     from services.stack.settings import StackSettings, generate_dev_api_keys, parse_api_keys
     from streams.worker.kafka_security import ENV_VARS, KafkaLoginError
@@ -74,6 +76,10 @@ def run(args: argparse.Namespace) -> int:
             "REDIS_URL": redis_url,
             "HEALTHSCORE_API_PORT": str(settings.api_port or free_port()),
             "HEALTHSCORE_API_KEYS": api_keys,
+            # Seals webhook secrets on cs.subscriptions.v1; a dev stack's topics live
+            # no longer than the stack, so a fresh key per run does unless one is set.
+            "HEALTHSCORE_SUBSCRIPTION_KEYS": inherited.get("HEALTHSCORE_SUBSCRIPTION_KEYS")
+            or Fernet.generate_key().decode(),
             "HEALTHSCORE_PARTITIONS": str(settings.partitions),
             "PYTHONUNBUFFERED": "1",
         }

@@ -33,6 +33,7 @@ from services.notifier.scheduler import run_scheduler
 from services.notifier.settings import NotifierSettings
 from services.notifier.subscriptions import SubscriptionCache
 from services.notifier.worker import DeliveryWorker
+from services.redis_client import restart_tolerant_redis
 from streams.processing.rules import load_rules
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ async def run(
 ) -> None:
     """Run until ``stop`` is set; a crashed part stops the whole process (the
     supervisor restarts it) rather than leaving half a notifier running."""
-    redis = Redis.from_url(settings.redis_url)
+    redis = restart_tolerant_redis(settings.redis_url)
     queue = DeliveryQueue(redis)
     channels = build_channels(settings) if workers else {}
     jobs: list[Coroutine[Any, Any, None]] = []

@@ -16,7 +16,6 @@ from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from prometheus_client import start_http_server
-from redis.asyncio import Redis
 
 from schemas import topics
 from schemas.errors import InvalidEventError
@@ -35,6 +34,7 @@ from services.readmodel.ops import (
 from services.readmodel.plan import plan_record
 from services.readmodel.settings import ReadModelSettings
 from services.readmodel.store import ReadModelStore, StoreLimits
+from services.redis_client import restart_tolerant_redis
 from streams.worker.kafka_security import client_kwargs, start_client
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ async def run(settings: ReadModelSettings, stop: asyncio.Event | None = None) ->
     stop = stop or _stop_on_signals()
     if settings.metrics_port:
         start_http_server(settings.metrics_port, addr=settings.metrics_host)
-    redis = Redis.from_url(settings.redis_url, decode_responses=True)
+    redis = restart_tolerant_redis(settings.redis_url, decode_responses=True)
     store = ReadModelStore(redis, StoreLimits(alerts_maxlen=settings.alerts_maxlen))
     consumer = make_consumer(settings)
     await start_client(consumer, settings.kafka_bootstrap_servers, settings)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from streams.worker.connections import KafkaRedisSettings
 
@@ -27,4 +27,9 @@ class ReadModelSettings(KafkaRedisSettings):
         ge=100,
         validation_alias="HEALTHSCORE_ALERTS_MAXLEN",
         description="Alerts kept in the feed (and resumable over SSE).",
+    )
+    subscription_keys: SecretStr = Field(
+        SecretStr(""),
+        validation_alias="HEALTHSCORE_SUBSCRIPTION_KEYS",
+        description="The API's keys: `rebuild` opens the webhook secrets on cs.subscriptions.v1.",
     )

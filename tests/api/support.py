@@ -20,6 +20,8 @@ READ_KEY = "reader-secret-0123456789"
 INGEST_KEY = "ingester-secret-0123456789"
 ADMIN_KEY = "admin-secret-0123456789"
 API_KEYS = f"reader:{READ_KEY}:read,ingester:{INGEST_KEY}:ingest,admin:{ADMIN_KEY}:admin"
+#: A Fernet key for tests only: seals webhook secrets on cs.subscriptions.v1.
+SUBSCRIPTION_KEY = "fsf7I3u6GFbMH6vlOYPHC6NkE0qpiwgOvg1Fg5gxNG0="
 
 
 def auth(secret: str) -> dict[str, str]:
@@ -53,6 +55,7 @@ def make_settings(redis_url: str, **overrides: object) -> ApiSettings:
         "REDIS_URL": redis_url,
         "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",  # nothing listens: the fake is used
         "HEALTHSCORE_API_KEYS": API_KEYS,
+        "HEALTHSCORE_SUBSCRIPTION_KEYS": SUBSCRIPTION_KEY,
         "HEALTHSCORE_ENV": "test",
         "HEALTHSCORE_SSE_BLOCK_MS": 100,
         "HEALTHSCORE_SSE_PING_SECONDS": 0.5,

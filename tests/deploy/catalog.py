@@ -28,6 +28,7 @@ CATALOG: dict[str, MetricSpec] = {
     "healthscore_events_rejected_total": MetricSpec("worker", "counter", ("topic", "reason")),
     "healthscore_events_duplicate_total": MetricSpec("worker", "counter", ("topic",)),
     "healthscore_events_held": MetricSpec("worker", "gauge"),
+    "healthscore_undecodable_batches_total": MetricSpec("worker", "counter", ("topic",)),
     "healthscore_event_to_score_seconds": MetricSpec("worker", "histogram", ("clock",)),
     "healthscore_event_to_alert_seconds": MetricSpec("worker", "histogram", ("clock",)),
     "healthscore_health_changes_total": MetricSpec("worker", "counter"),

@@ -22,7 +22,7 @@ SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
 APP_SERVICES = ["worker", "projector", "api", "notifier"]
 COMPOSE_CLI = find_compose_cli()
 needs_compose = pytest.mark.skipif(COMPOSE_CLI is None, reason="no Docker Compose v2 CLI")
-SECRET_ENV = ["HEALTHSCORE_API_KEYS", "GRAFANA_ADMIN_PASSWORD"]
+SECRET_ENV = ["HEALTHSCORE_API_KEYS", "HEALTHSCORE_SUBSCRIPTION_KEYS", "GRAFANA_ADMIN_PASSWORD"]
 
 
 def _compose(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -119,7 +119,7 @@ def test_worker_is_scalable_with_a_rocksdb_volume_each() -> None:
 
 def test_redis_persists_with_aof_and_never_evicts() -> None:
     command = " ".join(SERVICES["redis"]["command"])
-    assert "--appendonly yes" in command
+    assert "--appendonly yes --appendfsync always" in command  # as services/stack/redis.py
     assert "--maxmemory-policy noeviction" in command
 
 

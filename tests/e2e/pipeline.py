@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from cryptography.fernet import Fernet
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.stack.probe import run_sync
@@ -221,6 +222,7 @@ def pipeline_env(
         # API
         "HEALTHSCORE_API_PORT": str(ports["api"]),
         "HEALTHSCORE_API_KEYS": f"e2e:{api_key}:read|ingest|admin",
+        "HEALTHSCORE_SUBSCRIPTION_KEYS": Fernet.generate_key().decode(),
         "HEALTHSCORE_ENV": "test",
     }
 

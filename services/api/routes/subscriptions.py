@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from services.api import subscription_store
-from services.api.deps import AdminAccess, RedisDep
+from services.api.deps import AdminAccess, ProducerDep, RedisDep, SealerDep
 from services.api.errors import error_responses
 from services.api.models import (
     SubscriptionCreate,
@@ -25,14 +25,18 @@ SubscriptionId = Annotated[str, Path(min_length=1, max_length=64)]
     "",
     status_code=201,
     response_model=SubscriptionCreated,
-    responses=error_responses(401, 403, 413),
+    responses=error_responses(401, 403, 413, 503),
 )
 async def create_subscription(
-    body: SubscriptionCreate, _: AdminAccess, redis: RedisDep
+    body: SubscriptionCreate,
+    _: AdminAccess,
+    redis: RedisDep,
+    producer: ProducerDep,
+    sealer: SealerDep,
 ) -> SubscriptionCreated:
     """Subscribe a webhook, Slack incoming webhook or email address. A webhook's
     signing secret (Standard Webhooks, `whsec_...`) is in this response only: store it."""
-    return await subscription_store.create_subscription(redis, body)
+    return await subscription_store.create_subscription(redis, producer, sealer, body)
 
 
 @router.get("", response_model=SubscriptionList, responses=error_responses(401, 403))
@@ -53,10 +57,10 @@ async def read_subscription(
     return await subscription_store.get_subscription(redis, subscription_id)
 
 
-@router.delete("/{subscription_id}", status_code=204, responses=error_responses(401, 403, 404))
+@router.delete("/{subscription_id}", status_code=204, responses=error_responses(401, 403, 404, 503))
 async def delete_subscription(
-    subscription_id: SubscriptionId, _: AdminAccess, redis: RedisDep
+    subscription_id: SubscriptionId, _: AdminAccess, redis: RedisDep, producer: ProducerDep
 ) -> Response:
     """Stop deliveries to this subscription; deliveries already queued may still go out."""
-    await subscription_store.delete_subscription(redis, subscription_id)
+    await subscription_store.delete_subscription(redis, producer, subscription_id)
     return Response(status_code=204)

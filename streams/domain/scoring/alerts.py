@@ -11,8 +11,11 @@ is paged twice for the same thing:
 - ``sudden_drop`` (hysteresis) fires on a real fall - below the score before
   it, and ``sudden_drop_points`` below the highest daily score of the last
   ``sudden_drop_days`` days - once per episode: the episode ends only when the
-  score is back at ``sudden_drop_rearm``. It never fires for an account
-  already alerted at risk in an earlier step (disarmed): that alert said it.
+  score has held at ``sudden_drop_rearm`` for ``sudden_drop_rearm_days`` (a
+  red flag that comes and goes daily, lifting the score over the re-arm level
+  for a day each time, is one episode, not a page a day). It never fires for
+  an account already alerted at risk in an earlier step (disarmed): that
+  alert said it.
 - ``inactivity`` (dwell) fires when an account that has been active has had
   no usage for ``inactivity_days``, once per spell (a spell is identified by
   its last activity time; any new usage starts a new one).
@@ -124,22 +127,47 @@ def next_alert_state(
                 days = policy.inactivity_days
                 out.append(_decision(step, "inactivity", due, reasons, inactive_days=days))
             spell = last
-    armed, drop_s, history = alerts.armed, alerts.sudden_drop_s, alerts.history
+    armed, history = alerts.armed, alerts.history
+    drop = (alerts.sudden_drop_s, alerts.sudden_drop_clear_s)
     if step.rescored and step.score_t is not None:
         score_t = step.score_t
         now_day = day_index(step.now_s)
         history = peaks_after(history, now_day - policy.sudden_drop_days)
         if not step.onboarding:
-            armed, drop_s = _score_rules(step, policy, history, armed, drop_s, out, reasons)
+            drop = _drop_episode(step, policy, drop)
+            armed, drop_s = _score_rules(step, policy, history, armed, drop[0], out, reasons)
+            drop = (drop_s, drop[1] if drop_s is not None else None)
         history = record_peak(history, now_day, score_t)
     if (
         not out
         and history is alerts.history
         and checked == alerts.onboarding_checked
-        and drop_s == alerts.sudden_drop_s
+        and drop == (alerts.sudden_drop_s, alerts.sudden_drop_clear_s)
     ):
         return alerts, ()
-    return AlertState(armed, spell, drop_s, history, checked), tuple(out)
+    return AlertState(armed, spell, drop[0], history, checked, drop[1]), tuple(out)
+
+
+def _drop_episode(
+    step: AlertInput, policy: AlertPolicy, drop: tuple[int | None, int | None]
+) -> tuple[int | None, int | None]:
+    """The open sudden-drop episode ``(cause time, at re-arm level since)`` after
+    this score: it ends once the score has held at ``sudden_drop_rearm`` for
+    ``sudden_drop_rearm_days``. Every fresh score passes here, so a clear time
+    that survives to a later step means the score stayed up in between."""
+    drop_s, clear_s = drop
+    if drop_s is None:
+        return drop
+    held = (
+        clear_s is not None
+        and step.cause_s - clear_s >= policy.sudden_drop_rearm_days * DAY_SECONDS
+    )
+    if held:
+        return None, None
+    assert step.score_t is not None
+    if step.score_t < policy.sudden_drop_rearm * 10:
+        return drop_s, None
+    return drop_s, step.cause_s if clear_s is None else clear_s
 
 
 def _score_rules(
@@ -156,8 +184,6 @@ def _score_rules(
     assert score_t is not None
     threshold, rearm = policy.thresholds(step.profile.segment if step.profile else None)
     crossing = armed and score_t < threshold * 10
-    if drop_s is not None and score_t >= policy.sudden_drop_rearm * 10:
-        drop_s = None  # the drop episode is over: the score is back
     peak = max(map(_second, history)) if history else None
     # A drop that still leaves the account healthy is noise, not a risk:
     # early-life scores settle by 20+ points as data sources appear.

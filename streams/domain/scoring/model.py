@@ -110,7 +110,8 @@ class AlertPolicy:
     """Alert thresholds and each alert type's episode rule (see default_model.yaml).
 
     ``rearm`` above ``threshold`` is the hysteresis of ``health_below_threshold``;
-    ``sudden_drop_rearm`` ends a ``sudden_drop`` episode; ``segment_thresholds``
+    ``sudden_drop_rearm``, held for ``sudden_drop_rearm_days``, ends a
+    ``sudden_drop`` episode; ``segment_thresholds``
     overrides ``(threshold, rearm)`` per segment."""
 
     threshold: float = 60.0
@@ -118,6 +119,7 @@ class AlertPolicy:
     sudden_drop_points: float = 20.0
     sudden_drop_days: int = 7
     sudden_drop_rearm: float = 85.0
+    sudden_drop_rearm_days: int = 7
     inactivity_days: int = 14
     segment_thresholds: tuple[tuple[str, float, float], ...] = ()
     """``(segment, threshold, rearm)`` overrides; a tuple keeps the policy hashable."""
@@ -327,7 +329,7 @@ def _alerts(doc: Any) -> AlertPolicy:
     body = as_mapping(doc, "alerts")
     keys = {
         "threshold", "rearm", "sudden_drop_points", "sudden_drop_days", "sudden_drop_rearm",
-        "inactivity_days", "segments",
+        "sudden_drop_rearm_days", "inactivity_days", "segments",
     }  # fmt: skip
     only_keys(body, "alerts", keys)
     threshold, rearm = _threshold_pair(body, "alerts", (60.0, 65.0))
@@ -346,6 +348,9 @@ def _alerts(doc: Any) -> AlertPolicy:
         sudden_drop_days=whole(body.get("sudden_drop_days", 7), "alerts.sudden_drop_days", 1, 30),
         sudden_drop_rearm=number(
             body.get("sudden_drop_rearm", 85), "alerts.sudden_drop_rearm", lo=0, hi=100
+        ),
+        sudden_drop_rearm_days=whole(
+            body.get("sudden_drop_rearm_days", 7), "alerts.sudden_drop_rearm_days", 0, 90
         ),
         inactivity_days=whole(body.get("inactivity_days", 14), "alerts.inactivity_days", 1, 89),
         segment_thresholds=tuple((k, t, r) for k, (t, r) in segments.items()),

@@ -138,14 +138,16 @@ class ScoreMemo:
 class AlertState:
     """Alert memory, one field per episode rule: the threshold hysteresis arm,
     the inactivity spell alerted, the open sudden-drop episode (its cause time;
-    None when armed), whether the onboarding check is done, and the daily
-    peak scores of the last days for sudden-drop detection."""
+    None when armed) and since when its score has held at the re-arm level,
+    whether the onboarding check is done, and the daily peak scores of the
+    last days for sudden-drop detection."""
 
     armed: bool = True
     inactivity_spell_s: int | None = None
     sudden_drop_s: int | None = None
     history: tuple[tuple[int, int], ...] = ()
     onboarding_checked: bool = False
+    sudden_drop_clear_s: int | None = None
 
 
 @fast_init
@@ -330,6 +332,7 @@ def _alerts_to_dict(a: AlertState, base: int) -> dict[str, Any]:
     out: dict[str, Any] = {"a": int(a.armed)}
     _put(out, "i", a.inactivity_spell_s)
     _put(out, "s", a.sudden_drop_s)
+    _put(out, "r", a.sudden_drop_clear_s)
     if a.onboarding_checked:
         out["o"] = 1
     if a.history:
@@ -374,6 +377,7 @@ def _from_dict(cls: type[AccountState], data: dict[str, Any]) -> AccountState:
             sudden_drop_s=al.get("s"),
             history=decode_series(al.get("h", []), base),
             onboarding_checked=bool(al.get("o", 0)),
+            sudden_drop_clear_s=al.get("r"),
         ),
         recent_ids=raw_ids,
         churn=None if c is None else Churn(int(c[0]), c[1], str(c[2]), int(c[3])),

@@ -229,8 +229,11 @@ def _health_change(
     reasons: tuple[str, ...],
     details: tuple[str, ...],
 ) -> HealthChange:
-    parts = (state.account_id, "health", cause_s, score.score_tenths, score.model_version)
-    key = "\x1f".join(map(str, parts))
+    # One f-string per health change: no tuple and no ``str`` call per part.
+    key = (
+        f"{state.account_id}\x1fhealth\x1f{cause_s}"
+        f"\x1f{score.score_tenths}\x1f{score.model_version}"
+    )
     profile = state.profile
     return HealthChange(
         id=hashlib.sha256(key.encode()).hexdigest()[:32],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from services.backtest.fit import weighted_scores
+from services.backtest.fit import _threshold, weighted_scores
 from services.backtest.history import History, Outcome
 from services.backtest.metrics import AlertIndex, evaluate, recall_at_far
 from services.backtest.samples import FeatureTable, samples
@@ -68,6 +68,14 @@ def test_samples_put_churners_at_t_minus_horizon_and_retained_at_snapshots() -> 
     assert negative_days[0] == 60 and negative_days[-1] < 200 - 30
 
 
+def test_retained_cut_offs_fall_on_every_weekday_like_the_churners() -> None:
+    """A churner's T-30 d is any weekday; if every retained sample fell on one
+    weekday, a weekly rhythm (the weekend gap in recency) would rank by calendar."""
+    s = samples(make_history(accounts=70), horizon=30, warm_up=60)
+    weekdays = np.bincount((s.days[s.labels == 0] + FIRST_DAY) % 7, minlength=7)
+    assert weekdays.min() >= 0.8 * weekdays.max()
+
+
 def test_recency_counts_the_days_since_the_last_usage_before_the_cut_off() -> None:
     table = FeatureTable(make_history())
     rows, days = np.asarray([0, 0, 39]), np.asarray([110, 130, 130])
@@ -120,3 +128,9 @@ def test_a_fitted_model_document_is_a_valid_model_with_one_threshold() -> None:
     assert model.alerts.sudden_drop_rearm == 100.0
     assert model.weights_for("free")["payment_status"] == 0
     assert model.version == "fitted-1"
+
+
+def test_the_fitted_threshold_flags_at_most_one_retained_sample_in_twenty() -> None:
+    retained = np.arange(100, dtype=np.float64)  # scores 0..99
+    labels = np.zeros(100, dtype=np.int64)
+    assert _threshold(retained, labels) == 5.0

@@ -195,3 +195,34 @@ def test_sudden_drop_needs_the_account_to_leave_the_healthy_band() -> None:
     assert alerts_of(results, "sudden_drop") == []
     _, results = run([[make_nps(at=at_day(3, 3), score=5)]], model, state=state)
     assert len(alerts_of(results, "sudden_drop")) == 1  # 78 -> 0: at risk now
+
+
+FEATURES = ("reports", "dashboards", "exports", "api", "alerts", "automations", "sso", "billing")
+
+
+def _busy_day(day: int) -> list[DomainEvent]:
+    """A login and every feature: the account scores in the 90s."""
+    return [make_login(at=at_day(day, 1))] + [
+        make_feature(at=at_day(day, 2), feature=f) for f in FEATURES
+    ]
+
+
+def test_a_cap_flipping_daily_pages_sudden_drop_once() -> None:
+    """A detractor answer caps the score at 70 and the next day's promoter answer
+    lifts it back above ``sudden_drop_rearm``, day after day: one fall, one page.
+    Touching the re-arm level for a day does not end the episode; holding it
+    for ``sudden_drop_rearm_days`` does."""
+
+    def day(d: int, nps: int) -> list[DomainEvent]:
+        return [*_busy_day(d), make_nps(at=at_day(d, 3), score=nps)]
+
+    flipping = [day(30 + d, 4 if d % 2 else 9) for d in range(1, 13)]
+    batches = [[make_profile(at=T0)], *(_busy_day(d) for d in range(31)), *flipping]
+    state, results = run(batches, default_model())
+    scores = {r.health.health.score for r in results[-12:] if r.health}
+    assert min(scores) == 70.0 and max(scores) >= 90.0  # it flips across the re-arm level
+    assert len(alerts_of(results, "sudden_drop")) == 1
+    # Healthy for a week (the re-arm dwell) ends the episode: a new fall pages again.
+    steady = [day(43 + d, 9) for d in range(8)]
+    _, later = run([*steady, day(51, 4)], default_model(), state=state)
+    assert len(alerts_of(later, "sudden_drop")) == 1
