@@ -12,13 +12,10 @@ the per-event cost (a login must not copy the world). Hence:
   independent of the dunning state machine, so neither waits on the other.
 
 Duplicate input ids: ``recent_ids`` keeps 6-byte BLAKE2b digests of the last
-``RECENT_IDS`` input ids of this account. A count bound keeps the state small
-for busy accounts and catches what happens - a producer retry within the same
-burst (a re-read after a crash is caught by offset: ``processing/reread.py``).
-An older duplicate is applied again (most events are set members; not so
-``records_changed`` deltas and ticket counters). False duplicates: ~1 in 10^13.
-
-``to_dict`` / ``from_dict`` give the compact JSON-compatible form the table stores.
+``RECENT_IDS`` input ids (~1 in 10^13 false duplicates). A count bound keeps
+busy accounts small and catches a producer retry within one burst (a re-read
+after a crash is caught by offset: ``processing/reread.py``); an older
+duplicate is applied again. ``to_dict`` / ``from_dict`` give the stored form.
 """
 
 from __future__ import annotations
