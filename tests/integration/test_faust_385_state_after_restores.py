@@ -64,9 +64,25 @@ async def test_restoring_twice_leaves_every_account_record_as_it_was(
         assert not grown, (
             f"restore {run}: {len(grown)} records grew, e.g. {list(grown.items())[:3]}"
         )
-        changed = [k for k, v in accounts.items() if v != first[k]]
-        assert not changed, f"restore {run}: {len(changed)} records changed, e.g. {changed[:3]}"
+        changed = {k: _difference(first[k], v) for k, v in accounts.items() if v != first[k]}
+        # Each run is stopped as soon as its commits catch up, so how far the
+        # last wake moved an account's dunning watermark depends on timing: it
+        # may stand later after a restore (a step due in between would show in
+        # the cases and differ below). Nothing else may differ.
+        other = {k: d for k, d in changed.items() if set(d) != {"wm"} or d["wm"][1] < d["wm"][0]}
+        assert not other, f"restore {run}: {len(other)} changed, e.g. {list(other.items())[:2]}"
         clocks = [orjson.loads(v)["clock"] for k, v in snapshot.items() if is_clock_key(k)]
         assert clocks and all(len(entries) <= HISTORY for entries in clocks)
     sizes = [sum(map(len, s.values())) for s in snapshots]
     print(f"table bytes after the run and each restore: {sizes}")
+
+
+def _difference(before: bytes, after: bytes) -> dict[str, tuple[object, object]]:
+    """The dunning fields that differ between two stored records, or the
+    whole record's parts when a part other than the dunning one differs."""
+    a, b = orjson.loads(before), orjson.loads(after)
+    parts = {k for k in set(a) | set(b) if a.get(k) != b.get(k)}
+    if parts != {"d"}:
+        return {k: (a.get(k), b.get(k)) for k in parts}
+    da, db = a["d"], b["d"]
+    return {k: (da.get(k), db.get(k)) for k in set(da) | set(db) if da.get(k) != db.get(k)}
