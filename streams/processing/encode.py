@@ -3,16 +3,10 @@
 The only place that knows both the domain dataclasses and the output schemas:
 the engine returns decisions, and ``encode`` turns them into records.
 
-Two builders per output, on purpose:
-
-- ``*_record`` (the hot path) writes plain dicts with ``orjson``: building and
-  dumping the pydantic models cost ~40 µs per health event, more than the
-  scoring that produced it;
-- ``*_model`` builds the pydantic model (``schemas.health.HealthEvent`` ...),
-  the contract. ``tests/unit/streams/test_outputs_contract.py`` runs a
-  simulation and checks that every record is byte-identical to the model's
-  ``model_dump_json()`` and validates against it, so the fast path cannot
-  publish a shape consumers were not promised.
+The records are plain dicts dumped with ``orjson``: building and dumping the
+pydantic models costs ~40 µs per health event, more than the scoring that
+produced it. ``streams.processing.contract`` builds the same outputs as the
+models (the contract), and a test holds the two byte-identical.
 
 Keys are written in the models' field order and float fields are forced to
 ``float`` so the bytes match pydantic's exactly (``3`` would be ``3.0`` there).
@@ -28,18 +22,14 @@ from typing import Any
 import orjson
 
 from schemas import topics
-from schemas.alerts import AlertEvent, RiskAlertRaised, alert_event_type
+from schemas.alerts import alert_event_type
 from schemas.cloudevents import SOURCE
-from schemas.dunning import DunningEvent, DunningStepTaken, dunning_event_type
+from schemas.dunning import dunning_event_type
 from schemas.health import (
     HEALTH_CHANGED,
-    DimensionChange,
-    DimensionScore,
-    HealthChanged,
-    HealthEvent,
 )
-from schemas.lifecycle import AccountLifecycleChanged, LifecycleEvent, lifecycle_event_type
-from schemas.touchpoints import TouchpointDue, TouchpointEvent, touchpoint_event_type
+from schemas.lifecycle import lifecycle_event_type
+from schemas.touchpoints import touchpoint_event_type
 from streams.domain.account import Decision, DunningNotice
 from streams.domain.dunning.decision import DunningDecision
 from streams.domain.scoring.alerts import AlertDecision
@@ -95,7 +85,7 @@ def health_record(change: HealthChange) -> Emit:
         "account_id": change.account_id,
         "score": to_float(score.score),
         "band": score.band,
-        "previous_score": _float(score.previous_score),
+        "previous_score": optional_float(score.previous_score),
         "model_version": score.model_version,
         "as_of": score.as_of,
         "dimensions": [
@@ -107,7 +97,7 @@ def health_record(change: HealthChange) -> Emit:
                 "contribution": to_float(d.contribution),
                 "detail": detail,
             }
-            for d, detail in zip(score.dimensions, _details(change), strict=True)
+            for d, detail in zip(score.dimensions, dimension_details(change), strict=True)
         ],
         "changes": [
             {
@@ -137,7 +127,7 @@ def lifecycle_record(change: LifecycleDecision) -> Emit:
         "reason": change.reason,
         "kind": change.kind,
         "arr_cents": change.arr_cents,
-        "last_score": _float(change.last_score),
+        "last_score": optional_float(change.last_score),
         "owner": profile.owner if profile else None,
         "segment": profile.segment if profile else None,
         "name": profile.name if profile else None,
@@ -158,7 +148,7 @@ def touchpoint_record(touchpoint: TouchpointDecision) -> Emit:
         "account_id": touchpoint.account_id,
         "kind": touchpoint.kind,
         "summary": touchpoint.summary,
-        "score": _float(touchpoint.score),
+        "score": optional_float(touchpoint.score),
         "owner": profile.owner if profile else None,
         "segment": profile.segment if profile else None,
         "name": profile.name if profile else None,
@@ -178,7 +168,7 @@ def touchpoint_record(touchpoint: TouchpointDecision) -> Emit:
     )
 
 
-def _details(change: HealthChange) -> tuple[str, ...]:
+def dimension_details(change: HealthChange) -> tuple[str, ...]:
     """Per-dimension detail lines ("" for each when the change carries none)."""
     details = change.details
     return (
@@ -193,9 +183,9 @@ def alert_record(alert: AlertDecision, threshold: float | None) -> Emit:
         "account_id": alert.account_id,
         "alert": alert.type,
         "score": float(alert.score) if alert.score is not None else 0.0,
-        "previous_score": _float(alert.previous_score),
+        "previous_score": optional_float(alert.previous_score),
         "band": alert.band or "at_risk",
-        "threshold": _float(threshold) if alert.type == "health_below_threshold" else None,
+        "threshold": optional_float(threshold) if alert.type == "health_below_threshold" else None,
         "reasons": list(alert.reasons),
         "owner": alert.owner,
         "segment": alert.segment,
@@ -263,141 +253,6 @@ def _emit(
     return Emit(topic, key, value, time.timestamp(), label, headers)
 
 
-def _float(value: float | None) -> float | None:
+def optional_float(value: float | None) -> float | None:
+    """``float`` unless ``None``: pydantic writes ``3`` as ``3.0``."""
     return None if value is None else float(value)
-
-
-# -- the contract: the same outputs as pydantic models ---------------------------------
-
-
-def health_model(change: HealthChange) -> HealthEvent:
-    score = change.health
-    data = HealthChanged(
-        account_id=change.account_id,
-        score=score.score,
-        band=score.band,
-        previous_score=score.previous_score,
-        model_version=score.model_version,
-        as_of=score.as_of,
-        dimensions=[
-            DimensionScore(
-                name=d.name,
-                raw_value=d.raw,
-                score=d.score,
-                weight=d.weight,
-                contribution=d.contribution,
-                detail=detail,
-            )
-            for d, detail in zip(score.dimensions, _details(change), strict=True)
-        ],
-        changes=[
-            DimensionChange(name=c.name, previous=c.previous_score, current=c.score, delta=c.delta)
-            for c in score.changes
-        ],
-        reasons=list(change.reasons),
-        segment=change.segment,
-        owner=change.owner,
-        name=change.account_name,
-        arr_cents=change.arr_cents,
-    )
-    return HealthEvent(
-        id=change.id, type=HEALTH_CHANGED, subject=change.account_id, time=change.time, data=data
-    )
-
-
-def alert_model(alert: AlertDecision, threshold: float | None) -> AlertEvent:
-    data = RiskAlertRaised(
-        account_id=alert.account_id,
-        alert=alert.type,
-        score=alert.score if alert.score is not None else 0.0,
-        previous_score=alert.previous_score,
-        band=alert.band or "at_risk",
-        threshold=threshold if alert.type == "health_below_threshold" else None,
-        reasons=list(alert.reasons),
-        owner=alert.owner,
-        segment=alert.segment,
-        name=alert.account_name,
-        arr_cents=alert.arr_cents,
-        caused_at=alert.time,
-    )
-    return AlertEvent(
-        id=alert.id,
-        type=alert_event_type(alert.type),
-        subject=alert.account_id,
-        time=alert.time,
-        data=data,
-    )
-
-
-def _profile_fields(profile: Profile | None, *names: str) -> dict[str, Any]:
-    """The profile's ``names`` for an output model, all None without a profile."""
-    return {name: getattr(profile, name) if profile else None for name in names}
-
-
-def dunning_model(decision: DunningDecision, profile: Profile | None) -> DunningEvent:
-    data = DunningStepTaken(
-        account_id=decision.account_id,
-        step=decision.step,
-        invoice_id=decision.invoice_id,
-        state=decision.status,
-        attempt=decision.attempt or 0,
-        next_due_at=decision.next_due_at,
-        amount_cents=decision.amount_cents,
-        currency=decision.currency,
-        decline_code=decision.reason,
-        update_payment_url=decision.payment_link,
-        renewal_at=decision.target_at if decision.step == "renewal_reminder" else None,
-        card_expires_at=decision.target_at if decision.step == "card_expiry_reminder" else None,
-        days_before=decision.days_before,
-        **_profile_fields(profile, "owner", "segment", "name", "arr_cents"),
-        caused_at=decision.at,
-    )
-    return DunningEvent(
-        id=decision.id,
-        type=dunning_event_type(decision.step),
-        subject=decision.account_id,
-        time=decision.at,
-        data=data,
-    )
-
-
-def lifecycle_model(change: LifecycleDecision) -> LifecycleEvent:
-    profile = change.profile
-    data = AccountLifecycleChanged(
-        account_id=change.account_id,
-        change=change.change,
-        reason=change.reason,
-        kind=change.kind,
-        arr_cents=change.arr_cents,
-        last_score=change.last_score,
-        **_profile_fields(profile, "owner", "segment", "name", "plan", "industry"),
-        caused_at=change.time,
-    )
-    return LifecycleEvent(
-        id=change.id,
-        type=lifecycle_event_type(change.change),
-        subject=change.account_id,
-        time=change.time,
-        data=data,
-    )
-
-
-def touchpoint_model(touchpoint: TouchpointDecision) -> TouchpointEvent:
-    profile = touchpoint.profile
-    renewal = touchpoint.renewal_s
-    data = TouchpointDue(
-        account_id=touchpoint.account_id,
-        kind=touchpoint.kind,
-        summary=touchpoint.summary,
-        score=touchpoint.score,
-        **_profile_fields(profile, "owner", "segment", "name", "arr_cents"),
-        renewal_at=None if renewal is None else datetime.fromtimestamp(renewal, UTC),
-        caused_at=touchpoint.time,
-    )
-    return TouchpointEvent(
-        id=touchpoint.id,
-        type=touchpoint_event_type(touchpoint.kind),  # type: ignore[arg-type]
-        subject=touchpoint.account_id,
-        time=touchpoint.time,
-        data=data,
-    )

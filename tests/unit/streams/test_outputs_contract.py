@@ -24,6 +24,7 @@ from schemas.inputs import decode_event
 from schemas.lifecycle import LifecycleEvent
 from schemas.touchpoints import TouchpointEvent
 from services.simulator import Simulation
+from streams.processing import contract
 from streams.processing import encode as outputs
 from streams.processing.convert import to_domain
 from streams.processing.rules import load_rules
@@ -33,11 +34,11 @@ END = datetime(2026, 11, 23, tzinfo=UTC)
 RULES = load_rules()
 
 _PAIRS: dict[str, tuple[Callable[..., outputs.Emit], Callable[..., BaseModel], type[BaseModel]]] = {
-    "health_record": (outputs.health_record, outputs.health_model, HealthEvent),
-    "alert_record": (outputs.alert_record, outputs.alert_model, AlertEvent),
-    "dunning_record": (outputs.dunning_record, outputs.dunning_model, DunningEvent),
-    "lifecycle_record": (outputs.lifecycle_record, outputs.lifecycle_model, LifecycleEvent),
-    "touchpoint_record": (outputs.touchpoint_record, outputs.touchpoint_model, TouchpointEvent),
+    "health_record": (outputs.health_record, contract.health_model, HealthEvent),
+    "alert_record": (outputs.alert_record, contract.alert_model, AlertEvent),
+    "dunning_record": (outputs.dunning_record, contract.dunning_model, DunningEvent),
+    "lifecycle_record": (outputs.lifecycle_record, contract.lifecycle_model, LifecycleEvent),
+    "touchpoint_record": (outputs.touchpoint_record, contract.touchpoint_model, TouchpointEvent),
 }
 
 
