@@ -147,7 +147,9 @@ class _Drain:
         Like Faust's ``getmany``, nothing more is handed over once flow stops
         or the group generation changes (a rebalance began while an earlier
         part was processed): the rest is fetched again after the seek to the
-        committed offsets that follows every rebalance."""
+        committed offsets that follows every rebalance. Nor, while a rebalance
+        is under way, are diverted records (``fetch_batches``): their read
+        offset stays where that seek puts it."""
         consumer = self.consumer
         generation, fetched = await fetch_batches(consumer, 1.0)
         await consumer.sleep(0)
@@ -166,6 +168,8 @@ class _Drain:
             if tp.topic not in _divert_topics:
                 if not await self._deliver_each(tp, records, current):
                     return
+                continue
+            if app.rebalancing:
                 continue
             records = await self._unread(tp, records)
             if not records:
@@ -249,9 +253,17 @@ async def fetch_batches(consumer: Any, poll_s: float) -> tuple[int, list[tuple[A
     topic's records stay aiokafka's (``streams.speedups.fetched``); other topics' are
     ``ConsumerMessage`` objects as ``AIOKafkaConsumerThread._to_message``
     builds them. Returns the group generation the records belong to, and the
-    records."""
+    records.
+
+    Diverted records fetched while a rebalance is under way are left out:
+    Faust resumes the partitions before it seeks them to the committed
+    offsets (and only then ends the rebalance), so they come from positions
+    about to move. Applied, they moved clocks past inputs the seek then
+    delivered again. Asked as the fetch returns: the consumer thread answers
+    in order, so a fetch that drained before the seek returns before it."""
     records, active = await consumer._wait_next_records(poll_s)
     generation = consumer.app.consumer_generation_id
+    before_seek = consumer.app.rebalancing
     if records is None or consumer.should_stop:
         return generation, []
     if not consumer.flow_active:
@@ -269,7 +281,8 @@ async def fetch_batches(consumer: Any, poll_s: float) -> tuple[int, list[tuple[A
             continue
         track_end_offset(tp, consumer.highwater(tp))
         if tp.topic in _divert_topics:
-            out.append((tp, batch))
+            if not before_seek:
+                out.append((tp, batch))
             continue
         out.append((tp, [
             ConsumerMessage(

@@ -101,8 +101,11 @@ def current(consumer: Any, batch: Fetched) -> bool:
     lets held batches go; applied after that, it wrote state stamped with read
     positions past inputs never applied (``streams.processing.reread``), and
     whoever read them again took them as done: outputs lost, and later ones
-    computed without them. Checked where the batch is applied, under the lock."""
-    if not consumer.flow_active:
+    computed without them. Checked where the batch is applied, under the lock.
+    A rebalance is also under way from its start (before the flow stops)
+    until that seek is done (after the flow resumes for table recovery):
+    nothing read meanwhile is applied (``faust_patches.fetch_batches``)."""
+    if not consumer.flow_active or consumer.app.rebalancing:
         return False
     return batch.generation is None or batch.generation == consumer.app.consumer_generation_id
 

@@ -8,6 +8,7 @@ import itertools
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
@@ -81,6 +82,8 @@ class Consumer:
         self._unacked_messages: set[Any] = set()
         #: Faust's: off from the start of a rebalance until the seek after it.
         self.flow_active = True
+        #: ``rebalancing``: on from the start of a rebalance until that seek is done.
+        self.app = SimpleNamespace(rebalancing=False, consumer_generation_id=None)
 
 
 class Clock:

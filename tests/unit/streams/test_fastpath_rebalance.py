@@ -118,6 +118,49 @@ def test_a_chunk_handed_over_after_a_rebalance_drain_waits_for_the_seek() -> Non
     assert tracked == [False], "the rebalance would wait for the chunk let go"
 
 
+def test_a_chunk_fetched_before_the_seek_that_ends_a_rebalance_is_not_applied() -> None:
+    """Faust turns the flow on for table recovery, and resumes the input
+    partitions, before it seeks them to the committed offsets and ends the
+    rebalance: a chunk fetched meanwhile can start past the commit (here, a
+    chunk let go earlier moved the position on). Applied, its inputs moved
+    the clock past the ones the seek then delivered again, and those
+    settled at the later clock."""
+    feed = batches(60, 250)
+    reference, worker = Worker(), Worker()
+    tracked: list[bool] = []
+
+    async def uninterrupted() -> None:
+        for messages in feed:
+            await reference.feed(messages)
+        await reference.ingest.drain()
+
+    async def rebalanced() -> None:
+        await worker.feed(feed[0])
+        await worker.ingest.drain()
+        worker.consumer.flow_active = False  # the rebalance begins
+        await worker.pipeline.persist()  # drop_revoked: every partition is revoked
+        worker.pipeline.runtime.forget(range(PARTITIONS))
+        worker.consumer.app.rebalancing = True
+        worker.consumer.flow_active = True  # table recovery
+        early = fetched_of(feed[2])  # from where the position had got to
+        await worker.ingest.on_batch(worker.consumer, early)
+        tracked.append(early in worker.consumer._unacked_messages)
+        worker.consumer.app.rebalancing = False  # sought to the commit: feed[1] on
+        for messages in feed[1:]:
+            await worker.feed(messages)
+        await worker.ingest.drain()
+
+    asyncio.run(uninterrupted())
+    asyncio.run(rebalanced())
+    want, got = reference.outputs(), worker.outputs()
+    assert len(want) > 50, "the feed must score"
+    lost = want.keys() - got.keys()
+    assert not lost, f"{len(lost)} of {len(want)} outputs lost"
+    other = {k for k in got if got[k] != want.get(k)}
+    assert not other, f"{len(other)} outputs with other bytes or not written uninterrupted"
+    assert tracked == [False], "the rebalance would wait for the chunk let go"
+
+
 def test_a_batch_behind_a_held_one_is_not_acked_before_it() -> None:
     """A chunk whose inputs are all applied but which read an input
     partition after a chunk still holding inputs is not acked before it:

@@ -69,6 +69,7 @@ class _Consumer:
             topics=SimpleNamespace(acks_enabled_for=lambda topic: True),
             consumer_generation_id=GENERATION,
             monitor=monitor,
+            rebalancing=False,
         )
         self.log = SimpleNamespace(info=print, exception=print, dev=print, warning=print)
         self.transport = SimpleNamespace(app=SimpleNamespace(should_stop=True))
@@ -349,3 +350,37 @@ async def test_chunks_say_which_partitions_of_their_fetch_are_still_to_come() ->
         ("chunk", frozenset()),  # the last chunk of the fetch
         ("after", frozenset()),
     ]
+
+
+async def test_nothing_fetched_before_the_seek_that_ends_a_rebalance_is_handed_over() -> None:
+    """Faust resumes the partitions while a rebalance is under way (table
+    recovery, then the streams) and seeks them to the committed offsets only
+    before it ends it. Diverted records fetched meanwhile come from positions
+    that seek moves (here 1903, where the commit is 1897): handed over, they
+    were applied ahead of the inputs the seek delivers again, which then
+    settled at the later clock. Their read offset is left for the seek to
+    set; other topics' records (the changelogs recovery reads) still go."""
+    usage, changelog = TP(IN, 1), TP(OTHER, 1)
+    fetch = {
+        usage: [_record(IN, 1, o) for o in range(1903, 1906)],
+        changelog: [_record(OTHER, 1, o) for o in (4, 5)],
+    }
+    consumer = _Consumer([fetch, {usage: [_record(IN, 1, 1897)]}])
+    consumer.app.rebalancing = True
+
+    async def handler(owner: Any, batch: Fetched) -> None:
+        consumer.diverted.append([(r.topic, r.partition, r.offset) for r in batch.records])
+
+    async def seek_done(message: Any) -> None:
+        consumer.called.append((message.topic, message.offset))
+        consumer.app.rebalancing = message.offset < 5  # the seek and the rebalance's end
+
+    consumer.callback = seek_done  # type: ignore[method-assign]
+    faust_patches.install(frozenset({IN}), handler)
+    try:
+        await faust_patches._drain_messages(consumer, SimpleNamespace(_stopped=_Stopped()))
+    finally:
+        faust_patches.uninstall()
+    assert consumer.called == [(OTHER, 4), (OTHER, 5)]
+    assert consumer.diverted == [[(IN, 1, 1897)]]  # the first fetch after it only
+    assert consumer._read_offset[usage] == 1897
