@@ -45,7 +45,7 @@ from faust.transport.consumer import CONSUMER_FETCHING, Consumer
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 from faust.types.tuples import ConsumerMessage
 
-from streams.speedups.fetched import Fetched
+from streams.speedups.fetched import Fetched, let_go, must_seek, sought
 
 PATCHED_FAUST_VERSION = "0.15.3"
 _ORIGINAL = Consumer._drain_messages
@@ -147,9 +147,9 @@ class _Drain:
         Like Faust's ``getmany``, nothing more is handed over once flow stops
         or the group generation changes (a rebalance began while an earlier
         part was processed): the rest is fetched again after the seek to the
-        committed offsets that follows every rebalance. Nor, while a rebalance
-        is under way, are diverted records (``fetch_batches``): their read
-        offset stays where that seek puts it."""
+        committed offsets that follows every rebalance (``fetched.let_go``).
+        Nor, while a rebalance is under way, are diverted records
+        (``fetch_batches``): their read offset stays where that seek puts it."""
         consumer = self.consumer
         generation, fetched = await fetch_batches(consumer, 1.0)
         await consumer.sleep(0)
@@ -164,12 +164,13 @@ class _Drain:
         chunk.generation = generation
         for index, (tp, records) in enumerate(fetched):
             if not current():
-                return
+                return let_go(consumer)
             if tp.topic not in _divert_topics:
                 if not await self._deliver_each(tp, records, current):
-                    return
+                    return let_go(consumer)
                 continue
             if app.rebalancing:
+                let_go(consumer)
                 continue
             records = await self._unread(tp, records)
             if not records:
@@ -187,7 +188,7 @@ class _Drain:
                     chunk = Fetched()
                     chunk.generation = generation
                     if not current():
-                        return
+                        return let_go(consumer)
         await self._finish(chunk, current)
 
     async def _finish(self, chunk: Fetched, current: Callable[[], bool]) -> None:
@@ -257,10 +258,11 @@ async def fetch_batches(consumer: Any, poll_s: float) -> tuple[int, list[tuple[A
 
     Diverted records fetched while a rebalance is under way are left out:
     Faust resumes the partitions before it seeks them to the committed
-    offsets (and only then ends the rebalance), so they come from positions
-    about to move. Applied, they moved clocks past inputs the seek then
-    delivered again. Asked as the fetch returns: the consumer thread answers
-    in order, so a fetch that drained before the seek returns before it."""
+    offsets, so they can come from positions about to move; applied, they
+    moved clocks past inputs the seek then delivered again. Records fetched
+    after that seek but before the rebalance ends are left out too, so the
+    first fetch after it seeks again (``fetched.let_go``) and leaves its own
+    diverted records out: they were fetched before that seek."""
     records, active = await consumer._wait_next_records(poll_s)
     generation = consumer.app.consumer_generation_id
     before_seek = consumer.app.rebalancing
@@ -273,6 +275,9 @@ async def fetch_batches(consumer: Any, poll_s: float) -> tuple[int, list[tuple[A
         except Exception as ex:
             consumer.log.warning(f"exception performing seek when flow not active {ex}")
         return generation, []
+    if not before_seek and must_seek(consumer):
+        await consumer.perform_seek()
+        before_seek = True
     track_end_offset = consumer.app.monitor.track_tp_end_offset
     buffered = consumer._buffered_partitions
     out: list[tuple[Any, list[Any]]] = []
@@ -283,6 +288,8 @@ async def fetch_batches(consumer: Any, poll_s: float) -> tuple[int, list[tuple[A
         if tp.topic in _divert_topics:
             if not before_seek:
                 out.append((tp, batch))
+            elif consumer.app.rebalancing:
+                let_go(consumer)
             continue
         out.append((tp, [
             ConsumerMessage(
@@ -313,6 +320,7 @@ async def _perform_seek(self: Any) -> None:
     same ones in every run). The seek runs
     in the consumer's own thread (``seek_wait``): aiokafka's state belongs to
     it, and a plain ``seek`` from this thread left partitions never fetched."""
+    sought(self)
     await _ORIGINAL_PERFORM_SEEK(self)
     committed = self._committed_offset
     rewind = {

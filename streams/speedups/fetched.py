@@ -21,6 +21,7 @@ acked members) and ``refcount`` (its warning while a rebalance waits).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -115,9 +116,34 @@ def untrack(consumer: Any, batch: Fetched) -> None:
     so it is read again after the seek to the committed offsets that follows
     a rebalance (or by the next worker). A rebalance or shutdown waiting for
     it goes on."""
+    let_go(consumer)
     with ack_lock:
         consumer._unacked_messages.discard(batch)
         notify(getattr(consumer, "_waiting_for_ack", None))
+
+
+#: Consumers that let diverted records go since their last seek to the
+#: committed offsets (``faust_patches._perform_seek``).
+_LET_GO: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def let_go(consumer: Any) -> None:
+    """Diverted records were fetched and not applied: aiokafka's position is
+    past them, so nothing more may be applied until the consumer is sought
+    back to the committed offsets. The seek that ends a rebalance does it
+    unless it came first (records fetched after it, while the rebalance was
+    still under way): then ``faust_patches.fetch_batches`` seeks again."""
+    _LET_GO.add(consumer)
+
+
+def sought(consumer: Any) -> None:
+    """The consumer is being sought to its committed offsets."""
+    _LET_GO.discard(consumer)
+
+
+def must_seek(consumer: Any) -> bool:
+    """Whether records were let go since the consumer's last seek."""
+    return consumer in _LET_GO
 
 
 def ack(consumer: Any, batch: Fetched) -> int:

@@ -354,33 +354,51 @@ async def test_chunks_say_which_partitions_of_their_fetch_are_still_to_come() ->
 
 async def test_nothing_fetched_before_the_seek_that_ends_a_rebalance_is_handed_over() -> None:
     """Faust resumes the partitions while a rebalance is under way (table
-    recovery, then the streams) and seeks them to the committed offsets only
-    before it ends it. Diverted records fetched meanwhile come from positions
-    that seek moves (here 1903, where the commit is 1897): handed over, they
-    were applied ahead of the inputs the seek delivers again, which then
-    settled at the later clock. Their read offset is left for the seek to
-    set; other topics' records (the changelogs recovery reads) still go."""
+    recovery, then the streams) and seeks them to the committed offsets
+    before it ends it. Diverted records fetched before the seek come from
+    positions it moves (1903, where the commit is 1897): handed over, they
+    were applied ahead of the inputs the seek delivered again, which settled
+    at the later clock, or were dropped as read (lost). Records fetched after
+    the seek but before the rebalance ends are left out too; the first fetch
+    after it seeks again and only the next one is handed over. Other
+    topics' records (the changelogs recovery reads) go all along."""
     usage, changelog = TP(IN, 1), TP(OTHER, 1)
-    fetch = {
-        usage: [_record(IN, 1, o) for o in range(1903, 1906)],
-        changelog: [_record(OTHER, 1, o) for o in (4, 5)],
-    }
-    consumer = _Consumer([fetch, {usage: [_record(IN, 1, 1897)]}])
+    fetches = [
+        {usage: [_record(IN, 1, o) for o in range(1903, 1906)], changelog: [_record(OTHER, 1, 4)]},
+        {usage: [_record(IN, 1, o) for o in range(1897, 1900)], changelog: [_record(OTHER, 1, 5)]},
+        {usage: [_record(IN, 1, 1900)]},  # on from where the one left out ended
+        {usage: [_record(IN, 1, o) for o in range(1897, 1901)]},  # after the seek again
+    ]
+    consumer = _Consumer(fetches)
     consumer.app.rebalancing = True
 
     async def handler(owner: Any, batch: Fetched) -> None:
         consumer.diverted.append([(r.topic, r.partition, r.offset) for r in batch.records])
 
-    async def seek_done(message: Any) -> None:
+    async def recovered(message: Any) -> None:
         consumer.called.append((message.topic, message.offset))
-        consumer.app.rebalancing = message.offset < 5  # the seek and the rebalance's end
+        if message.offset == 4:  # the rebalance's seek
+            await consumer.perform_seek()
+        consumer.app.rebalancing = message.offset < 5  # and its end
 
-    consumer.callback = seek_done  # type: ignore[method-assign]
+    async def seek_to_committed() -> dict[TP, int]:
+        return {usage: 1897}
+
+    async def perform_seek() -> None:
+        consumer.seeks += 1
+        await faust_patches._perform_seek(consumer)
+
+    consumer.callback = recovered  # type: ignore[method-assign]
+    consumer.perform_seek = perform_seek  # type: ignore[method-assign]
+    consumer.seek_to_committed = seek_to_committed  # type: ignore[attr-defined]
+    consumer._committed_offset = {}  # type: ignore[attr-defined]
+    consumer.assignment = lambda: {usage}  # type: ignore[attr-defined]
     faust_patches.install(frozenset({IN}), handler)
     try:
         await faust_patches._drain_messages(consumer, SimpleNamespace(_stopped=_Stopped()))
     finally:
         faust_patches.uninstall()
     assert consumer.called == [(OTHER, 4), (OTHER, 5)]
-    assert consumer.diverted == [[(IN, 1, 1897)]]  # the first fetch after it only
-    assert consumer._read_offset[usage] == 1897
+    assert consumer.diverted == [[(IN, 1, o) for o in range(1897, 1901)]]
+    assert consumer.seeks == 2  # the rebalance's, and the one after it
+    assert consumer._read_offset[usage] == 1900
