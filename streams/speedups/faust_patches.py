@@ -146,10 +146,8 @@ class _Drain:
 
         Like Faust's ``getmany``, nothing more is handed over once flow stops
         or the group generation changes (a rebalance began while an earlier
-        part was processed): the rest is fetched again after the seek to the
-        committed offsets that follows every rebalance (``fetched.let_go``).
-        Nor, while a rebalance is under way, are diverted records
-        (``fetch_batches``): their read offset stays where that seek puts it."""
+        part was processed), nor while a rebalance is under way: the rest is
+        fetched again after a seek to the committed offsets (``fetched.let_go``)."""
         consumer = self.consumer
         generation, fetched = await fetch_batches(consumer, 1.0)
         await consumer.sleep(0)
@@ -168,9 +166,6 @@ class _Drain:
             if tp.topic not in _divert_topics:
                 if not await self._deliver_each(tp, records, current):
                     return let_go(consumer)
-                continue
-            if app.rebalancing:
-                let_go(consumer)
                 continue
             records = await self._unread(tp, records)
             if not records:
@@ -253,16 +248,14 @@ async def fetch_batches(consumer: Any, poll_s: float) -> tuple[int, list[tuple[A
     caller checks it between the partitions it hands over). A diverted
     topic's records stay aiokafka's (``streams.speedups.fetched``); other topics' are
     ``ConsumerMessage`` objects as ``AIOKafkaConsumerThread._to_message``
-    builds them. Returns the group generation the records belong to, and the
-    records.
+    builds them. Returns the group generation they belong to, and the records.
 
     Diverted records fetched while a rebalance is under way are left out:
     Faust resumes the partitions before it seeks them to the committed
-    offsets, so they can come from positions about to move; applied, they
-    moved clocks past inputs the seek then delivered again. Records fetched
-    after that seek but before the rebalance ends are left out too, so the
-    first fetch after it seeks again (``fetched.let_go``) and leaves its own
-    diverted records out: they were fetched before that seek."""
+    offsets, so they can come from positions about to move (applied, they
+    moved clocks past inputs the seek delivered again). As some may come
+    after that seek, the first fetch after the rebalance seeks again and
+    leaves its own out (``fetched.let_go``)."""
     records, active = await consumer._wait_next_records(poll_s)
     generation = consumer.app.consumer_generation_id
     before_seek = consumer.app.rebalancing
@@ -315,11 +308,9 @@ async def _perform_seek(self: Any) -> None:
     ``seek_to_committed`` seeks only where an offset above 0 is committed;
     elsewhere (a new group, or a partition nobody committed yet) the consumer
     read on from where its fetcher had got to, and those records were read by
-    nobody: on the fault suite's clean bounce, the first ~6,500 records of
-    two usage partitions, with 79 of 1,558 alert and dunning ids lost (the
-    same ones in every run). The seek runs
-    in the consumer's own thread (``seek_wait``): aiokafka's state belongs to
-    it, and a plain ``seek`` from this thread left partitions never fetched."""
+    nobody (the fault suite's clean bounce lost 79 of 1,558 ids that way). The
+    seek runs in the consumer's own thread (``seek_wait``): aiokafka's state
+    belongs to it; a plain ``seek`` from this thread left partitions unfetched."""
     sought(self)
     await _ORIGINAL_PERFORM_SEEK(self)
     committed = self._committed_offset

@@ -23,8 +23,9 @@ What counts:
   delivered, inputs held for alignment are let go unapplied with every batch
   behind them and read again from the committed offsets, or from the start
   where none is committed (``streams.speedups.faust_patches._perform_seek``),
-  and chunks fetched before the rebalance are not applied after it
-  (``streams.speedups.fetched.current``); a re-read input the stored state
+  and nothing fetched before the rebalance, or while it is under way, is
+  applied after it (``streams.speedups.fetched.current``, ``streams.speedups.
+  faust_patches.fetch_batches``); a re-read input the stored state
   holds is dropped (``streams.processing.reread``), so nothing sent is
   computed again. Reported, not counted as duplicated: a consumer
   de-duplicating by id keeps the right record.
@@ -241,8 +242,8 @@ state, with the clock that goes with the committed offsets and in the same
 event-time order, and computes the same records, so a consumer keeping one
 record per id keeps the right one. A stop or a rebalance drains first (every
 account written, inputs held for alignment let go unapplied and read again
-from the committed offsets, chunks fetched before the rebalance not applied
-after it) and repeats nothing. *time to recover*: from the fault to the last
+from the committed offsets, nothing fetched before the rebalance or during it
+applied after it) and repeats nothing. *time to recover*: from the fault to the last
 expected id written.
 
 """

@@ -97,13 +97,6 @@ async def test_kill_9_one_worker_three_times(
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.xfail(
-    strict=False,
-    reason="open: exact in 4 of 5 full runs with this branch's fixes; in one, 5"
-    " health_recovered alerts (of 1,558 ids) came at a later event time than replay's, at the"
-    " bounce point: an input applied after a later one across the hand-over, as test_rebalance"
-    " shows at times too",
-)
 async def test_clean_bounce_of_both_workers(
     fault_history: History, fault_kafka: str, tmp_path: Path
 ) -> None:
