@@ -36,13 +36,6 @@ INPUTS = list(topics.INPUT_TOPICS)
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.xfail(
-    strict=False,
-    reason="open: no record grows, but in 1 of 4 runs (full make test) 12 accounts were written"
-    " at a restore with a read-position stamp of 0 (the rewound committed offsets) instead of"
-    " the positions their state includes; a later crash could then re-apply those inputs,"
-    " caught only by the last-32-ids check",
-)
 async def test_restoring_twice_leaves_every_account_record_as_it_was(
     fresh_apache_kafka_bootstrap: str, unique_name: Callable[[str], str], tmp_path: Path
 ) -> None:
