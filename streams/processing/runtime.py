@@ -218,10 +218,17 @@ class Runtime:
         and (partition, None) for every partition whose clock or read position
         moved (its clock record); ``stored_form`` gives each one's key and
         record when it is written. The clock is the one at this call: the
-        inputs read so far are the ones acked when the writes are done."""
+        inputs read so far are the ones acked when the writes are done. None
+        is noted while alignment holds inputs read (``hold_back``): reading
+        resumes at the first batch holding some, behind inputs the clock
+        already includes, and a new owner starting there with it would settle
+        the inputs it reads again later than they were; it takes the last
+        clock noted before then (``ClockHistory.entry_at``: the newest not ahead)."""
         slots: list[tuple[int, str | None]] = []
         for partition, engine in self.engines.items():
-            if self._clocks[partition].push(engine.watermark_s, self._positions[partition]):
+            positions = self._positions[partition]
+            settled = positions == self._read_to[partition]
+            if settled and self._clocks[partition].push(engine.watermark_s, positions):
                 slots.append((partition, None))
             slots.extend((partition, account_id) for account_id in engine.take_dirty_ids())
         return slots
