@@ -84,21 +84,19 @@ def rig(monkeypatch: pytest.MonkeyPatch) -> Rig:
 
     asyncio.run(first_interval())
     assert len(rig.acked) == len(rig.feed[0]) and not rig.pipeline.persisting
-    return rig
-
-
-def test_a_persist_is_written_a_slice_per_batch_and_acks_when_done(
-    rig: Rig, monkeypatch: pytest.MonkeyPatch
-) -> None:
     # A slice's budget is the time its batch took: on a loaded machine one
-    # batch can take long enough to write everything. Each slice gets a zero
-    # budget here, i.e. one step of accounts, whatever the machine's load.
+    # batch can take long enough to write everything. From here every
+    # budgeted slice is one step of accounts, whatever the machine's load.
     real_slice = rig.pipeline.persist_slice
 
     async def one_step(budget_s: float | None) -> int:
         return await real_slice(None if budget_s is None else 0.0)
 
     monkeypatch.setattr(rig.pipeline, "persist_slice", one_step)
+    return rig
+
+
+def test_a_persist_is_written_a_slice_per_batch_and_acks_when_done(rig: Rig) -> None:
     writes_per_batch: list[int] = []
     acked_after: list[int] = []
     acked_before = len(rig.acked)
