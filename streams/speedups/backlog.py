@@ -16,7 +16,11 @@ the partition meanwhile; its position then equals the old response's
 high-water mark and it looked caught up. ``test_rebalance`` saw inputs
 applied hours of event time late that way, live. Only responses from the
 same broker are compared: each broker answers on its own schedule, so across
-brokers one partition would always look older and hold everything.
+brokers one partition would always look older and hold everything. Not seen
+from here: a broker reads a fetch's partitions one after another, so the
+high-water marks of one response are no single snapshot (a record appended
+meanwhile can be missing from one partition and a later one present in the
+next); only waiting for a later response would tell (``max.task.idle.ms``).
 
 All of it is read without a call to the consumer's thread: plain attributes
 of aiokafka's partition state and cluster metadata.

@@ -73,7 +73,13 @@ async def _members(bootstrap: str) -> int:
 @pytest.mark.timeout(300)
 @pytest.mark.xfail(
     strict=False,
-    reason="open: PLACEHOLDER",
+    reason="open: of 8 runs with this branch's fixes 7 were exact (the last 5, on the merged"
+    " code); in 1, 1 health record (of 3,150) had an as_of 5 s later than replay's: a login was"
+    " applied before a ticket produced and acked before it on a sibling topic of its partition,"
+    " which a fetch response no older (to the millisecond) than the login's reported caught up"
+    " without it. A broker reads a fetch's partitions one after another, so their high-water"
+    " marks are no single snapshot; only waiting for a later response (Kafka Streams'"
+    " max.task.idle.ms) closes that, at a latency cost on every live input",
 )
 async def test_second_worker_joining_mid_stream_loses_no_output(
     fresh_apache_kafka_bootstrap: str, tmp_path: Path
