@@ -53,6 +53,7 @@ MODULES: tuple[str, ...] = (
     "streams/domain/scoring/apply.py",
     "streams/domain/scoring/usage.py",
     "streams/domain/scoring/dimensions.py",
+    "streams/domain/scoring/health.py",
     "streams/domain/scoring/lifecycle.py",
     "streams/domain/scoring/masks.py",
     "streams/domain/dunning/cases.py",
