@@ -66,6 +66,7 @@ MODULES: tuple[str, ...] = (
     "streams/domain/errors.py",
     "streams/domain/scoring/model.py",
     "streams/domain/scoring/normalisers.py",
+    "streams/domain/scoring/parts.py",
     "streams/domain/scoring/step.py",
     "streams/domain/scoring/reasons.py",
     "streams/domain/dunning/reminders.py",

@@ -45,8 +45,9 @@ from typing import Any, Literal, TypeAlias
 
 from streams.domain.frozen import by_fields, fast_init
 from streams.domain.scoring.model import AlertPolicy
+from streams.domain.scoring.parts import AlertState, Band
 from streams.domain.scoring.series import peaks_after, record_peak
-from streams.domain.scoring.state import AlertState, Band, Profile
+from streams.domain.scoring.state import Profile
 from streams.domain.scoring.windows import DAY_SECONDS, day_index
 
 AlertType: TypeAlias = Literal[

@@ -42,7 +42,8 @@ from streams.domain.scoring.model import (
     ScoringModel,
     normalise,
 )
-from streams.domain.scoring.state import AccountState, Band, ScoredState, ScoreMemo
+from streams.domain.scoring.parts import Band, ScoreMemo
+from streams.domain.scoring.state import AccountState, ScoredState
 from streams.domain.scoring.windows import day_index
 
 

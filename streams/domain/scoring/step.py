@@ -32,6 +32,7 @@ from streams.domain.scoring.apply import StateDraft, id_digest
 from streams.domain.scoring.health import HealthScore
 from streams.domain.scoring.masks import DIM_WEIGHTS
 from streams.domain.scoring.model import ScoringModel
+from streams.domain.scoring.parts import ScoreMemo
 from streams.domain.scoring.reasons import details_of, explain
 from streams.domain.scoring.rescore import cached_parts, rescore, score_vector
 from streams.domain.scoring.score import (
@@ -42,7 +43,7 @@ from streams.domain.scoring.score import (
     score_parts,
 )
 from streams.domain.scoring.series import prune, prune_features
-from streams.domain.scoring.state import AccountState, ScoredState, ScoreMemo
+from streams.domain.scoring.state import AccountState, ScoredState
 from streams.domain.scoring.touchpoints import due_touchpoints
 from streams.domain.scoring.windows import DAY_SECONDS, count_days, day_index, horizon_floor
 

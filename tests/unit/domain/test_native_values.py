@@ -1,6 +1,6 @@
-"""The hot output values (``streams.domain.frozen.by_fields``): compiled as native
-classes when the compiled build runs, and values either way (equal, hashable,
-picklable and replaceable by their fields)."""
+"""The values built on most steps (``streams.domain.frozen.by_fields``): compiled
+as native classes when the compiled build runs, and values either way (equal,
+hashable, picklable and replaceable by their fields)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 
 from streams.domain.scoring.alerts import AlertInput
 from streams.domain.scoring.health import DimensionChange, DimensionScore, HealthScore
+from streams.domain.scoring.parts import AlertState, ScoreMemo, UsageState
 from streams.domain.scoring.step import HealthChange
 from streams.speedups import native
 
@@ -29,16 +30,31 @@ VALUES: list[Any] = [
     SCORE,
     HealthChange("h1", "acct-1", AT, SCORE, ("r",), "ana", "smb", "Acme", 1200, ("line",)),
     AlertInput("acct-1", None, 615, 640, "neutral", True, None, 10, 10, "m1", stalled_s=0),
+    UsageState(3, 20_400, ((20_400, 2),), 20_401, 6, (("export", 20_401),), (), 12),
+    ScoreMemo(615, "neutral", 20_401, "m1", (400, -1), (100, -1)),
+    AlertState(False, None, 1_700_000_000, ((20_400, 640),), True, None),
 ]
+#: A field of each and another value for it.
+OTHER: dict[type, tuple[str, object]] = {
+    DimensionScore: ("raw", 13.0),
+    DimensionChange: ("delta", 1.0),
+    HealthScore: ("band", "at_risk"),
+    HealthChange: ("id", "h2"),
+    AlertInput: ("now_s", 11),
+    UsageState: ("users_day", 20_402),
+    ScoreMemo: ("day", 20_402),
+    AlertState: ("armed", True),
+}
 
 
 @pytest.mark.parametrize("value", VALUES, ids=lambda v: type(v).__name__)
 def test_a_value_round_trips_and_compares_by_its_fields(value: Any) -> None:
     again = pickle.loads(pickle.dumps(value))
     assert again == value and hash(again) == hash(value) and again is not value
+    name, new = OTHER[type(value)]
+    other = dataclasses.replace(value, **{name: new})
+    assert other != value and getattr(other, name) == new
     first = dataclasses.fields(value)[0].name
-    other = dataclasses.replace(value, **{first: "other"})
-    assert other != value and getattr(other, first) == "other"
     assert repr(value).startswith(f"{type(value).__name__}({first}=")
 
 
