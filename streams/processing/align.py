@@ -38,7 +38,7 @@ to the fetch order rather than stalling the rest).
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from datetime import UTC, datetime
 from operator import attrgetter
 from typing import TYPE_CHECKING
@@ -96,6 +96,8 @@ class Aligner:
         self._frontier: dict[tuple[str, int], datetime] = {}
         #: Batches with held inputs, in arrival order (an ordered set).
         self._open: dict[Ticket, None] = {}
+        #: account -> how many of its inputs are held (``held_accounts``).
+        self._accounts: dict[str, int] = {}
         #: Times the cap forced held inputs out (``MAX_HELD``).
         self.overflows = 0
 
@@ -103,6 +105,12 @@ class Aligner:
     def holding(self) -> int:
         """How many inputs are held."""
         return self._count
+
+    @property
+    def held_accounts(self) -> Container[str]:
+        """The accounts with inputs held (a live view): every input read of
+        any other account has been applied."""
+        return self._accounts.keys()
 
     def align(
         self,
@@ -140,6 +148,10 @@ class Aligner:
             self._open[owner] = None
             self._held.setdefault(partition, []).append((owner, items))
             self._count += len(items)
+            accounts = self._accounts
+            for item in items:
+                account_id = item.event.account_id
+                accounts[account_id] = accounts.get(account_id, 0) + 1
         if self._count > self.max_held:
             self.overflows += 1
             out.extend(self.release_all())
@@ -154,6 +166,7 @@ class Aligner:
             self._release(runs, None, out)
         self._held.clear()
         self._open.clear()
+        self._accounts.clear()
         self._count = 0
         return out
 
@@ -166,6 +179,7 @@ class Aligner:
         self._held.clear()
         self._frontier.clear()
         self._open.clear()
+        self._accounts.clear()
         self._count = 0
         return had
 
@@ -178,6 +192,17 @@ class Aligner:
                 if tp not in out or first < out[tp]:
                     out[tp] = first
         return out
+
+    def _settle(self, released: list[Accepted]) -> None:
+        """Count ``released`` off their accounts' held inputs."""
+        accounts = self._accounts
+        for item in released:
+            account_id = item.event.account_id
+            left = accounts[account_id] - 1
+            if left:
+                accounts[account_id] = left
+            else:
+                del accounts[account_id]
 
     def _bound(self, partition: int, behind: Behind) -> datetime | None:
         """The event time inputs of ``partition`` must be earlier than to be
@@ -196,8 +221,10 @@ class Aligner:
         for ticket, items in runs:
             cut = len(items) if bound is None else bisect_left(items, bound, key=_AT)
             if cut:
-                out.extend(items[:cut])
+                released = items[:cut]
+                out.extend(released)
                 del items[:cut]
+                self._settle(released)
                 ticket.held -= cut
                 self._count -= cut
         runs[:] = [run for run in runs if run[1]]

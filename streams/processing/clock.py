@@ -14,9 +14,11 @@ of the midnight (``tests/integration/test_rebalance.py`` saw it in ~1 run of
 So every persist also writes one small record per partition: the clock at
 each of its last takes, with the read position (next offset per input topic)
 it belongs to. Offsets are committed only for inputs acked by a take, so a
-committed position is one of those positions; the new owner, which starts
-reading at the committed offsets, takes the newest entry not ahead of where
-it starts, and its clock then moves exactly as the old owner's did.
+committed position is one of those positions, or past the last one where
+takes noted nothing while alignment held inputs read (``Runtime.take_dirty``);
+the new owner, which starts reading at the committed offsets, takes the
+newest entry not ahead of where it starts, and its clock then moves as the
+old owner's did.
 
 The record's key is not UTF-8, so it can never be an account's key, and it is
 chosen to hash to its own partition: it lands on that partition's changelog,

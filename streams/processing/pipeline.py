@@ -129,7 +129,7 @@ class Pipeline:
             return batch.accepted
         items = aligner.align(batch.accepted, batch.frontier, behind, ticket)
         metrics.EVENTS_HELD.set(aligner.holding)
-        self.runtime.hold_back(aligner.unapplied_from())
+        self.runtime.hold_back(aligner.unapplied_from(), aligner.held_accounts)
         return items
 
     @property

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Collection, Container, Iterable, Mapping, MutableMapping
 from typing import Any
 
 from schemas.errors import InvalidEventError
@@ -22,7 +22,7 @@ from streams.processing.encode import Emit, encode
 from streams.processing.engine import PartitionEngine
 from streams.processing.ingest import Accepted, RawMessage, ReadSpans
 from streams.processing.partitioning import partition_for
-from streams.processing.reread import Window, stamp, windows
+from streams.processing.reread import Window, ahead, stamp, windows
 from streams.processing.rules import Rules
 
 
@@ -47,6 +47,11 @@ class Runtime:
         #: Per (input topic, partition) being read again after a restore: the
         #: accounts whose records already hold some of it (``streams.processing.reread``).
         self._rereads: dict[tuple[str, int], Window] = {}
+        #: Per owned partition: account -> the stamp its record was restored
+        #: with, where that is past where reading resumed (``streams.processing.reread``).
+        self._restored: dict[int, dict[str, list[int]]] = {}
+        #: The accounts with inputs read and held unapplied (``hold_back``).
+        self._unsettled: Container[str] = frozenset()
         #: Where reading starts, per owned partition and input topic (the
         #: committed offsets), asked when a batch brings a partition with no
         #: engine (``read``); None: only the batch's own offsets are known.
@@ -62,12 +67,14 @@ class Runtime:
             accounts, clocks = self._stored(partition)
             entry = clocks.entry_at(starts)
             engine.restore(accounts, clock_s=0.0 if entry is None else entry[0])
+            floor: dict[str, int] = {}
             if starts is not None:
                 # Where a topic's first batch is yet to come, the take's
                 # position bounds where it starts (offsets are committed at takes).
                 floor = {**(entry[1] if entry is not None else {}), **starts}
                 for topic, window in windows(accounts, floor).items():
                     self._rereads[(topic, partition)] = window
+            self._restored[partition] = ahead(accounts, floor)
             self.engines[partition] = engine
             self._clocks[partition] = clocks
             # Its takes go with where it starts until a batch moves it on.
@@ -111,10 +118,15 @@ class Runtime:
                 read_to[topic] = following
                 self._positions[partition][topic] = following
 
-    def hold_back(self, unapplied: Mapping[tuple[str, int], int]) -> None:
+    def hold_back(
+        self, unapplied: Mapping[tuple[str, int], int], accounts: Container[str] = frozenset()
+    ) -> None:
         """Where inputs read are still held unapplied (``streams.processing.
         align``), the position stored with the state is the first held batch's
-        offset there, not the end of what was read: reading resumes there."""
+        offset there, not the end of what was read: reading resumes there.
+        ``accounts``: those with inputs held (a live view); the records of the
+        others hold every input read of them (``stored_form``)."""
+        self._unsettled = accounts
         for partition, read_to in self._read_to.items():
             positions = self._positions[partition]
             for topic, following in read_to.items():
@@ -206,10 +218,17 @@ class Runtime:
         and (partition, None) for every partition whose clock or read position
         moved (its clock record); ``stored_form`` gives each one's key and
         record when it is written. The clock is the one at this call: the
-        inputs read so far are the ones acked when the writes are done."""
+        inputs read so far are the ones acked when the writes are done. None
+        is noted while alignment holds inputs read (``hold_back``): reading
+        resumes at the first batch holding some, behind inputs the clock
+        already includes, and a new owner starting there with it would settle
+        the inputs it reads again later than they were; it takes the last
+        clock noted before then (``ClockHistory.entry_at``: the newest not ahead)."""
         slots: list[tuple[int, str | None]] = []
         for partition, engine in self.engines.items():
-            if self._clocks[partition].push(engine.watermark_s, self._positions[partition]):
+            positions = self._positions[partition]
+            settled = positions == self._read_to[partition]
+            if settled and self._clocks[partition].push(engine.watermark_s, positions):
                 slots.append((partition, None))
             slots.extend((partition, account_id) for account_id in engine.take_dirty_ids())
         return slots
@@ -226,7 +245,12 @@ class Runtime:
             record = self.record(partition, account_id)
             if record is None:
                 return None
-            return account_id.encode(), stamp(record, self._positions[partition])
+            # Stamped where reading resumes only if some input read of it is
+            # still held; never below the stamp it was restored with.
+            held = account_id in self._unsettled
+            positions = (self._positions if held else self._read_to)[partition]
+            restored = self._restored[partition].get(account_id)
+            return account_id.encode(), stamp(record, positions, restored)
         clocks = self._clocks.get(partition)
         return None if clocks is None else (clock_key(partition, self.partitions), clocks.to_dict())
 
@@ -238,6 +262,7 @@ class Runtime:
             self._clocks.pop(partition, None)
             self._positions.pop(partition, None)
             self._read_to.pop(partition, None)
+            self._restored.pop(partition, None)
         self._rereads = {key: w for key, w in self._rereads.items() if key[1] not in gone}
 
     def _stored(self, partition: int) -> tuple[list[tuple[str, Any]], ClockHistory]:

@@ -102,6 +102,10 @@ class BatchingSink:
         self._max_in_flight = max_in_flight_batches
         self._lock = asyncio.Lock()
         self._linger_task: asyncio.Task[None] | None = None
+        #: The first delivery that failed. It stays raised: once a record is
+        #: lost, nothing this sink's owner does later (a commit at shutdown, a
+        #: state persist) may go ahead as if it had been delivered.
+        self._failure: BaseException | None = None
 
     async def _partition_map(self, topic: str) -> dict[bytes, int]:
         partitions = sorted(await self._producer.partitions_for(topic))
@@ -113,7 +117,20 @@ class BatchingSink:
         partition = cache[key] = int(self._partitioner(key, partitions, partitions))
         return partition
 
+    def _settle(self, future: asyncio.Future[Any]) -> None:
+        """Take a finished delivery's result; a failure is kept (see ``_failure``)."""
+        exc = future.exception()
+        if exc is not None:
+            if self._failure is None:
+                self._failure = exc
+            raise exc
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
     def _raise_linger_failure(self) -> None:
+        self._raise_failure()
         task = self._linger_task
         if task is not None and task.done():
             self._linger_task = None
@@ -156,9 +173,11 @@ class BatchingSink:
         self._pending.append(await self._producer.send_batch(builder, topic, partition=partition))
         self.shipped += 1
         while len(self._pending) > self._max_in_flight:
-            await self._pending.popleft()  # raises if that delivery failed
+            oldest = self._pending.popleft()
+            await asyncio.wait((oldest,))
+            self._settle(oldest)  # raises if that delivery failed
         while self._pending and self._pending[0].done():
-            self._pending.popleft().result()
+            self._settle(self._pending.popleft())
 
     async def _ship_lingering(self, now: float) -> None:
         """Ship batches that have waited ``linger`` since their first event (stamped
@@ -185,23 +204,26 @@ class BatchingSink:
         partition, so a bulk send would otherwise hold up the small ones.
         Raises the failure of a batch that could not be delivered: whatever
         waited on it (an offset commit) must not go ahead."""
+        self._raise_failure()
         undelivered_from = self.shipped - len(self._pending)
         for i, future in enumerate(self._pending, start=undelivered_from):
             if i >= through:
                 return True
             if not future.done():
                 return False
-            future.result()  # raises if that delivery failed
+            self._settle(future)  # raises if that delivery failed
         return True
 
     async def wait_delivered(self, through: int) -> None:
         """Wait until the first ``through`` batches shipped are delivered;
-        raises the first that failed."""
+        raises the first that failed, or one that failed before."""
+        self._raise_failure()
         undelivered_from = self.shipped - len(self._pending)
         for i, future in enumerate(list(self._pending), start=undelivered_from):
             if i >= through:
                 return
-            await future
+            await asyncio.wait((future,))
+            self._settle(future)
 
     async def ship_all(self) -> None:
         """Hand every open batch to the producer now, without waiting for delivery:
@@ -223,7 +245,9 @@ class BatchingSink:
                 await self._ship(*tp)
         await self._producer.flush()
         while self._pending:
-            await self._pending.popleft()
+            oldest = self._pending.popleft()
+            await asyncio.wait((oldest,))
+            self._settle(oldest)
 
 
 def fail_flush_on_lost_sends(producer: Any, sink: BatchingSink) -> None:

@@ -15,9 +15,9 @@ T0 = datetime(2026, 9, 1, tzinfo=UTC)
 USAGE, ACCOUNTS = topics.USAGE, topics.ACCOUNTS
 
 
-def item(day: float, name: str, partition: int = 0) -> Accepted:
+def item(day: float, name: str, partition: int = 0, account: str = "a") -> Accepted:
     at = T0 + timedelta(days=day)
-    return Accepted(partition, UsageEvent(id=name, account_id="a", kind="login", at=at), None)
+    return Accepted(partition, UsageEvent(id=name, account_id=account, kind="login", at=at), None)
 
 
 def frontier(topic: str, day: float, partition: int = 0) -> dict[tuple[str, int], datetime]:
@@ -87,3 +87,23 @@ def test_drop_forgets_held_inputs_and_reports_their_partitions() -> None:
     assert aligner.drop() == {2}
     assert aligner.holding == 0 and aligner.unapplied_from() == {}
     assert ticket.held == 1  # never applied: its batch must not be acknowledged
+
+
+def test_held_accounts_are_the_ones_with_an_input_held_now() -> None:
+    aligner = Aligner((USAGE, ACCOUNTS))
+    held = aligner.held_accounts  # a live view
+
+    def profiles_behind(topic: str, partition: int) -> bool:
+        return topic == ACCOUNTS
+
+    batch = [item(1, "a1"), item(3, "a3"), item(2, "b2", account="b")]
+    aligner.align(batch, frontier(USAGE, 3), profiles_behind, Ticket({}))
+    assert "a" in held and "b" in held and "c" not in held
+
+    # The profiles arrive up to day 2.5: a1 and b2 go, a3 is still held.
+    out = aligner.align([], frontier(ACCOUNTS, 2.5), profiles_behind)
+    assert ids(out) == ["a1", "b2"]
+    assert "a" in held and "b" not in held
+
+    aligner.drop()
+    assert "a" not in held

@@ -98,3 +98,40 @@ def test_a_failed_delivery_fails_the_flush_before_a_commit() -> None:
             return False
 
     asyncio.run(run())
+
+
+def test_a_failure_already_raised_still_fails_every_later_flush() -> None:
+    """The failed delivery surfaces first where the worker sends (its batch
+    stops the consumer); Faust's stop path then flushes and commits. That
+    commit must fail too: the input behind the lost record was acked when its
+    outputs were handed over, so a commit would move past it for good."""
+
+    class Service:
+        async def flush(self) -> None:
+            return None
+
+    async def run() -> None:
+        producer, service = Producer(), Service()
+        sink = BatchingSink(producer, linger_ms=5, max_in_flight_batches=1)  # type: ignore[arg-type]
+        fail_flush_on_lost_sends(service, sink)
+        await sink.send([("out", b"a", b"x")])
+        await sink.ship_all()
+        producer.deliveries[0].set_exception(RuntimeError("message too large"))
+        await sink.send([("out", b"b", b"y")])
+        try:
+            await sink.ship_all()  # the failure is taken off the window here
+        except RuntimeError:
+            pass
+        else:
+            raise AssertionError("the send after the lost delivery did not fail")
+        for future in producer.deliveries[1:]:
+            future.set_result(None)
+        for attempt in range(2):
+            try:
+                await service.flush()
+            except RuntimeError as exc:
+                assert "too large" in str(exc)
+            else:
+                raise AssertionError(f"flush {attempt + 1} after the failure went ahead")
+
+    asyncio.run(run())
