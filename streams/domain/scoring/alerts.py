@@ -41,12 +41,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
-from streams.domain.frozen import fast_init
+from streams.domain.frozen import by_fields, fast_init
 from streams.domain.scoring.model import AlertPolicy
+from streams.domain.scoring.parts import AlertState, Band
 from streams.domain.scoring.series import peaks_after, record_peak
-from streams.domain.scoring.state import AlertState, Band, Profile
+from streams.domain.scoring.state import Profile
 from streams.domain.scoring.windows import DAY_SECONDS, day_index
 
 AlertType: TypeAlias = Literal[
@@ -78,8 +79,7 @@ class AlertDecision:
     """inactivity: the policy's day count that was reached."""
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False, unsafe_hash=True)  # native: see frozen.by_fields
 class AlertInput:
     """What one step knows when deciding alerts. Scores are in tenths; ``rescored``
     says whether ``score_t`` was computed by this step (threshold and drop rules
@@ -103,6 +103,39 @@ class AlertInput:
     stalled_s: int = -1
     """The onboarding check: -1 not due (or done), 0 due and passed, else the
     cause time of an ``onboarding_stalled`` alert."""
+
+    def __init__(
+        self,
+        account_id: str,
+        profile: Profile | None,
+        score_t: int | None,
+        previous_t: int | None,
+        band: Band | None,
+        rescored: bool,
+        last_activity_s: int | None,
+        now_s: int,
+        cause_s: int,
+        model_version: str | None,
+        onboarding: bool = False,
+        settling: bool = False,
+        stalled_s: int = -1,
+    ) -> None:
+        self.account_id = account_id
+        self.profile = profile
+        self.score_t = score_t
+        self.previous_t = previous_t
+        self.band = band
+        self.rescored = rescored
+        self.last_activity_s = last_activity_s
+        self.now_s = now_s
+        self.cause_s = cause_s
+        self.model_version = model_version
+        self.onboarding = onboarding
+        self.settling = settling
+        self.stalled_s = stalled_s
+
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
+        return by_fields(self)
 
 
 def next_alert_state(

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from streams.domain.scoring.health import DimensionScore, HealthScore
 from streams.domain.scoring.model import ScoringModel
-from streams.domain.scoring.score import DimensionScore, HealthScore
 from streams.domain.scoring.state import ScoredState
 from streams.domain.scoring.windows import (
     DAY_SECONDS,

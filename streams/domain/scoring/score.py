@@ -30,12 +30,11 @@ A dimension with weight 0 for the account's segment is not scored at all.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from streams.domain.frozen import fast_init
 from streams.domain.scoring.dimensions import raw_value
+from streams.domain.scoring.health import DimensionChange, DimensionScore, HealthScore
 from streams.domain.scoring.model import (
     DIMENSIONS,
     BandThresholds,
@@ -43,58 +42,9 @@ from streams.domain.scoring.model import (
     ScoringModel,
     normalise,
 )
-from streams.domain.scoring.state import AccountState, Band, ScoredState, ScoreMemo
+from streams.domain.scoring.parts import Band, ScoreMemo
+from streams.domain.scoring.state import AccountState, ScoredState
 from streams.domain.scoring.windows import day_index
-
-
-@fast_init
-@dataclass(frozen=True, slots=True)
-class DimensionScore:
-    """One dimension's part of a score. ``weight`` is after rescaling (all
-    scored weights sum to 100); ``contribution`` = weight x score / 100,
-    apportioned so that the contributions sum to the total exactly."""
-
-    name: str
-    raw: float
-    score: float
-    weight: float
-    contribution: float
-    score_tenths: int
-    contribution_tenths: int
-
-
-@fast_init
-@dataclass(frozen=True, slots=True)
-class DimensionChange:
-    """How one dimension moved since the previous score (None = not scored then/now)."""
-
-    name: str
-    previous_score: float | None
-    score: float | None
-    previous_contribution: float | None
-    contribution: float | None
-    delta: float
-    """Change of the contribution in points: what it did to the total."""
-
-
-@fast_init
-@dataclass(frozen=True, slots=True)
-class HealthScore:
-    """A scored account at ``as_of`` with its explanation."""
-
-    account_id: str
-    score: float
-    score_tenths: int
-    band: Band
-    dimensions: tuple[DimensionScore, ...]
-    excluded: tuple[str, ...]
-    model_version: str
-    as_of: datetime
-    previous_score: float | None
-    previous_band: Band | None
-    changes: tuple[DimensionChange, ...]
-    capped_by: str = ""
-    """The dimension whose cap holds the score down ("" when none binds)."""
 
 
 class ScoreParts(NamedTuple):

@@ -23,16 +23,16 @@ from __future__ import annotations
 import base64
 import operator
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TypeAlias, cast
+from typing import Any, Protocol, cast
 
 from streams.domain.events import Priority, Segment
 from streams.domain.frozen import fast_init
 from streams.domain.scoring.model import DIMENSIONS
+from streams.domain.scoring.parts import AlertState, ScoreMemo, UsageState
+from streams.domain.scoring.parts import Band as Band
 from streams.domain.scoring.series import decode_features, decode_series
 from streams.domain.scoring.touchpoint_rules import Touchpoints
-from streams.domain.scoring.windows import Features, Series, day_index, encode_series
-
-Band: TypeAlias = Literal["healthy", "neutral", "at_risk"]
+from streams.domain.scoring.windows import Series, day_index, encode_series
 
 RECENT_IDS = 32
 """How many input-id digests to remember per account (see the module docstring)."""
@@ -79,23 +79,6 @@ class Churn:
 
 @fast_init
 @dataclass(frozen=True, slots=True)
-class UsageState:
-    """Usage windows. A bucket in ``active_users`` is an active day; its value is
-    the distinct-user estimate of that day (``users_bitmap`` holds the current
-    day's bitmap so later logins can still be told apart)."""
-
-    kinds_seen: int = 0
-    first_day: int | None = None
-    active_users: Series = ()
-    users_day: int = 0
-    users_bitmap: int = 0
-    features: Features = ()
-    records: Series = ()
-    seats: int | None = None
-
-
-@fast_init
-@dataclass(frozen=True, slots=True)
 class TicketState:
     """Open tickets with their priority, daily opened/reopened counts, recent CSAT."""
 
@@ -117,44 +100,12 @@ class BillingView:
 
 @fast_init
 @dataclass(frozen=True, slots=True)
-class ScoreMemo:
-    """The last computed score, for change detection, ``changes`` and skipping
-    rescoring when nothing changed since ``day``. Per-dimension values are
-    tenths of a point in ``model.DIMENSIONS`` order, -1 when excluded."""
-
-    score_t: int
-    band: Band
-    day: int
-    model_version: str
-    dim_scores_t: tuple[int, ...]
-    contributions_t: tuple[int, ...]
-
-
-@fast_init
-@dataclass(frozen=True, slots=True)
-class AlertState:
-    """Alert memory, one field per episode rule: the threshold hysteresis arm,
-    the inactivity spell alerted, the open sudden-drop episode (its cause time;
-    None when armed) and since when its score has held at the re-arm level,
-    whether the onboarding check is done, and the daily peak scores of the
-    last days for sudden-drop detection."""
-
-    armed: bool = True
-    inactivity_spell_s: int | None = None
-    sudden_drop_s: int | None = None
-    history: tuple[tuple[int, int], ...] = ()
-    onboarding_checked: bool = False
-    sudden_drop_clear_s: int | None = None
-
-
-@fast_init
-@dataclass(frozen=True, slots=True)
 class AccountState:
     """Everything the domain knows about one account; replace, never mutate."""
 
     account_id: str
     profile: Profile | None = None
-    usage: UsageState = UsageState()
+    usage: UsageState = UsageState()  # noqa: RUF009 - never mutated, shared
     tickets: TicketState = TicketState()
     billing: BillingView = BillingView()
     nps: tuple[int, int] | None = None
@@ -162,7 +113,7 @@ class AccountState:
     watermark_s: int | None = None
     as_of_s: int | None = None
     last_score: ScoreMemo | None = None
-    alerts: AlertState = AlertState()
+    alerts: AlertState = AlertState()  # noqa: RUF009 - never mutated, shared
     recent_ids: bytes = b""
     """The last ``RECENT_IDS`` input-id digests, ``ID_DIGEST_BYTES`` each, packed oldest first."""
     churn: Churn | None = None

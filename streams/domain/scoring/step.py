@@ -23,17 +23,19 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from streams.domain.events import DomainEvent
-from streams.domain.frozen import fast_init
+from streams.domain.frozen import by_fields
 from streams.domain.scoring.alerts import AlertDecision, AlertInput, next_alert_state
 from streams.domain.scoring.apply import StateDraft, id_digest
+from streams.domain.scoring.health import HealthScore
 from streams.domain.scoring.masks import DIM_WEIGHTS
 from streams.domain.scoring.model import ScoringModel
+from streams.domain.scoring.parts import ScoreMemo
 from streams.domain.scoring.reasons import details_of, explain
 from streams.domain.scoring.rescore import cached_parts, rescore, score_vector
 from streams.domain.scoring.score import (
-    HealthScore,
     ScoreParts,
     build_score,
     memo_of,
@@ -41,13 +43,12 @@ from streams.domain.scoring.score import (
     score_parts,
 )
 from streams.domain.scoring.series import prune, prune_features
-from streams.domain.scoring.state import AccountState, ScoredState, ScoreMemo
+from streams.domain.scoring.state import AccountState, ScoredState
 from streams.domain.scoring.touchpoints import due_touchpoints
 from streams.domain.scoring.windows import DAY_SECONDS, count_days, day_index, horizon_floor
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False, unsafe_hash=True)  # native: see frozen.by_fields
 class HealthChange:
     """A new score to publish on ``cs.health.v1`` (only when something moved)."""
 
@@ -62,6 +63,33 @@ class HealthChange:
     arr_cents: int | None
     details: tuple[str, ...] = ()
     """One plain-words line per dimension of ``health.dimensions``, in order."""
+
+    def __init__(
+        self,
+        id: str,
+        account_id: str,
+        time: datetime,
+        health: HealthScore,
+        reasons: tuple[str, ...],
+        owner: str | None,
+        segment: str | None,
+        account_name: str | None,
+        arr_cents: int | None,
+        details: tuple[str, ...] = (),
+    ) -> None:
+        self.id = id
+        self.account_id = account_id
+        self.time = time
+        self.health = health
+        self.reasons = reasons
+        self.owner = owner
+        self.segment = segment
+        self.account_name = account_name
+        self.arr_cents = arr_cents
+        self.details = details
+
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
+        return by_fields(self)
 
 
 def new_draft(state: AccountState, model: ScoringModel) -> StateDraft:

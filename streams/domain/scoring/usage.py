@@ -20,8 +20,9 @@ from streams.domain.scoring.masks import (
     SEEN_RECORDS,
     SEEN_SEATS,
 )
+from streams.domain.scoring.parts import UsageState
 from streams.domain.scoring.series import add, put_max, touch_feature
-from streams.domain.scoring.state import FEATURE_CAP, UsageState
+from streams.domain.scoring.state import FEATURE_CAP
 from streams.domain.scoring.windows import (
     Features,
     Series,

@@ -11,9 +11,10 @@ import pytest
 
 from streams.domain.events import DomainEvent
 from streams.domain.scoring.apply import apply_event
+from streams.domain.scoring.health import HealthScore
 from streams.domain.scoring.model import ModelError, ScoringModel, parse_model
 from streams.domain.scoring.reasons import details_of, explain
-from streams.domain.scoring.score import HealthScore, score_account
+from streams.domain.scoring.score import score_account
 from streams.domain.scoring.state import AccountState
 from tests.unit.domain.factories import (
     ACCOUNT,

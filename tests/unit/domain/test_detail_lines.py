@@ -4,8 +4,8 @@ formatted once per value (every health change carries one per dimension)."""
 from __future__ import annotations
 
 from streams.domain.scoring import reasons
+from streams.domain.scoring.health import DimensionScore
 from streams.domain.scoring.reasons import detail
-from streams.domain.scoring.score import DimensionScore
 from streams.domain.scoring.state import AccountState
 from tests.unit.domain.factories import ACCOUNT, default_model
 

@@ -9,7 +9,7 @@ import pickle
 import pytest
 
 from streams.domain.frozen import fast_init
-from streams.domain.scoring.state import AlertState, UsageState
+from streams.domain.scoring.parts import AlertState, UsageState
 
 
 @fast_init
