@@ -103,7 +103,10 @@ def test_a_workers_rate_leaves_out_at_most_its_idle_tail(
     idle = figures["tail_idle_seconds"]
     assert 0 <= idle < figures["measured_seconds"]
     busy = figures["measured_seconds"] - idle
-    assert figures["events_per_s"] == pytest.approx(figures["measured_events"] / busy, rel=1e-2)
+    # The report rounds rates to 0.1 event/s: a slow contender on a loaded
+    # machine (0.66 events/s once) is off by the rounding, not by 1 %.
+    rate = pytest.approx(figures["measured_events"] / busy, rel=1e-2, abs=0.05)
+    assert figures["events_per_s"] == rate
     assert figures["events_per_s_whole_window"] <= figures["events_per_s"]
 
 
