@@ -81,6 +81,16 @@ class Worker:
         return out
 
 
+def _assert_same_outputs(reference: Worker, worker: Worker) -> None:
+    """Every output of the uninterrupted run, and each with its bytes only."""
+    want, got = reference.outputs(), worker.outputs()
+    assert len(want) > 50, "the feed must score"
+    lost = want.keys() - got.keys()
+    assert not lost, f"{len(lost)} of {len(want)} outputs lost"
+    other = {k for k in got if got[k] != want.get(k)}
+    assert not other, f"{len(other)} outputs with other bytes or not written uninterrupted"
+
+
 def test_a_chunk_handed_over_after_a_rebalance_drain_waits_for_the_seek() -> None:
     feed = batches(60, 250)
     reference, worker = Worker(), Worker()
@@ -109,12 +119,7 @@ def test_a_chunk_handed_over_after_a_rebalance_drain_waits_for_the_seek() -> Non
 
     asyncio.run(uninterrupted())
     asyncio.run(rebalanced())
-    want, got = reference.outputs(), worker.outputs()
-    assert len(want) > 50, "the feed must score"
-    lost = want.keys() - got.keys()
-    assert not lost, f"{len(lost)} of {len(want)} outputs lost"
-    other = {k for k in got if got[k] != want.get(k)}
-    assert not other, f"{len(other)} outputs with other bytes or not written uninterrupted"
+    _assert_same_outputs(reference, worker)
     assert tracked == [False], "the rebalance would wait for the chunk let go"
 
 
@@ -152,12 +157,7 @@ def test_a_chunk_fetched_before_the_seek_that_ends_a_rebalance_is_not_applied() 
 
     asyncio.run(uninterrupted())
     asyncio.run(rebalanced())
-    want, got = reference.outputs(), worker.outputs()
-    assert len(want) > 50, "the feed must score"
-    lost = want.keys() - got.keys()
-    assert not lost, f"{len(lost)} of {len(want)} outputs lost"
-    other = {k for k in got if got[k] != want.get(k)}
-    assert not other, f"{len(other)} outputs with other bytes or not written uninterrupted"
+    _assert_same_outputs(reference, worker)
     assert tracked == [False], "the rebalance would wait for the chunk let go"
 
 

@@ -16,27 +16,18 @@ last ``RECENT_IDS`` the duplicate check remembers."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import orjson
 
 from schemas import topics
 from schemas.topics import INPUT_TOPICS
 from streams.domain.scoring.state import RECENT_IDS
-from streams.processing.align import Aligner, Behind, Ticket, never_behind
-from streams.processing.deadletter import DeadLetterLimit
+from streams.processing.align import Behind, Ticket, never_behind
 from streams.processing.ingest import RawMessage
 from streams.processing.partitioning import partition_for
-from streams.processing.pipeline import Pipeline
 from streams.processing.reread import POSITIONS_FIELD
-from streams.processing.rules import load_rules
-from streams.processing.runtime import Runtime
-from tests.unit.streams.fastpath_support import PARTITIONS, Sink, Store
+from tests.unit.streams.fastpath_support import PARTITIONS, Store
+from tests.unit.streams.held_back_support import ACME, P, aligned_pipeline, login, usage_behind
 
-T0 = datetime(2026, 9, 1, 9, tzinfo=UTC)
-ACME = "acme"
-P = partition_for(ACME, PARTITIONS)
 #: Another account of acme's partition: alignment orders their inputs together.
 OTHER = next(f"a{n}" for n in range(1000) if partition_for(f"a{n}", PARTITIONS) == P)
 USAGE_AT = INPUT_TOPICS.index(topics.USAGE)
@@ -44,32 +35,9 @@ USAGE_AT = INPUT_TOPICS.index(topics.USAGE)
 LOGINS = RECENT_IDS + 8
 
 
-def _login(account: str, offset: int) -> RawMessage:
-    value = {
-        "id": f"l{offset}",
-        "account_id": account,
-        "type": "login",
-        "time": (T0 + timedelta(minutes=offset)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "user_id": f"u{offset}",
-    }
-    return RawMessage(topics.USAGE, P, offset, account.encode(), orjson.dumps(value))
-
-
 def _feed() -> list[RawMessage]:
     """acme's logins, then OTHER's, on one usage partition."""
-    return [_login(ACME if o < LOGINS else OTHER, o) for o in range(LOGINS + 10)]
-
-
-def usage_behind(topic: str, partition: int) -> bool:
-    """More usage is on the broker: the last usage input read bounds the rest."""
-    return topic == topics.USAGE
-
-
-def _pipeline(table: dict[bytes, Any], store: Store) -> Pipeline:
-    runtime = Runtime(load_rules(), PARTITIONS, table)
-    return Pipeline(
-        runtime, Sink(), store, DeadLetterLimit(max_ratio=1.0), aligner=Aligner(INPUT_TOPICS)
-    )
+    return [login(ACME if o < LOGINS else OTHER, o) for o in range(LOGINS + 10)]
 
 
 def _persisted(
@@ -78,7 +46,7 @@ def _persisted(
     """The records written per account after one batch of ``messages`` (with
     usage behind, the last input is held) against ``table``, and a persist."""
     store = Store()
-    pipeline = _pipeline({key.encode(): record for key, record in table.items()}, store)
+    pipeline = aligned_pipeline({key.encode(): record for key, record in table.items()}, store)
 
     async def run() -> None:
         # The fast path's way: the batch's ticket tells where it read.
@@ -97,7 +65,7 @@ def _stamp(record: dict[str, Any]) -> int:
 def _applied_again(table: dict[str, Any]) -> int:
     """How many of acme's inputs a new owner applies as new, reading them
     again from offset 0 against ``table`` (a crash before any commit)."""
-    pipeline = _pipeline({key.encode(): record for key, record in table.items()}, Store())
+    pipeline = aligned_pipeline({key.encode(): record for key, record in table.items()}, Store())
     asyncio.run(pipeline.handle(_feed()[:LOGINS], persist=False))
     return pipeline.runtime.engines[P].counts.applied
 
@@ -120,7 +88,7 @@ def test_a_restored_account_keeps_its_stamp_while_an_input_of_it_is_held() -> No
     # A new owner reads acme's inputs again from offset 0 (a rewind, or a
     # crash before any commit): all duplicates of its restored record, but a
     # new one after them is held, and acme's record is written meanwhile.
-    again = _persisted(first, [*_feed()[:LOGINS], _login(ACME, LOGINS)])
+    again = _persisted(first, [*_feed()[:LOGINS], login(ACME, LOGINS)])
 
     assert _stamp(again[ACME]) == LOGINS
     assert again[ACME] == first[ACME], "nothing else changed"
