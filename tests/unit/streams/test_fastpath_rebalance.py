@@ -71,6 +71,12 @@ class Worker:
         await self.ingest.on_batch(self.consumer, batch)
         return batch
 
+    async def feed_all(self, feed: list[list[RawMessage]]) -> None:
+        """Each chunk of ``feed`` in turn, then a drain: the run without a fault."""
+        for messages in feed:
+            await self.feed(messages)
+        await self.ingest.drain()
+
     def outputs(self) -> dict[str, set[bytes]]:
         """Each output id with every distinct value written for it."""
         out: dict[str, set[bytes]] = {}
@@ -96,11 +102,6 @@ def test_a_chunk_handed_over_after_a_rebalance_drain_waits_for_the_seek() -> Non
     reference, worker = Worker(), Worker()
     tracked: list[bool] = []
 
-    async def uninterrupted() -> None:
-        for messages in feed:
-            await reference.feed(messages)
-        await reference.ingest.drain()
-
     async def rebalanced() -> None:
         await worker.feed(feed[0])
         await worker.feed(feed[1], behind=True)  # held: a sibling partition lags
@@ -117,7 +118,7 @@ def test_a_chunk_handed_over_after_a_rebalance_drain_waits_for_the_seek() -> Non
             await worker.feed(messages)
         await worker.ingest.drain()
 
-    asyncio.run(uninterrupted())
+    asyncio.run(reference.feed_all(feed))
     asyncio.run(rebalanced())
     _assert_same_outputs(reference, worker)
     assert tracked == [False], "the rebalance would wait for the chunk let go"
@@ -133,11 +134,6 @@ def test_a_chunk_fetched_before_the_seek_that_ends_a_rebalance_is_not_applied() 
     feed = batches(60, 250)
     reference, worker = Worker(), Worker()
     tracked: list[bool] = []
-
-    async def uninterrupted() -> None:
-        for messages in feed:
-            await reference.feed(messages)
-        await reference.ingest.drain()
 
     async def rebalanced() -> None:
         await worker.feed(feed[0])
@@ -155,7 +151,7 @@ def test_a_chunk_fetched_before_the_seek_that_ends_a_rebalance_is_not_applied() 
             await worker.feed(messages)
         await worker.ingest.drain()
 
-    asyncio.run(uninterrupted())
+    asyncio.run(reference.feed_all(feed))
     asyncio.run(rebalanced())
     _assert_same_outputs(reference, worker)
     assert tracked == [False], "the rebalance would wait for the chunk let go"
@@ -209,10 +205,6 @@ def test_a_shutdown_in_the_middle_of_a_batch_sends_its_outputs_before_the_state(
     gated = worker.sink
     assert isinstance(gated, GatedSink)
 
-    async def uninterrupted() -> None:
-        await reference.feed(feed[0])
-        await reference.ingest.drain()
-
     async def stopped() -> None:
         fetch_loop = asyncio.create_task(worker.feed(feed[0]))
         while not gated.waiting:
@@ -226,7 +218,7 @@ def test_a_shutdown_in_the_middle_of_a_batch_sends_its_outputs_before_the_state(
         gated.gate.set()
         await drain
 
-    asyncio.run(uninterrupted())
+    asyncio.run(reference.feed_all(feed[:1]))
     asyncio.run(stopped())
     want, got = reference.outputs(), worker.outputs()
     assert want, "the batch must score"
