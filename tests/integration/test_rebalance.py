@@ -32,7 +32,7 @@ Traced with per-step logs, three more: records fetched while the rebalance
 was under way, before Faust's seek to the committed offsets (applied ahead
 of the inputs it delivered again) or after it (let go past the position:
 lost), and a partition whose high-water mark came from an older fetch
-response than its sibling's looked caught up (``test_faust_patches_batched``,
+response than its sibling's looked caught up (``test_faust_patches_rebalance``,
 ``test_fastpath_rebalance``, ``test_backlog_freshness``). Apache Kafka, as
 for every test that restores tables (Tansu reports high-water marks short)."""
 
