@@ -11,7 +11,12 @@ from schemas.common import Identifier, OutputModel, Timestamp
 from schemas.health import Band
 
 AlertType = Literal[
-    "health_below_threshold", "health_recovered", "sudden_drop", "inactivity", "onboarding_stalled"
+    "health_below_threshold",
+    "health_recovered",
+    "sudden_drop",
+    "inactivity",
+    "onboarding_stalled",
+    "usage_decline",
 ]
 ALERT_TYPES: tuple[AlertType, ...] = (
     "health_below_threshold",
@@ -19,6 +24,7 @@ ALERT_TYPES: tuple[AlertType, ...] = (
     "sudden_drop",
     "inactivity",
     "onboarding_stalled",
+    "usage_decline",
 )
 
 

@@ -54,7 +54,7 @@ RAW = (
     "seats",  # seat count reported that day (NaN: none)
 )
 RISK_ALERTS = frozenset(
-    {"health_below_threshold", "sudden_drop", "inactivity", "onboarding_stalled"}
+    {"health_below_threshold", "sudden_drop", "inactivity", "onboarding_stalled", "usage_decline"}
 )
 """Alerts that page a CSM about churn risk (``health_recovered`` is good news)."""
 

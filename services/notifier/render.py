@@ -98,6 +98,7 @@ def _alert_notice(event: Mapping[str, Any], data: Mapping[str, Any], footer: str
         "sudden_drop": f"{name} dropped sharply (score {score}"
         + (f", was {format_score(previous)})" if previous is not None else ")"),
         "inactivity": f"{name} has gone quiet (score {score})",
+        "usage_decline": f"{name} is using the product less and less (score {score})",
     }
     alert = str(data.get("alert") or str(event.get("type", "")).rsplit(".", 1)[-1])
     headline = headlines.get(alert, f"{name}: {alert.replace('_', ' ')} (score {score})")

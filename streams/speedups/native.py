@@ -50,6 +50,7 @@ MODULES: tuple[str, ...] = (
     "streams/processing/engine.py",
     "streams/domain/account.py",
     "streams/domain/scoring/alerts.py",
+    "streams/domain/scoring/alert_rules.py",
     "streams/domain/scoring/apply.py",
     "streams/domain/scoring/usage.py",
     "streams/domain/scoring/dimensions.py",

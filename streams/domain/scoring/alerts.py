@@ -19,8 +19,18 @@ is paged twice for the same thing:
 - ``inactivity`` (dwell) fires when an account that has been active has had
   no usage for ``inactivity_days``, once per spell (a spell is identified by
   its last activity time; any new usage starts a new one).
-- ``onboarding_stalled`` (once) fires for a new account with no usage in the
-  ``stalled_quiet_days`` before it is ``stalled_after_days`` old. While an
+- ``usage_decline`` (hysteresis) fires once a day's check finds the account's
+  active users per day over the last four weeks at ``usage_decline_ratio``
+  or less of its own twelve-week pace (``dimensions.users_pace``) while it
+  is still in use (some usage in the last ``inactivity_days``: a stop is
+  ``inactivity``'s); the episode ends when the pace is back at
+  ``usage_decline_rearm``. A team thinning out is the disengagement CSMs
+  are asked to catch before it ends in silence; the score, an average,
+  moves only a few points by then. Like ``sudden_drop`` it never fires for
+  an account already alerted at risk, nor while it is onboarding or settling.
+- ``onboarding_stalled`` (once) fires for a new account with no usage for
+  ``stalled_quiet_days`` at any check from when it is ``stalled_after_days``
+  old until its onboarding ends (one check a day, on complete days). While an
   account is onboarding (younger than ``onboarding_days``) it is the only
   risk alert: the other rules judge windows a young account has not lived.
   ``sudden_drop`` also waits while the account's usage *data* is that young
@@ -44,14 +54,19 @@ from operator import itemgetter
 from typing import Any, Literal, TypeAlias
 
 from streams.domain.frozen import by_fields, fast_init
-from streams.domain.scoring.model import AlertPolicy
+from streams.domain.scoring.alert_rules import AlertPolicy
 from streams.domain.scoring.parts import AlertState, Band
 from streams.domain.scoring.series import peaks_after, record_peak
 from streams.domain.scoring.state import Profile
 from streams.domain.scoring.windows import DAY_SECONDS, day_index
 
 AlertType: TypeAlias = Literal[
-    "health_below_threshold", "health_recovered", "sudden_drop", "inactivity", "onboarding_stalled"
+    "health_below_threshold",
+    "health_recovered",
+    "sudden_drop",
+    "inactivity",
+    "onboarding_stalled",
+    "usage_decline",
 ]
 
 
@@ -103,6 +118,11 @@ class AlertInput:
     stalled_s: int = -1
     """The onboarding check: -1 not due (or done), 0 due and passed, else the
     cause time of an ``onboarding_stalled`` alert."""
+    pace: float | None = None
+    """The day's ``usage_decline`` check: active users per day against the
+    account's own baseline, on complete days (None: no check this step)."""
+    in_use: bool = False
+    """Some usage in the ``inactivity_days`` complete days before today."""
 
     def __init__(
         self,
@@ -119,6 +139,8 @@ class AlertInput:
         onboarding: bool = False,
         settling: bool = False,
         stalled_s: int = -1,
+        pace: float | None = None,
+        in_use: bool = False,
     ) -> None:
         self.account_id = account_id
         self.profile = profile
@@ -133,6 +155,8 @@ class AlertInput:
         self.onboarding = onboarding
         self.settling = settling
         self.stalled_s = stalled_s
+        self.pace = pace
+        self.in_use = in_use
 
     def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
         return by_fields(self)
@@ -171,14 +195,48 @@ def next_alert_state(
             armed, drop_s = _score_rules(step, policy, history, armed, drop[0], out, reasons)
             drop = (drop_s, drop[1] if drop_s is not None else None)
         history = record_peak(history, now_day, score_t)
+    decline = alerts.usage_decline_s
+    if step.pace is not None:
+        decline = _decline_episode(step, policy, armed, decline, out, reasons)
     if (
         not out
         and history is alerts.history
         and checked == alerts.onboarding_checked
         and drop == (alerts.sudden_drop_s, alerts.sudden_drop_clear_s)
+        and decline == alerts.usage_decline_s
     ):
         return alerts, ()
-    return AlertState(armed, spell, drop[0], history, checked, drop[1]), tuple(out)
+    state = AlertState(armed, spell, drop[0], history, checked, drop[1], decline)
+    return state, tuple(out)
+
+
+def _decline_episode(
+    step: AlertInput,
+    policy: AlertPolicy,
+    armed: bool,
+    decline_s: int | None,
+    out: list[AlertDecision],
+    reasons: Callable[[], tuple[str, ...]],
+) -> int | None:
+    """The open usage-decline episode after the day's check (its cause time,
+    None when armed). The cause is the day's midnight: the check reads only
+    complete days, so whichever step of the day runs it decides the same."""
+    pace = step.pace
+    assert pace is not None
+    if decline_s is not None:
+        return None if pace >= policy.usage_decline_rearm else decline_s
+    if (
+        policy.usage_decline_ratio > 0
+        and pace <= policy.usage_decline_ratio
+        and armed
+        and step.in_use
+        and not step.onboarding
+        and not step.settling
+    ):
+        cause = day_index(step.now_s) * DAY_SECONDS
+        out.append(_decision(step, "usage_decline", cause, reasons))
+        return cause
+    return None
 
 
 def _drop_episode(

@@ -111,8 +111,8 @@ def recency(
 def activity_trend(
     state: ScoredState, dim: DimensionConfig, model: ScoringModel, now_day: int
 ) -> float | None:
-    """Active days per day recently against the account's own longer baseline
-    (``baseline_ratio``): a team that used it daily and now weekly is fading,
+    """Active users per day recently against the account's own longer baseline
+    (``baseline_ratio``; see ``users_pace``): a team thinning out is fading,
     whatever the absolute level a one-size threshold would call fine."""
     usage = state.usage
     if not usage.kinds_seen & SEEN_ACTIVITY:
@@ -120,7 +120,30 @@ def activity_trend(
     rule = dim.normaliser
     if not isinstance(rule, BaselineRatio):
         return float(count_days(usage.active_users, window_start(now_day, dim.window_days)))
-    return _ratio(usage.active_users, rule, usage.first_day, now_day, days=True)
+    return users_pace(usage.active_users, rule, usage.first_day, now_day)
+
+
+def users_pace(
+    active_users: Series, rule: BaselineRatio, first_day: int | None, now_day: int
+) -> float:
+    """Active users per day (the sum of each day's distinct users) over the
+    last ``recent_days`` complete days, against the last ``baseline_days``.
+
+    People, not days: a 20-seat team down to 3 people still has an active
+    day every day, so a count of active days cannot see it thin out. Complete
+    days only: today's count grows until midnight, and counted early it would
+    read as a decline every morning. Both windows are cut to the days the
+    account has lived (a new one keeps its own pace: 1.0)."""
+    lived = now_day - first_day if first_day is not None else rule.baseline_days
+    if lived <= 0:
+        return 1.0
+    recent_days = min(rule.recent_days, lived)
+    base_days = min(rule.baseline_days, lived)
+    base = total(active_users, now_day - base_days, now_day)
+    if base <= 0:
+        return 0.0
+    recent = total(active_users, now_day - recent_days, now_day)
+    return (recent / recent_days) / (base / base_days)
 
 
 def support_load(

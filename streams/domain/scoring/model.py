@@ -21,6 +21,12 @@ from typing import Any, Literal, TypeAlias, get_args
 import yaml
 
 from streams.domain.events import Priority, Segment
+from streams.domain.scoring.alert_rules import (
+    AlertPolicy,
+    LifecyclePolicy,
+    parse_alerts,
+    parse_lifecycle,
+)
 from streams.domain.scoring.normalisers import (
     Bands,
     BaselineRatio,
@@ -106,33 +112,6 @@ class BandThresholds:
 
 
 @dataclass(frozen=True, slots=True)
-class AlertPolicy:
-    """Alert thresholds and each alert type's episode rule (see default_model.yaml).
-
-    ``rearm`` above ``threshold`` is the hysteresis of ``health_below_threshold``;
-    ``sudden_drop_rearm``, held for ``sudden_drop_rearm_days``, ends a
-    ``sudden_drop`` episode; ``segment_thresholds``
-    overrides ``(threshold, rearm)`` per segment."""
-
-    threshold: float = 60.0
-    rearm: float = 65.0
-    sudden_drop_points: float = 20.0
-    sudden_drop_days: int = 7
-    sudden_drop_rearm: float = 85.0
-    sudden_drop_rearm_days: int = 7
-    inactivity_days: int = 14
-    segment_thresholds: tuple[tuple[str, float, float], ...] = ()
-    """``(segment, threshold, rearm)`` overrides; a tuple keeps the policy hashable."""
-
-    def thresholds(self, segment: str | None) -> tuple[float, float]:
-        """``(threshold, rearm)`` for ``segment`` (the default when it has none)."""
-        for name, threshold, rearm in self.segment_thresholds:
-            if name == segment:
-                return threshold, rearm
-        return self.threshold, self.rearm
-
-
-@dataclass(frozen=True, slots=True)
 class Cap:
     """A red flag: while ``dimension`` scores ``at_most`` or less, the total is
     at most ``cap``, whatever the other dimensions say. A weighted mean lets
@@ -142,15 +121,6 @@ class Cap:
     dimension: DimensionName
     at_most: float
     cap: float
-
-
-@dataclass(frozen=True, slots=True)
-class LifecyclePolicy:
-    """Onboarding: how long an account counts as new, and when it has stalled."""
-
-    onboarding_days: int = 30
-    stalled_after_days: int = 14
-    stalled_quiet_days: int = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,8 +134,8 @@ class ScoringModel:
     support: SupportLoadConfig
     nps_max_age_days: int = 90
     bands: BandThresholds = BandThresholds()
-    alerts: AlertPolicy = AlertPolicy()
-    lifecycle: LifecyclePolicy = LifecyclePolicy()
+    alerts: AlertPolicy = AlertPolicy()  # noqa: RUF009 - frozen, shared
+    lifecycle: LifecyclePolicy = LifecyclePolicy()  # noqa: RUF009 - frozen, shared
     touchpoints: TouchpointPolicy = TouchpointPolicy()  # noqa: RUF009 - frozen, shared
     caps: tuple[Cap, ...] = ()
 
@@ -225,8 +195,8 @@ def parse_model(data: Any) -> ScoringModel:
         ),
         nps_max_age_days=whole(nps_doc.get("max_age_days", 90), "dimensions.nps.max_age_days"),
         bands=_bands(root.get("bands", {})),
-        alerts=_alerts(root.get("alerts", {})),
-        lifecycle=_lifecycle(root.get("lifecycle", {})),
+        alerts=parse_alerts(root.get("alerts", {})),
+        lifecycle=parse_lifecycle(root.get("lifecycle", {})),
         touchpoints=parse_touchpoints(root.get("touchpoints", {})),
         caps=_caps(root.get("caps") or {}, dimensions),  # an empty section: no caps
     )
@@ -323,60 +293,6 @@ def _bands(doc: Any) -> BandThresholds:
     if at_risk > healthy:
         raise ModelError("bands.at_risk: must not be above bands.healthy")
     return BandThresholds(healthy=healthy, at_risk=at_risk)
-
-
-def _alerts(doc: Any) -> AlertPolicy:
-    body = as_mapping(doc, "alerts")
-    keys = {
-        "threshold", "rearm", "sudden_drop_points", "sudden_drop_days", "sudden_drop_rearm",
-        "sudden_drop_rearm_days", "inactivity_days", "segments",
-    }  # fmt: skip
-    only_keys(body, "alerts", keys)
-    threshold, rearm = _threshold_pair(body, "alerts", (60.0, 65.0))
-    segments: dict[str, tuple[float, float]] = {}
-    for segment, override in as_mapping(body.get("segments", {}), "alerts.segments").items():
-        where = f"alerts.segments.{segment}"
-        if segment not in SEGMENTS:
-            raise ModelError(f"{where}: unknown segment (known: {', '.join(SEGMENTS)})")
-        only_keys(as_mapping(override, where), where, {"threshold", "rearm"})
-        segments[segment] = _threshold_pair(override, where, (threshold, rearm))
-    drop = body.get("sudden_drop_points", 20)
-    return AlertPolicy(
-        threshold=threshold,
-        rearm=rearm,
-        sudden_drop_points=number(drop, "alerts.sudden_drop_points", lo=1, hi=100),
-        sudden_drop_days=whole(body.get("sudden_drop_days", 7), "alerts.sudden_drop_days", 1, 30),
-        sudden_drop_rearm=number(
-            body.get("sudden_drop_rearm", 85), "alerts.sudden_drop_rearm", lo=0, hi=100
-        ),
-        sudden_drop_rearm_days=whole(
-            body.get("sudden_drop_rearm_days", 7), "alerts.sudden_drop_rearm_days", 0, 90
-        ),
-        inactivity_days=whole(body.get("inactivity_days", 14), "alerts.inactivity_days", 1, 89),
-        segment_thresholds=tuple((k, t, r) for k, (t, r) in segments.items()),
-    )
-
-
-def _threshold_pair(
-    body: Mapping[str, Any], where: str, default: tuple[float, float]
-) -> tuple[float, float]:
-    threshold = number(body.get("threshold", default[0]), f"{where}.threshold", lo=0, hi=100)
-    rearm = number(body.get("rearm", default[1]), f"{where}.rearm", lo=0, hi=100)
-    if rearm <= threshold:
-        raise ModelError(f"{where}.rearm: must be above {where}.threshold (the hysteresis gap)")
-    return threshold, rearm
-
-
-def _lifecycle(doc: Any) -> LifecyclePolicy:
-    body = as_mapping(doc, "lifecycle")
-    keys = {"onboarding_days", "stalled_after_days", "stalled_quiet_days"}
-    only_keys(body, "lifecycle", keys)
-    onboarding = whole(body.get("onboarding_days", 30), "lifecycle.onboarding_days", 0, 365)
-    stalled = whole(body.get("stalled_after_days", 14), "lifecycle.stalled_after_days", 1, 60)
-    quiet = whole(body.get("stalled_quiet_days", 7), "lifecycle.stalled_quiet_days", 1, 60)
-    if quiet > stalled:
-        raise ModelError("lifecycle.stalled_quiet_days: must not exceed stalled_after_days")
-    return LifecyclePolicy(onboarding, stalled, quiet)
 
 
 def _caps(doc: Any, dimensions: tuple[DimensionConfig, ...]) -> tuple[Cap, ...]:

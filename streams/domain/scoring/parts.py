@@ -96,8 +96,9 @@ class AlertState:
     """Alert memory, one field per episode rule: the threshold hysteresis arm,
     the inactivity spell alerted, the open sudden-drop episode (its cause time;
     None when armed) and since when its score has held at the re-arm level,
-    whether the onboarding check is done, and the daily peak scores of the
-    last days for sudden-drop detection."""
+    whether the onboarding check is done, the daily peak scores of the
+    last days for sudden-drop detection, and the open usage-decline episode
+    (the midnight it fired; None when armed)."""
 
     armed: bool = True
     inactivity_spell_s: int | None = None
@@ -105,6 +106,7 @@ class AlertState:
     history: tuple[tuple[int, int], ...] = ()
     onboarding_checked: bool = False
     sudden_drop_clear_s: int | None = None
+    usage_decline_s: int | None = None
 
     def __init__(
         self,
@@ -114,6 +116,7 @@ class AlertState:
         history: tuple[tuple[int, int], ...] = (),
         onboarding_checked: bool = False,
         sudden_drop_clear_s: int | None = None,
+        usage_decline_s: int | None = None,
     ) -> None:
         self.armed = armed
         self.inactivity_spell_s = inactivity_spell_s
@@ -121,6 +124,7 @@ class AlertState:
         self.history = history
         self.onboarding_checked = onboarding_checked
         self.sudden_drop_clear_s = sudden_drop_clear_s
+        self.usage_decline_s = usage_decline_s
 
     def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
         return by_fields(self)

@@ -114,7 +114,7 @@ def _detail(state: ScoredState, dim: DimensionScore, model: ScoringModel, now_da
             return "active today or yesterday"
         return f"no usage for {days} full {_plural(days, 'day')}"
     if name == "activity_trend":
-        return f"active on {dim.raw:.0%} as many days lately as usual"
+        return f"{dim.raw:.0%} as many active users per day lately as usual"
     if name == "payment_status" and dim.raw <= 0:
         return "payments up to date"
     if name == "support_load":
@@ -138,7 +138,7 @@ def describe(state: ScoredState, dim: DimensionScore, model: ScoringModel, now_d
     if dim.name == "recency":
         return ""  # said once, as "no activity for N days", by ``explain``
     if dim.name == "activity_trend":
-        return f"active on only {dim.raw:.0%} as many days lately as usual"
+        return f"only {dim.raw:.0%} as many active users per day lately as usual"
     cfg = model.dimension(dim.name)
     window = cfg.window_days if cfg is not None else 30
     start = window_start(now_day, window)

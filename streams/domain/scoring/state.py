@@ -281,6 +281,7 @@ def _alerts_to_dict(a: AlertState, base: int) -> dict[str, Any]:
     _put(out, "i", a.inactivity_spell_s)
     _put(out, "s", a.sudden_drop_s)
     _put(out, "r", a.sudden_drop_clear_s)
+    _put(out, "u", a.usage_decline_s)
     if a.onboarding_checked:
         out["o"] = 1
     if a.history:
@@ -326,6 +327,7 @@ def _from_dict(cls: type[AccountState], data: dict[str, Any]) -> AccountState:
             history=decode_series(al.get("h", []), base),
             onboarding_checked=bool(al.get("o", 0)),
             sudden_drop_clear_s=al.get("r"),
+            usage_decline_s=al.get("u"),
         ),
         recent_ids=raw_ids,
         churn=None if c is None else Churn(int(c[0]), c[1], str(c[2]), int(c[3])),

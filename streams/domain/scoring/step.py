@@ -29,9 +29,10 @@ from streams.domain.events import DomainEvent
 from streams.domain.frozen import by_fields
 from streams.domain.scoring.alerts import AlertDecision, AlertInput, next_alert_state
 from streams.domain.scoring.apply import StateDraft, id_digest
+from streams.domain.scoring.dimensions import users_pace
 from streams.domain.scoring.health import HealthScore
-from streams.domain.scoring.masks import DIM_WEIGHTS
-from streams.domain.scoring.model import ScoringModel
+from streams.domain.scoring.masks import DIM_WEIGHTS, SEEN_ACTIVITY
+from streams.domain.scoring.model import BaselineRatio, ScoringModel
 from streams.domain.scoring.parts import ScoreMemo
 from streams.domain.scoring.reasons import details_of, explain
 from streams.domain.scoring.rescore import cached_parts, rescore, score_vector
@@ -176,6 +177,7 @@ def _decide(
     draft.last_score = new_memo
     explained = _Explainer(draft, model, now_s, parts, memo)
     onboarding, settling, stalled_s = _onboarding(draft, model, now_day)
+    pace, in_use = _pace(draft, model, now_day) if stale else (None, False)
     step = AlertInput(
         account_id=draft.account_id,
         profile=draft.profile,
@@ -190,6 +192,8 @@ def _decide(
         onboarding=onboarding,
         settling=settling,
         stalled_s=stalled_s,
+        pace=pace,
+        in_use=in_use,
     )
     draft.alerts, alerts = next_alert_state(draft.alerts, step, model.alerts, explained.reasons)
     draft.touchpoints, touchpoints = due_touchpoints(
@@ -235,10 +239,35 @@ def _onboarding(draft: StateDraft, model: ScoringModel, now_day: int) -> tuple[b
     due = born + policy.stalled_after_days
     if draft.alerts.onboarding_checked or now_day < due:
         return onboarding, settling, -1
-    if now_day > due + ONBOARDING_CHECK_GRACE_DAYS:
+    late = now_day > due + ONBOARDING_CHECK_GRACE_DAYS
+    if late and not onboarding:
         return onboarding, settling, 0
-    quiet = count_days(draft.usage.active_users, due - policy.stalled_quiet_days, due) == 0
-    return onboarding, settling, due * DAY_SECONDS if quiet else 0
+    # Checked each day until onboarding ends: a quiet week at any point of
+    # it is a stalled sign-up, not only the week before ``due``.
+    quiet_from = now_day - policy.stalled_quiet_days
+    if count_days(draft.usage.active_users, quiet_from, now_day) > 0:
+        return onboarding, settling, -1 if onboarding else 0
+    # Past the grace, only a silence that follows seen usage counts: a
+    # deployment that has just met an older sign-up has seen no usage yet.
+    if late and (first is None or first >= quiet_from):
+        return onboarding, settling, -1
+    return onboarding, settling, now_day * DAY_SECONDS
+
+
+def _pace(draft: StateDraft, model: ScoringModel, now_day: int) -> tuple[float | None, bool]:
+    """The day's ``usage_decline`` check (see ``AlertInput.pace``): run on the
+    first step of a day, on complete days only, so once per account-day
+    whatever the event rate. None when the model measures no users' pace
+    (``activity_trend`` not a baseline ratio) or the account has no usage feed."""
+    dim = model.dimension("activity_trend")
+    usage = draft.usage
+    if dim is None or not isinstance(dim.normaliser, BaselineRatio):
+        return None, False
+    if not usage.kinds_seen & SEEN_ACTIVITY:
+        return None, False
+    pace = users_pace(usage.active_users, dim.normaliser, usage.first_day, now_day)
+    quiet_from = now_day - model.alerts.inactivity_days
+    return pace, count_days(usage.active_users, quiet_from, now_day) > 0
 
 
 def _inactivity_not_due(draft: StateDraft, model: ScoringModel, now_s: int) -> bool:

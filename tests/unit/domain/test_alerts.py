@@ -160,7 +160,7 @@ def test_alert_ids_differ_per_account_and_type() -> None:
         None,
         [
             make_profile("a"),
-            *[make_login("a", at_day(d)) for d in (-30, -20, -10)],  # past settling
+            *[make_login("a", at_day(d)) for d in range(-30, 0, 5)],  # past settling
             make_nps("a", at_day(0), 0),
             make_login("a", at_day(0)),
         ],
@@ -171,7 +171,7 @@ def test_alert_ids_differ_per_account_and_type() -> None:
         None,
         [
             make_profile("b"),
-            *[make_login("b", at_day(d)) for d in (-30, -20, -10)],  # past settling
+            *[make_login("b", at_day(d)) for d in range(-30, 0, 5)],  # past settling
             make_nps("b", at_day(0), 0),
             make_login("b", at_day(0)),
         ],

@@ -21,8 +21,8 @@ def test_raw_said_lines_are_the_same_words_and_formatted_once() -> None:
     expected = {
         ("recency", 1.0): "no usage for 1 full day",
         ("recency", 9.0): "no usage for 9 full days",
-        ("activity_trend", 0.625): "active on 62% as many days lately as usual",
-        ("activity_trend", 1.5): "active on 150% as many days lately as usual",
+        ("activity_trend", 0.625): "62% as many active users per day lately as usual",
+        ("activity_trend", 1.5): "150% as many active users per day lately as usual",
         ("data_growth", 0.4): "data added at 40% of its usual pace",
         ("nps", 8.0): "latest NPS is 8 (passive)",
         ("nps", 10.0): "latest NPS is 10 (promoter)",
@@ -38,10 +38,10 @@ def test_zero_and_state_dependent_lines_are_worked_out_each_time() -> None:
     model = default_model()
     assert detail(STATE, _dim("recency", 0.0), model, 20_000) == "active today or yesterday"
     assert detail(STATE, _dim("activity_trend", 0.0), model, 20_000) == (
-        "active on 0% as many days lately as usual"
+        "0% as many active users per day lately as usual"
     )
     assert detail(STATE, _dim("activity_trend", -0.0), model, 20_000) == (
-        "active on -0% as many days lately as usual"
+        "-0% as many active users per day lately as usual"
     )
     assert detail(STATE, _dim("data_growth", 0.0), model, 20_000) == "no data added recently"
     assert ("usage_frequency", 3.0) not in reasons._RAW_TEXTS

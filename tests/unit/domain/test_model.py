@@ -109,6 +109,12 @@ def _with(path: str, value: Any) -> dict[str, Any]:
         ("weights.segments", {"enterprize": {}}, "weights.segments.enterprize: unknown segment"),
         ("alerts", {"threshold": 60, "rearm": 55}, "alerts.rearm: must be above alerts.threshold"),
         ("bands", {"healthy": 50, "at_risk": 60}, "bands.at_risk: must not be above"),
+        (
+            "alerts",
+            {"usage_decline_ratio": 0.6, "usage_decline_rearm": 0.5},
+            "alerts.usage_decline_rearm: must be above alerts.usage_decline_ratio",
+        ),
+        ("alerts", {"usage_decline_ratio": 1.5}, "alerts.usage_decline_ratio: 1.5 is outside"),
     ],
 )
 def test_model_errors_name_the_bad_key(path: str, value: Any, message: str) -> None:

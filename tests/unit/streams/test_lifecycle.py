@@ -225,3 +225,17 @@ def test_a_standing_detractor_answer_pages_one_sudden_drop_and_no_threshold_aler
     health = [o["data"] for o in outputs if o["topic"] == topics.HEALTH]
     assert any(h["score"] == 70.0 for h in health)
     assert health[-1]["score"] > 75  # 90 days on, the answer is too old to count
+
+
+def test_a_sign_up_that_stops_after_its_first_week_stalls_once_a_week_later() -> None:
+    # Used daily up to day 8, then nothing: a quiet week is complete at day 16,
+    # inside onboarding, where inactivity (day 23) is not this account's alert.
+    def plan(d: int) -> list[DomainEvent]:
+        new = [make_profile(at=T0, created_at=T0)] if d == 0 else []
+        return new + (daily_use(d) if d <= 8 else [])
+
+    outputs = drive(plan, 29)
+    [stalled] = [o for o in outputs if o["topic"] == topics.ALERTS]
+    event = AlertEvent.model_validate(envelope(stalled))
+    assert event.data.alert == "onboarding_stalled"
+    assert event.time == T0.replace(hour=0) + timedelta(days=16)

@@ -103,6 +103,7 @@ def checked() -> Counter[str]:
         "inactivity",
         "sudden_drop",
         "onboarding_stalled",
+        "usage_decline",
     ],
 )
 def test_every_output_kind_matches_its_model(checked: Counter[str], kind: str) -> None:
