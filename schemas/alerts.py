@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field
 
@@ -18,14 +18,7 @@ AlertType = Literal[
     "onboarding_stalled",
     "usage_decline",
 ]
-ALERT_TYPES: tuple[AlertType, ...] = (
-    "health_below_threshold",
-    "health_recovered",
-    "sudden_drop",
-    "inactivity",
-    "onboarding_stalled",
-    "usage_decline",
-)
+ALERT_TYPES: tuple[AlertType, ...] = get_args(AlertType)
 
 
 def alert_event_type(alert: AlertType) -> str:

@@ -12,18 +12,19 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from pydantic import BaseModel
 
-from schemas.alerts import AlertEvent
+from schemas.alerts import ALERT_TYPES, AlertEvent
 from schemas.dunning import DunningEvent
 from schemas.health import HealthEvent
 from schemas.inputs import decode_event
 from schemas.lifecycle import LifecycleEvent
 from schemas.touchpoints import TouchpointEvent
 from services.simulator import Simulation
+from streams.domain.scoring.alerts import AlertType as DomainAlertType
 from streams.processing import contract
 from streams.processing import encode as outputs
 from streams.processing.convert import to_domain
@@ -108,3 +109,7 @@ def checked() -> Counter[str]:
 )
 def test_every_output_kind_matches_its_model(checked: Counter[str], kind: str) -> None:
     assert checked[kind] > 0, f"the simulation produced no {kind}: {dict(checked)}"
+
+
+def test_the_domain_raises_exactly_the_alert_types_the_contract_names() -> None:
+    assert get_args(DomainAlertType) == ALERT_TYPES
