@@ -140,10 +140,12 @@ def test_pipeline_throughput_is_the_median_of_fresh_runs(
     assert results["parameters"]["pipeline_runs"] == pipeline["median_of"] == len(runs) == 2
     for run in runs:
         assert _is_positive(run["events_per_s"]) and _is_positive(run["cpu_s_per_1m_events"])
-    # Of two, the slower run is the one reported, all of its figures.
-    slower = min(runs, key=lambda run: run["events_per_s"])
-    assert pipeline["events_per_s"] == slower["events_per_s"]
-    assert pipeline["cpu_s_per_1m_events"] == slower["cpu_s_per_1m_events"]
+    # Of two, the slower run is the one reported, all of its figures. The
+    # report rounds rates to 0.1 event/s, so two runs can tie as listed while
+    # the unrounded rates still say which was slower: either may be reported.
+    slowest = min(run["events_per_s"] for run in runs)
+    slower = [run for run in runs if run["events_per_s"] == slowest]
+    assert any({key: pipeline[key] for key in run} == run for run in slower), (pipeline, runs)
     assert len(tansu["ratios"]["pipeline_vs_naive_runs"]) == 2
     assert {"pipeline run 1/2", "pipeline run 2/2"} <= set(tansu["load_average"])
 
