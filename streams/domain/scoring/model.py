@@ -20,8 +20,9 @@ from typing import Any, Literal, TypeAlias, get_args
 
 import yaml
 
-from streams.domain.events import Priority, Segment
+from streams.domain.events import Priority
 from streams.domain.scoring.alert_rules import (
+    SEGMENTS,
     AlertPolicy,
     LifecyclePolicy,
     parse_alerts,
@@ -77,7 +78,6 @@ __all__ = [
     "parse_model",
 ]
 
-SEGMENTS: tuple[str, ...] = get_args(Segment)
 PRIORITIES: tuple[str, ...] = get_args(Priority)
 
 

@@ -61,6 +61,18 @@ def rescore(draft: StateDraft, model: ScoringModel, now_day: int, mask: int) -> 
             scores[i] = -1 if raw is None else dimension_score_t(dim, raw)
 
 
+def cached_raw(draft: StateDraft, model: ScoringModel, name: str, now_day: int) -> float | None:
+    """The raw value ``rescore`` measured for dimension ``name`` on ``now_day``
+    (None: the model has no such dimension, the account no data for it, or
+    the cache is not of that day)."""
+    if draft.dim_day != now_day or draft.dim_model is not model:
+        return None
+    for i, (dim, _, _, _) in enumerate(_plan(model)):
+        if dim.name == name:
+            return draft.dim_raws[i]
+    return None
+
+
 def _weights(draft: StateDraft, model: ScoringModel) -> Mapping[str, float]:
     return model.weights_for(draft.profile.segment if draft.profile else None)
 

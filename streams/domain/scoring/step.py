@@ -29,13 +29,12 @@ from streams.domain.events import DomainEvent
 from streams.domain.frozen import by_fields
 from streams.domain.scoring.alerts import AlertDecision, AlertInput, next_alert_state
 from streams.domain.scoring.apply import StateDraft, id_digest
-from streams.domain.scoring.dimensions import users_pace
 from streams.domain.scoring.health import HealthScore
-from streams.domain.scoring.masks import DIM_WEIGHTS, SEEN_ACTIVITY
+from streams.domain.scoring.masks import DIM_WEIGHTS
 from streams.domain.scoring.model import BaselineRatio, ScoringModel
 from streams.domain.scoring.parts import ScoreMemo
 from streams.domain.scoring.reasons import details_of, explain
-from streams.domain.scoring.rescore import cached_parts, rescore, score_vector
+from streams.domain.scoring.rescore import cached_parts, cached_raw, rescore, score_vector
 from streams.domain.scoring.score import (
     ScoreParts,
     build_score,
@@ -256,18 +255,19 @@ def _onboarding(draft: StateDraft, model: ScoringModel, now_day: int) -> tuple[b
 
 def _pace(draft: StateDraft, model: ScoringModel, now_day: int) -> tuple[float | None, bool]:
     """The day's ``usage_decline`` check (see ``AlertInput.pace``): run on the
-    first step of a day, on complete days only, so once per account-day
-    whatever the event rate. None when the model measures no users' pace
-    (``activity_trend`` not a baseline ratio) or the account has no usage feed."""
+    first step of a day, once per account-day whatever the event rate. The
+    pace is ``activity_trend``'s raw value, which that step's ``rescore`` has
+    just measured (``dimensions.users_pace``, on complete days). None when
+    the model measures no users' pace (``activity_trend`` not a baseline
+    ratio) or the account has no usage feed."""
     dim = model.dimension("activity_trend")
-    usage = draft.usage
     if dim is None or not isinstance(dim.normaliser, BaselineRatio):
         return None, False
-    if not usage.kinds_seen & SEEN_ACTIVITY:
+    pace = cached_raw(draft, model, "activity_trend", now_day)
+    if pace is None:
         return None, False
-    pace = users_pace(usage.active_users, dim.normaliser, usage.first_day, now_day)
     quiet_from = now_day - model.alerts.inactivity_days
-    return pace, count_days(usage.active_users, quiet_from, now_day) > 0
+    return pace, count_days(draft.usage.active_users, quiet_from, now_day) > 0
 
 
 def _inactivity_not_due(draft: StateDraft, model: ScoringModel, now_s: int) -> bool:
