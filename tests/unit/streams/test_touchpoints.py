@@ -18,7 +18,7 @@ from tests.unit.domain.factories import (
     make_nps,
     make_profile,
 )
-from tests.unit.streams.test_lifecycle import daily_use, drive, envelope
+from tests.unit.streams.drive_support import daily_use, drive, envelope
 
 MIDNIGHT0 = T0.replace(hour=0)
 

@@ -11,10 +11,9 @@ from typing import Any
 
 from schemas import topics
 from streams.domain.events import DomainEvent
-from streams.processing.rules import load_rules
 from tests.unit.domain.factories import T0, at_day, make_feature, make_login, make_profile
+from tests.unit.streams.drive_support import RULES, alerts, drive
 from tests.unit.streams.engines import encoding_engine
-from tests.unit.streams.test_lifecycle import alerts, drive
 
 #: The account signed up long before the history starts: no onboarding rules.
 OLD = at_day(-400)
@@ -102,10 +101,9 @@ def test_a_young_account_ramping_up_is_not_paged() -> None:
 
 
 def test_the_check_can_be_turned_off_in_the_model() -> None:
-    rules = load_rules()
-    model = rules.model
+    model = RULES.model
     off = replace(model, alerts=replace(model.alerts, usage_decline_ratio=0.0))
-    engine = encoding_engine(replace(rules, model=off))
+    engine = encoding_engine(replace(RULES, model=off))
 
     def plan(d: int) -> list[DomainEvent]:
         profile = [make_profile(at=T0, created_at=OLD)] if d == 0 else []
